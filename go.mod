@@ -1,0 +1,3 @@
+module github.com/waitroom-idp/waitroom
+
+go 1.26.8

@@ -61,7 +61,10 @@ type testCase struct {
 // suite lists the conformance tests; each file of this package adds its own.
 func suite() []testCase {
 	var all []testCase
-	for _, group := range [][]testCase{} {
+	for _, group := range [][]testCase{
+		roomTests(), queueTests(), tokenTests(), expiryTests(),
+		concurrencyTests(), ephemeralTests(), keyTests(),
+	} {
 		all = append(all, group...)
 	}
 	return all

@@ -21,7 +21,11 @@ func roomTests() []testCase {
 
 func testRoomCreateReadList(t *testing.T, b Backend) {
 	e := newEnv(t, b)
-	r1 := e.newRoom(func(r *waitroom.Room) { r.ID = "b-room"; r.AutoAdvance = true; r.ExpiryPeriod = waitroom.Duration(90 * time.Second) })
+	r1 := e.newRoom(func(r *waitroom.Room) {
+		r.ID = "b-room"
+		r.AutoAdvance = true
+		r.ExpiryPeriod = waitroom.Duration(90 * time.Second)
+	})
 	e.newRoom(func(r *waitroom.Room) { r.ID = "a-room" })
 	got, err := e.store.Room(e.ctx, "b-room")
 	noErr(t, err)

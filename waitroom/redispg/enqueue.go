@@ -22,8 +22,8 @@ import (
 type enqueueRequest struct {
 	ctx     context.Context
 	ticket  waitroom.NewTicket
-	keyHash string // set by the committer once the generation is known
-	done   chan enqueueResult // buffered: the committer never blocks on it
+	keyHash string             // set by the committer once the generation is known
+	done    chan enqueueResult // buffered: the committer never blocks on it
 }
 
 type enqueueResult struct {

@@ -468,3 +468,14 @@ func TestRebuildLargeActiveSet(t *testing.T) {
 		t.Fatalf("staging keys left behind: %v %v", keys, err)
 	}
 }
+
+func TestConfigProblemsReportedTogether(t *testing.T) {
+	t.Parallel()
+	_, err := redispg.Open(ctx, redispg.Config{KeyPrefix: "x{"})
+	wantCode(t, err, waitroom.CodeInvalid)
+	for _, want := range []string{"database url", "redis url", "key prefix"} {
+		if !strings.Contains(waitroom.ErrorMessage(err), want) {
+			t.Fatalf("%q does not mention %s", waitroom.ErrorMessage(err), want)
+		}
+	}
+}

@@ -199,7 +199,22 @@ func (s *Store) openRedis(ctx context.Context, cfg Config) error {
 		return waitroom.Wrap(waitroom.CodeUnavailable, err, "Redis is unreachable")
 	}
 	s.rdb = client
+	s.warnIfEvicting(pctx)
 	return nil
+}
+
+// warnIfEvicting logs when Redis may evict keys under memory pressure: an
+// evicted active-token set is not noticed (only a missing counters hash
+// triggers a rebuild), so the backend wants maxmemory-policy noeviction.
+// Best effort: managed Redis services often refuse CONFIG.
+func (s *Store) warnIfEvicting(ctx context.Context) {
+	policy, err := s.rdb.ConfigGet(ctx, "maxmemory-policy").Result()
+	if err != nil {
+		return
+	}
+	if p, ok := policy["maxmemory-policy"]; ok && p != "noeviction" {
+		s.log.Warn("Redis may evict keys; set maxmemory-policy noeviction so that waiting-room counters are never dropped", "maxmemory-policy", p)
+	}
 }
 
 func newRedisClient(cfg Config) (redis.UniversalClient, error) {

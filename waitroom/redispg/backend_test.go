@@ -479,3 +479,47 @@ func TestConfigProblemsReportedTogether(t *testing.T) {
 		}
 	}
 }
+
+// A rebuild waits for token writers in flight (holding the fence between
+// their commit and their Redis update), so the rebuilt counters include
+// them exactly once.
+func TestRebuildWaitsForTokenWriters(t *testing.T) {
+	t.Parallel()
+	b := newBackend(t)
+	inst := b.instance(t)
+	s := inst.Store.(*redispg.Store)
+	room := mustRoom(t, s)
+	tk, _, err := s.Enqueue(ctx, room, newTicket(time.Now(), ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	exec, commit, err := s.HoldTokenFence(ctx, room)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := exec(`INSERT INTO tokens (room, generation, request_id, position, issuer, issued_at, not_before, expires, kid)
+		VALUES ($1, 0, $2, 1, '', now(), now(), now() + interval '1 hour', 'k')`, room, tk.ID); err != nil {
+		t.Fatal(err)
+	}
+	inst.LoseFastState(t)
+	other := b.open(t)
+	got := make(chan waitroom.Counters, 1)
+	go func() {
+		c, err := other.Counters(ctx, room)
+		if err != nil {
+			t.Error(err)
+		}
+		got <- c
+	}()
+	select {
+	case c := <-got:
+		t.Fatalf("rebuild answered %+v while a token writer held the fence", c)
+	case <-time.After(300 * time.Millisecond):
+	}
+	if err := commit(); err != nil {
+		t.Fatal(err)
+	}
+	if c := <-got; c.Tokens != 1 || c.Queue != 1 {
+		t.Fatalf("rebuilt counters %+v, want the writer's token counted once", c)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/jmoiron/sqlx"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/waitroom-idp/waitroom/waitroom"
@@ -74,12 +75,14 @@ end
 return 1`)
 
 // replaceFast writes a whole room state (after a reset, on creation, or as
-// a rebuild) unless the stored hash is of the same or a newer generation.
+// a rebuild) unless the stored hash is of a newer generation, or of the
+// same one and force is not set.
 // KEYS: hash, active set, staged active set (may not exist).
 // ARGV: force, g, q, s, v, t, c, a, e, m.
 var replaceFast = redis.NewScript(`
 local g = redis.call('HGET', KEYS[1], 'g')
-if g and ARGV[1] ~= '1' and tonumber(g) >= tonumber(ARGV[2]) then
+local mine = tonumber(ARGV[2])
+if g and (tonumber(g) > mine or (tonumber(g) == mine and ARGV[1] ~= '1')) then
   redis.call('DEL', KEYS[3])
   return 0
 end
@@ -123,8 +126,26 @@ func (s *Store) afterWrite(ctx context.Context, room string, res int64, err erro
 	}
 }
 
-// rebuild reads a consistent snapshot of the room from PostgreSQL and
-// writes it to Redis unless another process already did. Counting the
+// writeAbsolute runs a script that sets absolute values (raise-only queue,
+// versioned serving): on a missing or older hash it rebuilds and runs the
+// script again, since a rebuild by another process may have read
+// PostgreSQL just before this write committed. Running it twice is
+// harmless; increments never take this path.
+func (s *Store) writeAbsolute(ctx context.Context, room string, script *redis.Script, args ...any) {
+	keys := []string{s.countersKey(room)}
+	res, err := script.Run(ctx, s.rdb, keys, args...).Int64()
+	if err == nil && (res == fastMissing || res == fastOlder) {
+		if err = s.rebuild(ctx, room); err == nil {
+			_, err = script.Run(ctx, s.rdb, keys, args...).Int64()
+		}
+	}
+	if err != nil {
+		s.markStale(room, err)
+	}
+}
+
+// rebuild reads the room from PostgreSQL and writes it to Redis, under the
+// token fence (fence.go), unless another process already did. Counting the
 // tokens scans them: this runs only when Redis lost the room.
 //
 // Concurrent calls for one room in this process share one rebuild: after a
@@ -159,15 +180,46 @@ type rebuildCall struct {
 }
 
 func (s *Store) rebuildOnce(ctx context.Context, room string) error {
-	staged := s.stagingKey(room)
-	st, err := s.snapshot(ctx, room, staged)
-	if err != nil {
-		s.rdb.Del(context.WithoutCancel(ctx), staged)
-		return err
+	wrote, err := s.rebuildFenced(ctx, room, false)
+	if wrote {
+		s.log.WarnContext(ctx, "rebuilt the room counters in Redis from PostgreSQL", "room", room)
 	}
-	s.log.WarnContext(ctx, "rebuilt the room counters in Redis from PostgreSQL", "room", room, "generation", st.Generation)
-	_, err = s.writeFast(ctx, room, st, staged, false)
 	return err
+}
+
+// rebuildFenced reads the room from PostgreSQL and writes it to Redis
+// while holding the room's token fence exclusively (fence.go). Without
+// force it leaves a hash of the same or a newer generation alone, and
+// checks that before the expensive walk over the tokens.
+func (s *Store) rebuildFenced(ctx context.Context, room string, force bool) (bool, error) {
+	tx, err := s.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return false, mapErr(err, "the room could not be read")
+	}
+	defer tx.Rollback()
+	if err := lockFence(ctx, tx, room); err != nil {
+		return false, mapErr(err, "the room could not be read")
+	}
+	// Read committed: every statement from here sees all writers that
+	// committed before the fence was ours.
+	var st roomState
+	err = tx.GetContext(ctx, &st, `
+		SELECT generation, queue, serving, version, expired, max_expired
+		FROM room_state WHERE room = $1`, room)
+	if err != nil {
+		return false, roomErr(err, "the room could not be read")
+	}
+	if !force {
+		if g, err := s.rdb.HGet(ctx, s.countersKey(room), "g").Int64(); err == nil && g >= st.Generation {
+			return false, nil // another process rebuilt it meanwhile
+		}
+	}
+	staged := s.stagingKey(room)
+	defer s.rdb.Del(context.WithoutCancel(ctx), staged) // gone already if swapped in
+	if err := s.stageTokens(ctx, tx, room, staged, &st); err != nil {
+		return false, err
+	}
+	return s.writeFast(ctx, room, st, staged, force)
 }
 
 // stagingKey names a fresh key (same hash tag) where a rebuild gathers the
@@ -183,28 +235,16 @@ const (
 	stageTTL   = 10 * time.Minute // an abandoned staging key goes away
 )
 
-// snapshot reads room_state and walks the tokens of the generation once,
-// in one REPEATABLE READ transaction: it counts them by status and streams
-// the active ones into the staging sorted set, so a room with millions of
-// tokens never sits in memory or in one Redis call.
-func (s *Store) snapshot(ctx context.Context, room, staged string) (roomState, error) {
-	var st roomState
-	tx, err := s.db.BeginTxx(ctx, &sqlTxRepeatableRead)
-	if err != nil {
-		return st, mapErr(err, "the room could not be read")
-	}
-	defer tx.Rollback()
-	err = tx.GetContext(ctx, &st, `
-		SELECT generation, queue, serving, version, expired, max_expired
-		FROM room_state WHERE room = $1`, room)
-	if err != nil {
-		return st, roomErr(err, "the room could not be read")
-	}
+// stageTokens walks the tokens of the generation once: it counts them by
+// status into st and streams the active ones into the staging sorted set,
+// so a room with millions of tokens never sits in memory or in one Redis
+// call.
+func (s *Store) stageTokens(ctx context.Context, tx *sqlx.Tx, room, staged string, st *roomState) error {
 	rows, err := tx.QueryContext(ctx, `
 		SELECT request_id, expires, session_status FROM tokens
 		WHERE room = $1 AND generation = $2`, room, st.Generation)
 	if err != nil {
-		return st, mapErr(err, "the room could not be read")
+		return mapErr(err, "the room could not be read")
 	}
 	defer rows.Close()
 	chunk := make([]redis.Z, 0, stageChunk)
@@ -212,7 +252,7 @@ func (s *Store) snapshot(ctx context.Context, room, staged string) (roomState, e
 		var t activeToken
 		var status int
 		if err := rows.Scan(&t.RequestID, &t.Expires, &status); err != nil {
-			return st, mapErr(err, "the room could not be read")
+			return mapErr(err, "the room could not be read")
 		}
 		st.count(waitroom.SessionStatus(status))
 		if status != int(waitroom.SessionActive) {
@@ -220,15 +260,15 @@ func (s *Store) snapshot(ctx context.Context, room, staged string) (roomState, e
 		}
 		if chunk = append(chunk, redis.Z{Score: float64(micros(t.Expires)), Member: t.RequestID}); len(chunk) == stageChunk {
 			if err := s.stage(ctx, staged, chunk); err != nil {
-				return st, err
+				return err
 			}
 			chunk = chunk[:0]
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return st, mapErr(err, "the room could not be read")
+		return mapErr(err, "the room could not be read")
 	}
-	return st, s.stage(ctx, staged, chunk)
+	return s.stage(ctx, staged, chunk)
 }
 
 func (st *roomState) count(status waitroom.SessionStatus) {

@@ -92,9 +92,7 @@ func (s *Store) SetServing(ctx context.Context, room string, value int64, at tim
 }
 
 func (s *Store) copyState(ctx context.Context, room string, st stateRow) error {
-	res, err := applyState.Run(ctx, s.rdb, []string{s.countersKey(room)},
-		st.Generation, st.Version, st.Serving, st.Expired, st.MaxExpired).Int64()
-	s.afterWrite(ctx, room, res, err)
+	s.writeAbsolute(ctx, room, applyState, st.Generation, st.Version, st.Serving, st.Expired, st.MaxExpired)
 	return nil
 }
 

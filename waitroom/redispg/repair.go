@@ -56,15 +56,9 @@ func (s *Store) repairStale(ctx context.Context) {
 }
 
 func (s *Store) forceRebuild(ctx context.Context, room string) error {
-	staged := s.stagingKey(room)
-	st, err := s.snapshot(ctx, room, staged)
-	if err != nil {
-		s.rdb.Del(context.WithoutCancel(ctx), staged)
-		if isNotFound(err) {
-			return s.rdb.Del(ctx, s.countersKey(room), s.activeKey(room)).Err()
-		}
-		return err
+	_, err := s.rebuildFenced(ctx, room, true)
+	if isNotFound(err) { // the room was deleted: drop its leftovers
+		return s.rdb.Del(ctx, s.countersKey(room), s.activeKey(room)).Err()
 	}
-	_, err = s.writeFast(ctx, room, st, staged, true)
 	return err
 }

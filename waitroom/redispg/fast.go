@@ -169,7 +169,7 @@ func (s *Store) rebuild(ctx context.Context, room string) error {
 
 	// The rebuild serves every waiter: it must not end with the first
 	// caller's context.
-	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), commitTimeout)
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), rebuildTimeout)
 	c.err = s.rebuildOnce(rctx, room)
 	cancel()
 	s.rebuildMu.Lock()
@@ -178,6 +178,10 @@ func (s *Store) rebuild(ctx context.Context, room string) error {
 	close(c.done)
 	return c.err
 }
+
+// rebuildTimeout bounds one rebuild; a room with millions of tokens takes
+// seconds to walk.
+const rebuildTimeout = time.Minute
 
 type rebuildCall struct {
 	done chan struct{}

@@ -20,8 +20,8 @@ const (
 // scale; the default page is large enough for most rooms and the next page
 // is announced in a header so the bare-array body stays AWS-compatible.
 const (
-	defaultExpiredPage = 1000
-	maxExpiredPage     = 10000
+	defaultExpiredPage = waitroom.MaxExpiredPage
+	maxExpiredPage     = waitroom.MaxExpiredPage
 	nextCursorHeader   = "X-Next-Cursor"
 )
 

@@ -9,8 +9,7 @@ import (
 // BenchmarkServingNum measures the hot poll through the whole middleware
 // chain (no network), to keep the per-request overhead in check.
 func BenchmarkServingNum(b *testing.B) {
-	t := &testing.T{}
-	e := newEnv(t, backends[0])
+	e := newEnv(b, backends[0])
 	e.room("demo")
 	req := httptest.NewRequest(http.MethodGet, "/serving_num?event_id=demo", nil)
 	req.RemoteAddr = "198.51.100.7:40000"

@@ -185,8 +185,7 @@ func (a *API) handle(h func(http.ResponseWriter, *http.Request) error) http.Hand
 func (a *API) PublicRouter() *mux.Router { return a.public.router }
 
 // PublicHandler is the public listener's handler: the router behind the
-// request id, client address, access log, metrics, recovery, limits and
-// CORS middleware.
+// request id, access log, metrics, recovery, limits and CORS middleware.
 func (a *API) PublicHandler() http.Handler {
 	return a.chain(PublicListener, a.public.router, a.opts.CORSOrigins)
 }

@@ -1,0 +1,33 @@
+package oidc
+
+import (
+	"context"
+	"crypto"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+
+	"github.com/waitroom-idp/waitroom/waitroom"
+)
+
+// Queue is the part of the queue core the provider uses. *waitroom.Service
+// implements it through ServiceQueue.
+type Queue interface {
+	Room(ctx context.Context, id string) (waitroom.Room, error)
+	Enqueue(ctx context.Context, room, key string) (waitroom.Ticket, error)
+	Ticket(ctx context.Context, room, id string) (waitroom.Ticket, error)
+	Serving(ctx context.Context, room string) (int64, error)
+	QueuePositionExpiry(ctx context.Context, room, id string) (time.Duration, error)
+	// Admit records the admission of a ticket (the room's token record:
+	// tokens counter, active sessions) and returns it; a repeat call
+	// returns the same record. CodeNotServed, CodeExpired and
+	// CodeSessionClosed say why a ticket cannot be admitted.
+	Admit(ctx context.Context, room, id, issuer string) (waitroom.TokenRecord, error)
+	UpdateSession(ctx context.Context, room, id string, status waitroom.SessionStatus) error
+}
+
+// KeySource gives the signing keys (waitroom.Keys implements it).
+type KeySource interface {
+	Current() (kid string, alg jose.SignatureAlgorithm, key crypto.Signer)
+	JWKS() jose.JSONWebKeySet
+}

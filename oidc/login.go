@@ -342,12 +342,22 @@ func (p *Provider) status(w http.ResponseWriter, r *http.Request) error {
 // set here when missing).
 func (p *Provider) subject(w http.ResponseWriter, r *http.Request, c Client, room, ticketID string) string {
 	if c.Subject != SubjectPairwise {
-		return hex.EncodeToString(mac(p.kr.subject, "ticket", room, ticketID)[:16])
+		return ticketSubject(p.kr, room, ticketID)
 	}
 	var vc visitorCookie
 	if !p.cookies.get(r, visitorCookieName, &vc) || vc.ID == "" {
 		vc.ID = randomToken(16)
 		p.cookies.set(w, visitorCookieName, vc, visitorCookieTTL)
 	}
-	return hex.EncodeToString(mac(p.kr.subject, "pairwise", c.ID, vc.ID)[:16])
+	return pairwiseSubject(p.kr, c.ID, vc.ID)
+}
+
+// Subjects are 32 hex characters: fine as a user name or an e-mail local
+// part in the relying party, and revealing nothing of the ticket.
+func ticketSubject(kr keyring, room, ticketID string) string {
+	return hex.EncodeToString(mac(kr.subject, "ticket", room, ticketID)[:16])
+}
+
+func pairwiseSubject(kr keyring, clientID, visitorID string) string {
+	return hex.EncodeToString(mac(kr.subject, "pairwise", clientID, visitorID)[:16])
 }

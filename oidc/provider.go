@@ -161,6 +161,9 @@ func (p *Provider) newOP() (*op.Provider, error) {
 		AuthMethodPost:        true,
 		GrantTypeRefreshToken: true,
 		SupportedClaims:       supportedClaims,
+		// end_session without a registered post_logout_redirect_uri lands
+		// on the provider's own page.
+		DefaultLogoutRedirectURI: p.cfg.Issuer + "/logged-out",
 	}
 	var opts []op.Option
 	if p.issuer.Scheme == "http" {

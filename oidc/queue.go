@@ -31,3 +31,14 @@ type KeySource interface {
 	Current() (kid string, alg jose.SignatureAlgorithm, key crypto.Signer)
 	JWKS() jose.JSONWebKeySet
 }
+
+// ServiceQueue adapts *waitroom.Service to Queue.
+type ServiceQueue struct{ *waitroom.Service }
+
+// Admit records the admission through IssueToken (the same record the AWS
+// API's generate_token returns), which counts the token once however often
+// it is called.
+func (q ServiceQueue) Admit(ctx context.Context, room, id, issuer string) (waitroom.TokenRecord, error) {
+	t, err := q.IssueToken(ctx, room, id, issuer, 0)
+	return t.Record, err
+}

@@ -13,7 +13,7 @@ import (
 
 // backends lists the backends the whole-flow tests run on.
 func backends(t *testing.T) []backend {
-	return []backend{embeddedBackend()}
+	return []backend{embeddedBackend(), redispgBackend()}
 }
 
 // waitroomClaims is what both libraries read from the ID token.

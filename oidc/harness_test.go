@@ -16,9 +16,12 @@ import (
 	"time"
 
 	"github.com/waitroom-idp/waitroom/oidc"
+	"github.com/waitroom-idp/waitroom/oidc/internal/testdb"
 	"github.com/waitroom-idp/waitroom/oidc/memstore"
+	"github.com/waitroom-idp/waitroom/oidc/pgstore"
 	"github.com/waitroom-idp/waitroom/waitroom"
 	"github.com/waitroom-idp/waitroom/waitroom/embedded"
+	"github.com/waitroom-idp/waitroom/waitroom/redispg"
 )
 
 // clock is real time plus an offset the test moves: tokens stay
@@ -45,6 +48,21 @@ func (c *clock) Advance(d time.Duration) {
 type backend struct {
 	name  string
 	open  func(t *testing.T, now func() time.Time) (waitroom.Store, waitroom.Ephemeral, oidc.Store)
+}
+
+// redispgBackend runs on PostgreSQL and Redis, each test in its own schema
+// and key prefix.
+func redispgBackend() backend {
+	return backend{name: "redispg", open: func(t *testing.T, now func() time.Time) (waitroom.Store, waitroom.Ephemeral, oidc.Store) {
+		dsn := testdb.Postgres(t)
+		addr, prefix := testdb.Redis(t)
+		s, err := redispg.Open(context.Background(), redispg.Config{DatabaseURL: dsn, RedisURL: addr, KeyPrefix: prefix})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s, s, pgstore.New(s.DB())
+	}}
 }
 
 func embeddedBackend() backend {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/json"
 	"encoding/base64"
 	"io"
 	"net/http"
@@ -287,4 +288,21 @@ func (e *env) code(b *browser, v url.Values) string {
 		e.t.Fatalf("state %q, want %q", q.Get("state"), v.Get("state"))
 	}
 	return q.Get("code")
+}
+
+// readCookieTicket reads the ticket id from a signed cookie's payload.
+func readCookieTicket(t *testing.T, value string) string {
+	t.Helper()
+	payload, _, _ := strings.Cut(value, ".")
+	b, err := base64.RawURLEncoding.DecodeString(payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c struct {
+		T string `json:"t"`
+	}
+	if err := json.Unmarshal(b, &c); err != nil {
+		t.Fatal(err)
+	}
+	return c.T
 }

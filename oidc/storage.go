@@ -232,22 +232,20 @@ func (s *storage) prepareGrant(ctx context.Context, req op.TokenRequest) (*grant
 			return nil, admissionError(err)
 		}
 		g.AdmissionEnds = rec.ExpiresAt
-		return g, nil
 	}
-	return g, s.checkAdmission(ctx, g)
+	// A refresh was checked by TokenRequestByRefreshToken.
+	return g, nil
 }
 
-// checkAdmission refuses a grant whose admission has ended.
+// checkAdmission refuses a grant whose admission has ended: expired, or
+// its session completed or abandoned (logout, revocation, the site's own
+// update_session). The queue core is the one to ask.
 func (s *storage) checkAdmission(ctx context.Context, g *grant) error {
 	if !s.now().Before(g.AdmissionEnds) {
 		return oidc.ErrInvalidGrant().WithDescription("the admission has ended")
 	}
-	closed, err := s.eph.exists(ctx, keyClosed+g.Room+":"+g.TicketID)
-	if err != nil {
-		return err
-	}
-	if closed {
-		return oidc.ErrInvalidGrant().WithDescription("the session has ended")
+	if _, err := s.queue.Admit(ctx, g.Room, g.TicketID, s.issuer); err != nil {
+		return admissionError(err)
 	}
 	return nil
 }

@@ -607,3 +607,22 @@ func (e *env) browserStatus(b *browser) map[string]any {
 	_ = json.Unmarshal([]byte(p.body), &st)
 	return st
 }
+
+func TestStoreOutageOnTokenEndpoint(t *testing.T) {
+	f := &flaky{}
+	e := newEnv(t, withFlaky(f))
+	code := e.code(e.browser(), authParams("rp1", rpRedirect))
+	f.down.Store(true)
+	a := e.exchange("rp1", code, rpRedirect, "")
+	if a.status != http.StatusServiceUnavailable || a.str("error") != "temporarily_unavailable" ||
+		a.header.Get("Retry-After") == "" || a.str("access_token") != "" || a.str("id_token") != "" {
+		t.Fatalf("outage: %d %v %v", a.status, a.header, a.body)
+	}
+	if c, _ := e.svc.Counters(e.ctx, room1); c.Tokens != 0 {
+		t.Fatal("an admission was recorded for a failed exchange")
+	}
+	f.down.Store(false)
+	if a := e.exchange("rp1", code, rpRedirect, ""); a.status != 200 {
+		t.Fatalf("retry after the outage: %d %v", a.status, a.body)
+	}
+}

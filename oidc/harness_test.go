@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -102,7 +103,44 @@ const (
 
 type envOption func(*envConfig)
 
+// flaky is an Ephemeral that can be switched off, to play a Redis outage.
+type flaky struct {
+	waitroom.Ephemeral
+	down atomic.Bool
+}
+
+func (f *flaky) err() error {
+	if f.down.Load() {
+		return waitroom.Errorf(waitroom.CodeUnavailable, "redis is down")
+	}
+	return nil
+}
+
+func (f *flaky) Put(ctx context.Context, k string, v []byte, ttl time.Duration) error {
+	if err := f.err(); err != nil {
+		return err
+	}
+	return f.Ephemeral.Put(ctx, k, v, ttl)
+}
+
+func (f *flaky) Get(ctx context.Context, k string) ([]byte, error) {
+	if err := f.err(); err != nil {
+		return nil, err
+	}
+	return f.Ephemeral.Get(ctx, k)
+}
+
+func (f *flaky) Take(ctx context.Context, k string) ([]byte, error) {
+	if err := f.err(); err != nil {
+		return nil, err
+	}
+	return f.Ephemeral.Take(ctx, k)
+}
+
+func withFlaky(f *flaky) envOption { return func(c *envConfig) { c.flaky = f } }
+
 type envConfig struct {
+	flaky    *flaky
 	backend  backend
 	prefix   string
 	clients  []oidc.Client
@@ -136,6 +174,10 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 	}
 	e := &env{t: t, ctx: context.Background(), clock: &clock{offset: cfg.startAt}}
 	qs, eph, store := cfg.backend.open(t, e.clock.Now)
+	if cfg.flaky != nil {
+		cfg.flaky.Ephemeral = eph
+		eph = cfg.flaky
+	}
 	e.eph, e.store = eph, store
 	keys, err := waitroom.LoadKeys(e.ctx, qs, waitroom.KeyOptions{Algorithm: cfg.alg, Clock: e.clock.Now})
 	if err != nil {

@@ -150,9 +150,12 @@ func TestAuthorizeErrorsRedirect(t *testing.T) {
 		want string
 	}{
 		"missing response_type": {func(v url.Values) { v.Del("response_type") }, "invalid_request"},
-		"pkce plain":            {func(v url.Values) { v.Set("code_challenge", strings.Repeat("a", 43)); v.Set("code_challenge_method", "plain") }, "invalid_request"},
-		"pkce no method":        {func(v url.Values) { v.Set("code_challenge", strings.Repeat("a", 43)) }, "invalid_request"},
-		"missing scope":         {func(v url.Values) { v.Del("scope") }, "invalid_request"},
+		"pkce plain": {func(v url.Values) {
+			v.Set("code_challenge", strings.Repeat("a", 43))
+			v.Set("code_challenge_method", "plain")
+		}, "invalid_request"},
+		"pkce no method": {func(v url.Values) { v.Set("code_challenge", strings.Repeat("a", 43)) }, "invalid_request"},
+		"missing scope":  {func(v url.Values) { v.Del("scope") }, "invalid_request"},
 	}
 	for name, c := range cases {
 		v := authParams("rp1", rpRedirect)
@@ -625,4 +628,8 @@ func TestStoreOutageOnTokenEndpoint(t *testing.T) {
 	if a := e.exchange("rp1", code, rpRedirect, ""); a.status != 200 {
 		t.Fatalf("retry after the outage: %d %v", a.status, a.body)
 	}
+}
+
+func urlValues(grant, code string) url.Values {
+	return url.Values{"grant_type": {grant}, "code": {code}, "redirect_uri": {rpRedirect}}
 }

@@ -4,8 +4,8 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
-	"encoding/json"
 	"encoding/base64"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -48,8 +48,8 @@ func (c *clock) Advance(d time.Duration) {
 
 // backend is what a test environment runs on.
 type backend struct {
-	name  string
-	open  func(t *testing.T, now func() time.Time) (waitroom.Store, waitroom.Ephemeral, oidc.Store)
+	name string
+	open func(t *testing.T, now func() time.Time) (waitroom.Store, waitroom.Ephemeral, oidc.Store)
 }
 
 // redispgBackend runs on PostgreSQL and Redis, each test in its own schema
@@ -140,18 +140,20 @@ func (f *flaky) Take(ctx context.Context, k string) ([]byte, error) {
 func withFlaky(f *flaky) envOption { return func(c *envConfig) { c.flaky = f } }
 
 type envConfig struct {
-	flaky    *flaky
-	backend  backend
-	prefix   string
-	clients  []oidc.Client
-	startAt  time.Duration
-	alg      string
+	flaky   *flaky
+	backend backend
+	prefix  string
+	clients []oidc.Client
+	startAt time.Duration
+	alg     string
 }
 
-func withBackend(b backend) envOption         { return func(c *envConfig) { c.backend = b } }
-func withPrefix(p string) envOption           { return func(c *envConfig) { c.prefix = p } }
-func withClients(cl ...oidc.Client) envOption { return func(c *envConfig) { c.clients = append(c.clients, cl...) } }
-func startingAt(d time.Duration) envOption    { return func(c *envConfig) { c.startAt = d } }
+func withBackend(b backend) envOption { return func(c *envConfig) { c.backend = b } }
+func withPrefix(p string) envOption   { return func(c *envConfig) { c.prefix = p } }
+func withClients(cl ...oidc.Client) envOption {
+	return func(c *envConfig) { c.clients = append(c.clients, cl...) }
+}
+func startingAt(d time.Duration) envOption { return func(c *envConfig) { c.startAt = d } }
 
 func testClient(id string) oidc.Client {
 	return oidc.Client{

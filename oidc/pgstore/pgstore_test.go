@@ -8,9 +8,9 @@ import (
 
 	"github.com/waitroom-idp/waitroom/migrations"
 	"github.com/waitroom-idp/waitroom/oidc"
+	"github.com/waitroom-idp/waitroom/oidc/internal/testdb"
 	"github.com/waitroom-idp/waitroom/oidc/pgstore"
 	"github.com/waitroom-idp/waitroom/oidc/storetest"
-	"github.com/waitroom-idp/waitroom/oidc/internal/testdb"
 )
 
 func TestConformance(t *testing.T) {

@@ -44,9 +44,9 @@ type Config struct {
 	StatusPoll time.Duration
 	// Demo, when set, registers the demo client and serves the demo
 	// relying party under <issuer>/demo/.
-	Demo *DemoConfig
-	Clock      func() time.Time
-	Logger     *slog.Logger
+	Demo   *DemoConfig
+	Clock  func() time.Time
+	Logger *slog.Logger
 }
 
 // Defaults for Config.

@@ -27,7 +27,8 @@ type Config struct {
 	Issuer string
 	// SecretKey (at least 32 bytes) signs cookies, keys client-secret
 	// hashes and subjects, and encrypts opaque tokens. Every replica needs
-	// the same key; changing it invalidates stored client secrets.
+	// the same key; changing it invalidates stored client secrets. Empty:
+	// the store's provider key (Store.ProviderKey) is used.
 	SecretKey []byte
 	// Keys signs ID tokens and JWT access tokens (waitroom.Keys).
 	Keys KeySource
@@ -139,6 +140,13 @@ type Provider struct {
 // tokens.
 func New(ctx context.Context, cfg Config, queue Queue, eph waitroom.Ephemeral, store Store) (*Provider, error) {
 	cfg = cfg.withDefaults()
+	if len(cfg.SecretKey) == 0 {
+		key, err := store.ProviderKey(ctx)
+		if err != nil {
+			return nil, err
+		}
+		cfg.SecretKey = key
+	}
 	issuer, err := cfg.validate()
 	if err != nil {
 		return nil, err

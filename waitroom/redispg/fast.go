@@ -59,10 +59,12 @@ if tonumber(ARGV[2]) > tonumber(redis.call('HGET', KEYS[1], 'v') or '0') then
 end
 return 1`)
 
-// tokenEvent: ARGV gen, counter field, 'add'|'rem', request id, score.
+// tokenEvent: ARGV gen, counter field, 'add'|'rem', request id, score,
+// trim-below score (0: no trim).
 var tokenEvent = redis.NewScript(genCheck + `
 redis.call('HINCRBY', KEYS[1], ARGV[2], 1)
 if ARGV[3] == 'add' then
+  if ARGV[6] ~= '0' then redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. ARGV[6]) end
   redis.call('ZADD', KEYS[2], ARGV[5], ARGV[4])
 elseif ARGV[3] == 'rem' then
   redis.call('ZREM', KEYS[2], ARGV[4])

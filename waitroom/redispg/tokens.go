@@ -67,12 +67,15 @@ func (s *Store) CreateToken(ctx context.Context, rec waitroom.TokenRecord) (wait
 	if stored.SessionStatus == waitroom.SessionActive {
 		op = "add"
 	}
-	return stored, true, s.tokenEventFast(ctx, stored.Room, stored.Generation, "t", op, stored.RequestID, stored.ExpiresAt)
+	// Trimming on creation too keeps the set bounded when nobody asks
+	// for ActiveTokens.
+	trim := micros(stored.IssuedAt.Add(-trimGrace))
+	return stored, true, s.tokenEventFast(ctx, stored.Room, stored.Generation, "t", op, stored.RequestID, stored.ExpiresAt, trim)
 }
 
-func (s *Store) tokenEventFast(ctx context.Context, room string, gen int64, field, op, requestID string, expires time.Time) error {
+func (s *Store) tokenEventFast(ctx context.Context, room string, gen int64, field, op, requestID string, expires time.Time, trimBelow int64) error {
 	res, err := tokenEvent.Run(ctx, s.rdb, []string{s.countersKey(room), s.activeKey(room)},
-		gen, field, op, requestID, micros(expires)).Int64()
+		gen, field, op, requestID, micros(expires), trimBelow).Int64()
 	return s.afterWrite(ctx, room, res, err)
 }
 
@@ -128,12 +131,14 @@ func (s *Store) UpdateSession(ctx context.Context, room, requestID string, statu
 	if err != nil {
 		return mapErr(err, "the session could not be updated")
 	}
-	return s.tokenEventFast(ctx, room, row.Generation, field, "rem", row.RequestID, row.Expires)
+	return s.tokenEventFast(ctx, room, row.Generation, field, "rem", row.RequestID, row.Expires, 0)
 }
 
-// trimGrace keeps recently expired members in the active set a little
-// longer, so that callers whose clocks lag a bit still count them.
-const trimGrace = time.Minute
+// trimGrace: members of the active set expired more than this before a
+// caller's now are deleted. Callers pass their own now (replicas' clocks
+// differ, the expiry job looks back), so the set keeps an hour of expired
+// members; that is the memory price of never miscounting a lagging caller.
+const trimGrace = time.Hour
 
 // ActiveTokens counts active sessions expiring after now in the Redis
 // sorted set (ZCOUNT is O(log n)); members long expired are trimmed first.

@@ -317,6 +317,7 @@ func testExpiredTokensPaging(t *testing.T, b Backend) {
 	if len(all) != len(want) {
 		t.Fatalf("expired ids = %v, want the %d expired tokens", all, len(want))
 	}
+	e.wantExpiryOrder(r.ID, all)
 	for _, id := range all {
 		if !want[id] {
 			t.Fatalf("id %s listed as expired", id)
@@ -325,4 +326,19 @@ func testExpiredTokensPaging(t *testing.T, b Backend) {
 	}
 	_, _, err = e.svc.ExpiredTokens(e.ctx, r.ID, "", waitroom.MaxExpiredPage+1)
 	wantCode(t, err, waitroom.CodeInvalid)
+}
+
+// wantExpiryOrder checks that ids are ordered by (expiry, request id).
+func (e *env) wantExpiryOrder(room string, ids []string) {
+	e.t.Helper()
+	var prevExp time.Time
+	prevID := ""
+	for _, id := range ids {
+		rec, err := e.store.Token(e.ctx, room, id)
+		noErr(e.t, err)
+		if rec.ExpiresAt.Before(prevExp) || (rec.ExpiresAt.Equal(prevExp) && id < prevID) {
+			e.t.Fatalf("expired ids out of (expiry, id) order: %v", ids)
+		}
+		prevExp, prevID = rec.ExpiresAt, id
+	}
 }

@@ -191,6 +191,9 @@ func TestFlowZitadelRP(t *testing.T) {
 			if _, err := rp.RefreshTokens[*zoidc.IDTokenClaims](ctx, party, newTokens.RefreshToken, "", ""); err == nil {
 				t.Fatal("refresh works after logout")
 			}
+			if c, _ := e.svc.Counters(ctx, room1); c.Completed != 1 {
+				t.Fatalf("back-channel logout did not complete the session: %+v", c)
+			}
 		})
 	}
 }

@@ -38,6 +38,8 @@ func TestFlowGoOIDC(t *testing.T) {
 				e := newEnv(t, withBackend(be), withPrefix(prefix))
 				runGoOIDCFlow(t, e)
 			}
+			es := newEnv(t, withBackend(be), func(c *envConfig) { c.alg = "ES256" })
+			runGoOIDCFlow(t, es)
 		})
 	}
 }

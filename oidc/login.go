@@ -311,13 +311,18 @@ func (p *Provider) showExpired(w http.ResponseWriter, r *http.Request, v *visit)
 }
 
 // rejoin drops the browser's expired ticket so that the room page queues
-// it again.
+// it again. Only a request that carries the ticket cookie may drop it: a
+// cross-site form post does not carry it (SameSite=Lax), so another site
+// cannot make a visitor lose their place.
 func (p *Provider) rejoin(w http.ResponseWriter, r *http.Request) error {
 	v, err := p.loadVisit(r.Context(), mux.Vars(r)["id"])
 	if err != nil {
 		return err
 	}
-	p.cookies.clear(w, ticketCookieName(v.room.ID))
+	var tc ticketCookie
+	if p.cookies.get(r, ticketCookieName(v.room.ID), &tc) {
+		p.cookies.clear(w, ticketCookieName(v.room.ID))
+	}
 	http.Redirect(w, r, p.loginURL(v.ar.ID), http.StatusSeeOther)
 	return nil
 }

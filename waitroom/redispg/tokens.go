@@ -33,7 +33,7 @@ func (r tokenRow) record() waitroom.TokenRecord {
 		SessionStatus: waitroom.SessionStatus(r.SessionStatus), Generation: r.Generation}
 }
 
-const tokenColumns = `t.room, t.generation, t.request_id, t.position, t.issuer, t.issued_at, t.not_before, t.expires, t.kid, t.session_status`
+const tokenColumns = `room, generation, request_id, position, issuer, issued_at, not_before, expires, kid, session_status`
 
 // CreateToken inserts the record if the request has none in the current
 // generation. The INSERT reads room_state in the same statement, so a
@@ -47,7 +47,7 @@ func (s *Store) CreateToken(ctx context.Context, rec waitroom.TokenRecord) (wait
 	rec.RequestID = id.String()
 	var row tokenRow
 	err = s.db.GetContext(ctx, &row, `
-		INSERT INTO tokens AS t (room, generation, request_id, position, issuer, issued_at, not_before, expires, kid, session_status)
+		INSERT INTO tokens (room, generation, request_id, position, issuer, issued_at, not_before, expires, kid, session_status)
 		SELECT $1, s.generation, $3, $4, $5, $6, $7, $8, $9, $10
 		FROM room_state s WHERE s.room = $1 AND s.generation = $2
 		ON CONFLICT DO NOTHING
@@ -96,9 +96,8 @@ func (s *Store) Token(ctx context.Context, room, requestID string) (waitroom.Tok
 	}
 	var row tokenRow
 	err = s.db.GetContext(ctx, &row, `
-		SELECT `+tokenColumns+`
-		FROM tokens t JOIN room_state s ON s.room = t.room AND s.generation = t.generation
-		WHERE t.room = $1 AND t.request_id = $2`, room, id.String())
+		SELECT `+tokenColumns+` FROM tokens
+		WHERE room = $1 AND generation = `+currentGeneration+` AND request_id = $2`, room, id.String())
 	if errors.Is(err, sql.ErrNoRows) {
 		return waitroom.TokenRecord{}, notFound("token")
 	}
@@ -121,10 +120,8 @@ func (s *Store) UpdateSession(ctx context.Context, room, requestID string, statu
 	}
 	var row tokenRow
 	err = s.db.GetContext(ctx, &row, `
-		UPDATE tokens t SET session_status = $3
-		FROM room_state s
-		WHERE t.room = $1 AND t.request_id = $2 AND s.room = t.room AND t.generation = s.generation
-		  AND t.session_status = 0
+		UPDATE tokens SET session_status = $3
+		WHERE room = $1 AND generation = `+currentGeneration+` AND request_id = $2 AND session_status = 0
 		RETURNING `+tokenColumns, room, id.String(), int(status))
 	if errors.Is(err, sql.ErrNoRows) {
 		return waitroom.Errorf(waitroom.CodeNotFound, "request id doesn't exist or status already set")
@@ -168,15 +165,21 @@ func (s *Store) ExpiredTokens(ctx context.Context, room string, now time.Time, c
 	if err != nil {
 		return nil, "", err
 	}
+	// Two statements rather than "$3 IS NULL OR ...", so that the row
+	// comparison is an index condition on tokens_expires.
 	var rows []activeToken
-	err = s.db.SelectContext(ctx, &rows, `
-		SELECT t.request_id, t.expires
-		FROM room_state s JOIN tokens t ON t.room = s.room AND t.generation = s.generation
-		WHERE s.room = $1 AND t.expires <= $2
-		  AND ($3::bigint IS NULL OR
-		       (t.expires, t.request_id) > (timestamptz 'epoch' + $3 * interval '1 microsecond', $4::uuid))
-		ORDER BY t.expires, t.request_id
-		LIMIT $5`, room, now, after, afterID, limit+1)
+	if !after.Valid {
+		err = s.db.SelectContext(ctx, &rows, `
+			SELECT request_id, expires FROM tokens
+			WHERE room = $1 AND generation = `+currentGeneration+` AND expires <= $2
+			ORDER BY expires, request_id LIMIT $3`, room, now, limit+1)
+	} else {
+		err = s.db.SelectContext(ctx, &rows, `
+			SELECT request_id, expires FROM tokens
+			WHERE room = $1 AND generation = `+currentGeneration+` AND expires <= $2
+			  AND (expires, request_id) > (timestamptz 'epoch' + $3 * interval '1 microsecond', $4::uuid)
+			ORDER BY expires, request_id LIMIT $5`, room, now, after.Int64, afterID, limit+1)
+	}
 	if err != nil {
 		return nil, "", mapErr(err, "the expired tokens could not be read")
 	}
@@ -213,8 +216,8 @@ func parseCursor(c string) (sql.NullInt64, string, error) {
 func (s *Store) CountTokens(ctx context.Context, room string, lo, hi int64) (int64, error) {
 	var n int64
 	err := s.db.GetContext(ctx, &n, `
-		SELECT count(*) FROM room_state s JOIN tokens t ON t.room = s.room AND t.generation = s.generation
-		WHERE s.room = $1 AND t.position > $2 AND t.position <= $3`, room, lo, hi)
+		SELECT count(*) FROM tokens
+		WHERE room = $1 AND generation = `+currentGeneration+` AND position > $2 AND position <= $3`, room, lo, hi)
 	if err != nil {
 		return 0, mapErr(err, "the tokens could not be counted")
 	}

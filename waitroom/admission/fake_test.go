@@ -2,6 +2,7 @@ package admission
 
 import (
 	"context"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -93,3 +94,5 @@ func (f *fakeCore) setRoom(r waitroom.Room) {
 	defer f.mu.Unlock()
 	f.rooms[r.ID] = r
 }
+
+var quiet = slog.New(slog.DiscardHandler)

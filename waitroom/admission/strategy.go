@@ -75,13 +75,21 @@ func (Periodic) CatchUp() bool { return true }
 // Rate admits PerMinute visitors a minute, spread over the seconds of the
 // minute: second m of a minute releases ⌊R(m+1)/60⌋ − ⌊Rm/60⌋, so any 60
 // consecutive seconds release exactly R and no second more than ⌈R/60⌉.
+// A second's share is never moved past the last enqueued position: a quiet
+// minute does not bank admissions for a later rush. (Periodic, like the
+// inlet it replaces, counts regardless.)
 type Rate struct{ PerMinute int64 }
 
 func (Rate) TickAt(now time.Time) (int64, bool) { return now.Unix(), true }
 
 func (Rate) TickTime(n int64) time.Time { return time.Unix(n, 0) }
 
-func (r Rate) Amount(n int64, _ Snapshot) int64 {
+func (r Rate) Amount(n int64, s Snapshot) int64 {
+	return min(r.Share(n), s.Behind())
+}
+
+// Share is second n's part of the per-minute rate.
+func (r Rate) Share(n int64) int64 {
 	m := ((n % 60) + 60) % 60
 	return r.PerMinute*(m+1)/60 - r.PerMinute*m/60
 }

@@ -46,7 +46,7 @@ func TestRateReleasesExactlyPerMinuteSmoothly(t *testing.T) {
 		for start := int64(1_700_000_000); start < 1_700_000_000+60; start += 13 {
 			var sum int64
 			for n := start; n < start+60; n++ {
-				a := r.Amount(n, Snapshot{})
+				a := r.Share(n)
 				if a < 0 || a > ceil {
 					t.Fatalf("rate %d: second %d releases %d, want 0..%d", perMin, n, a, ceil)
 				}
@@ -56,6 +56,10 @@ func TestRateReleasesExactlyPerMinuteSmoothly(t *testing.T) {
 				t.Fatalf("rate %d: 60 seconds from %d released %d", perMin, start, sum)
 			}
 		}
+	}
+	few := Snapshot{Counters: waitroom.Counters{Queue: 12, Serving: 11}}
+	if a := (Rate{PerMinute: 600}).Amount(5, few); a != 1 {
+		t.Fatalf("rate moved %d past the one visitor waiting", a)
 	}
 }
 
@@ -84,7 +88,7 @@ func TestMaxActiveAmount(t *testing.T) {
 
 // engineFor builds an engine on a fake core with a fake clock.
 func engineFor(core Core, lease Lease, clock *fakeClock, holder string) *Engine {
-	return NewEngine(Config{Core: core, Lease: lease, Holder: holder, Clock: clock.Now, LeaseTTL: 10 * time.Second})
+	return NewEngine(Config{Core: core, Lease: lease, Holder: holder, Clock: clock.Now, LeaseTTL: 10 * time.Second, Logger: quiet})
 }
 
 // runSeconds ticks e once per second from `from` for n seconds.

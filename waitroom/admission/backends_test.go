@@ -12,7 +12,16 @@ import (
 // backend opens a fresh queue core on one storage backend, driven by clock.
 type backend struct {
 	name string
-	open func(t *testing.T, clock func() time.Time) (*waitroom.Service, Lease)
+	open func(t *testing.T, clock func() time.Time) env
+}
+
+// env is one opened backend: the queue core, its store, a lease and a
+// pre-queue store on the same backing services.
+type env struct {
+	svc      *waitroom.Service
+	store    waitroom.Store
+	lease    Lease
+	prequeue PrequeueStore
 }
 
 // backends lists every backend the strategy tests run on.
@@ -23,12 +32,12 @@ func backends() []backend {
 // extraBackends is filled by the files that wire production backends.
 var extraBackends []backend
 
-func openEmbedded(t *testing.T, clock func() time.Time) (*waitroom.Service, Lease) {
+func openEmbedded(t *testing.T, clock func() time.Time) env {
 	st, err := embedded.New(embedded.Options{Clock: clock})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return newService(t, st, clock), NewMemoryLease(clock)
+	return env{svc: newService(t, st, clock), store: st, lease: NewMemoryLease(clock), prequeue: NewMemoryPrequeue()}
 }
 
 func newService(t *testing.T, st waitroom.Store, clock func() time.Time) *waitroom.Service {

@@ -41,7 +41,8 @@ func runCrowd(t *testing.T, b backend) {
 	ctx := context.Background()
 	const crowd, maxActive = 240, 20
 	clock := &fakeClock{now: t0}
-	svc, lease := b.open(t, clock.Now)
+	en := b.open(t, clock.Now)
+	svc, lease := en.svc, en.lease
 	room := waitroom.NewRoom("crowd", "Crowd")
 	room.ExpiryPeriod = waitroom.Duration(60 * time.Second)
 	room.TokenValidity = waitroom.Duration(90 * time.Second)
@@ -64,7 +65,7 @@ func runCrowd(t *testing.T, b backend) {
 			takeAt: time.Duration(rng.IntN(5)) * time.Second, holdFor: time.Duration(5+rng.IntN(30)) * time.Second}
 	}
 	e := NewEngine(Config{Core: svc, Lease: lease, Holder: "solo", Clock: clock.Now, Logger: quiet,
-		Expire: func(ctx context.Context, room string) error { _, err := svc.ExpireRoom(ctx, room); return err },
+		Expire:      func(ctx context.Context, room string) error { _, err := svc.ExpireRoom(ctx, room); return err },
 		ExpireEvery: 5 * time.Second})
 	var peak int64
 	for sec := 0; ; sec++ {

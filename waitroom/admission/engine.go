@@ -36,6 +36,8 @@ type Gates interface {
 // be idempotent (the engine calls it on every pass after opening until it
 // reports done).
 type Opener interface {
+	// Commit publishes the room's commitment (at the pre-queue start).
+	Commit(ctx context.Context, room waitroom.Room, now time.Time) error
 	Open(ctx context.Context, room waitroom.Room, now time.Time) (done bool, err error)
 }
 
@@ -81,7 +83,7 @@ type roomMemo struct {
 	strategyKey string
 	lastTick    int64
 	state       string
-	opened      bool
+	committed   bool
 }
 
 // NewEngine returns an engine with defaults filled in.
@@ -222,13 +224,23 @@ func (e *Engine) gatePaused(r waitroom.Room) bool {
 	return e.cfg.Gates != nil && r.HealthGate != nil && e.cfg.Gates.Paused(r)
 }
 
-// open runs the pre-queue opening once the opening time has come.
+// open publishes the commitment when the pre-queue window starts and runs
+// the opening pass from the opening time on. The pass runs on every tick
+// (it is idempotent and cheap once done) so that arrivals that raced the
+// opening are converted too.
 func (e *Engine) open(ctx context.Context, r waitroom.Room, now time.Time, memo *roomMemo) error {
-	if memo.opened || e.cfg.Opener == nil || r.Schedule.OpensAt.IsZero() || now.Before(r.Schedule.OpensAt) {
+	if e.cfg.Opener == nil || r.Schedule.OpensAt.IsZero() || now.Before(r.Schedule.PrequeueOpensAt()) {
 		return nil
 	}
-	done, err := e.cfg.Opener.Open(ctx, r, now)
-	memo.opened = done && err == nil
+	if now.Before(r.Schedule.OpensAt) {
+		if memo.committed {
+			return nil
+		}
+		err := e.cfg.Opener.Commit(ctx, r, now)
+		memo.committed = err == nil
+		return err
+	}
+	_, err := e.cfg.Opener.Open(ctx, r, now)
 	return err
 }
 

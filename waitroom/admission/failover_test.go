@@ -17,7 +17,8 @@ func TestFailoverNoDoubleNoLostTick(t *testing.T) {
 		t.Run(b.name, func(t *testing.T) {
 			ctx := context.Background()
 			clock := &fakeClock{now: t0}
-			svc, lease := b.open(t, clock.Now)
+			en := b.open(t, clock.Now)
+			svc, lease := en.svc, en.lease
 			room := waitroom.NewRoom("fo", "Failover")
 			room.Inlet = waitroom.Inlet{Strategy: waitroom.StrategyRate, PerMinute: 90}
 			if _, err := svc.CreateRoom(ctx, room); err != nil {

@@ -33,7 +33,7 @@ const (
 // room still drains: every visitor who stays gets in.
 func TestMaxActiveCrowd(t *testing.T) {
 	for _, b := range backends() {
-		t.Run(b.name, func(t *testing.T) { runCrowd(t, b) })
+		t.Run(b.name, func(t *testing.T) { t.Parallel(); runCrowd(t, b) })
 	}
 }
 

@@ -129,9 +129,7 @@ func (s *Store) commitBatch(room string, batch []*enqueueRequest) {
 	if queue > 0 {
 		// The tickets are durable; a Redis failure only delays the copy.
 		res, rerr := raiseQueue.Run(ctx, s.rdb, []string{s.countersKey(room)}, gen, queue).Int64()
-		if err := s.afterWrite(ctx, room, res, rerr); err != nil {
-			s.log.Warn("queue counter not copied to Redis", "room", room, "err", err)
-		}
+		s.afterWrite(ctx, room, res, rerr)
 	}
 	for i, r := range live {
 		r.done <- results[i]

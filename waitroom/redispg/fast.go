@@ -103,17 +103,17 @@ type activeToken struct {
 	Expires   time.Time `db:"expires"`
 }
 
-// afterWrite reacts to a write script's answer: a missing or older hash is
-// rebuilt from PostgreSQL (which already holds the write); a Redis failure
-// is logged and reported, the durable write stands.
-func (s *Store) afterWrite(ctx context.Context, room string, res int64, err error) error {
+// afterWrite reacts to a write script's answer once PostgreSQL holds the
+// write: a missing or older hash is rebuilt from PostgreSQL. It never fails
+// the caller, whose write is durable: if Redis cannot be brought up to
+// date now, the room is marked stale and repaired later (repair.go).
+func (s *Store) afterWrite(ctx context.Context, room string, res int64, err error) {
+	if err == nil && (res == fastMissing || res == fastOlder) {
+		err = s.rebuild(ctx, room)
+	}
 	if err != nil {
-		return mapErr(err, "the counters could not be updated")
+		s.markStale(room, err)
 	}
-	if res == fastMissing || res == fastOlder {
-		return s.rebuild(ctx, room)
-	}
-	return nil
 }
 
 // rebuild reads a consistent snapshot of the room from PostgreSQL and

@@ -88,7 +88,8 @@ func (s *Store) SetServing(ctx context.Context, room string, value int64, at tim
 func (s *Store) copyState(ctx context.Context, room string, st stateRow) error {
 	res, err := applyState.Run(ctx, s.rdb, []string{s.countersKey(room)},
 		st.Generation, st.Version, st.Serving, st.Expired, st.MaxExpired).Int64()
-	return s.afterWrite(ctx, room, res, err)
+	s.afterWrite(ctx, room, res, err)
+	return nil
 }
 
 type historyRow struct {
@@ -181,8 +182,10 @@ func (s *Store) Reset(ctx context.Context, room string) error {
 	if err != nil {
 		return roomErr(err, "the room could not be reset")
 	}
-	_, err = s.writeFast(ctx, room, roomState{Generation: st.Generation, Version: st.Version}, nil, false)
-	return err
+	if _, err := s.writeFast(ctx, room, roomState{Generation: st.Generation, Version: st.Version}, nil, false); err != nil {
+		s.markStale(room, err) // the reset is durable; Redis catches up
+	}
+	return nil
 }
 
 // roomExists turns an empty answer into CodeNotFound when the room itself

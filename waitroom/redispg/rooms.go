@@ -42,8 +42,10 @@ func (s *Store) CreateRoom(ctx context.Context, room waitroom.Room) error {
 	if err != nil {
 		return mapErr(err, "the room could not be stored")
 	}
-	_, err = s.writeFast(ctx, room.ID, roomState{}, nil, true)
-	return err
+	if _, err := s.writeFast(ctx, room.ID, roomState{}, nil, true); err != nil {
+		s.markStale(room.ID, err) // the room exists; Redis catches up
+	}
+	return nil
 }
 
 // Room returns one room.

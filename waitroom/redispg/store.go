@@ -64,6 +64,11 @@ type Store struct {
 	closed     bool
 	committers map[string]*committer
 	flushing   sync.WaitGroup
+
+	staleMu    sync.Mutex
+	stale      map[string]bool // rooms whose Redis copy is behind
+	stopRepair context.CancelFunc
+	repairDone chan struct{}
 }
 
 var (
@@ -97,6 +102,11 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		s.db.Close()
 		return nil, err
 	}
+	s.stale = map[string]bool{}
+	s.repairDone = make(chan struct{})
+	var repairCtx context.Context
+	repairCtx, s.stopRepair = context.WithCancel(context.Background())
+	go s.repairLoop(repairCtx)
 	return s, nil
 }
 
@@ -153,13 +163,34 @@ func newRedisClient(cfg Config) (redis.UniversalClient, error) {
 		if err != nil {
 			return nil, err
 		}
+		opts.MaxRetries, opts.DialerRetries = noRetries(opts.MaxRetries), fewDialRetries(opts.DialerRetries)
 		return redis.NewClusterClient(opts), nil
 	}
 	opts, err := redis.ParseURL(url)
 	if err != nil {
 		return nil, err
 	}
+	opts.MaxRetries, opts.DialerRetries = noRetries(opts.MaxRetries), fewDialRetries(opts.DialerRetries)
 	return redis.NewClient(opts), nil
+}
+
+// noRetries turns off command retries unless the URL asked for them: a
+// retried HINCRBY or GETDEL whose first attempt did run would count twice
+// or lose a value, and a waiting room under an outage should answer
+// "unavailable" quickly rather than pile up callers.
+func noRetries(n int) int {
+	if n == 0 {
+		return -1
+	}
+	return n
+}
+
+// fewDialRetries bounds how long a call waits for a Redis that is down.
+func fewDialRetries(n int) int {
+	if n == 0 {
+		return 2
+	}
+	return n
 }
 
 // Redis returns the Redis client, for other parts of the server that keep
@@ -191,5 +222,7 @@ func (s *Store) Close() error {
 		return nil
 	}
 	s.flushing.Wait()
+	s.stopRepair()
+	<-s.repairDone
 	return errors.Join(s.db.Close(), s.rdb.Close())
 }

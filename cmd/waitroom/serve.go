@@ -31,6 +31,8 @@ type server struct {
 	issuer   string
 	adminKey string // generated for this run, "" when configured
 
+	policies *policies // admission policies (policies.go)
+
 	stopJobs context.CancelFunc
 	jobsDone chan struct{}
 	failed   chan error
@@ -89,6 +91,7 @@ func (s *server) build(ctx context.Context, cfg Config) (*App, []string, error) 
 		return nil, nil, fmt.Errorf("loading signing keys: %w", err)
 	}
 	svc := waitroom.NewService(s.backend.Store, keys, waitroom.Options{Logger: s.logger})
+	s.policies = newPolicies(s.backend, svc, s.logger)
 	app := &App{Config: cfg, Issuer: s.issuer, Service: svc, Keys: keys, Store: s.backend.Store,
 		Ephemeral: s.backend.Ephemeral, Backend: s.backend, Logger: s.logger}
 	demo, err := ensureRooms(ctx, cfg, svc)
@@ -122,7 +125,9 @@ func (s *server) newAPI(cfg Config, app *App) (*httpapi.API, error) {
 	s.adminKey = generated
 	proxies, _ := middleware.ParseTrustedProxies(cfg.TrustedProxies) // validated already
 	return httpapi.New(httpapi.Options{
-		Service:         app.Service,
+		Service:         s.policies.guarded,
+		Deliveries:      s.policies.outbox,
+		Draws:           s.policies.prequeue,
 		Keys:            app.Keys,
 		Ready:           app.Store.Ping,
 		Issuer:          s.issuer,

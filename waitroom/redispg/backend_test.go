@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/waitroom-idp/waitroom/waitroom"
 	"github.com/waitroom-idp/waitroom/waitroom/redispg"
@@ -332,5 +333,106 @@ func TestErrorsAreDomainErrors(t *testing.T) {
 		if !errors.As(err, &we) || we.Code != waitroom.CodeNotFound {
 			t.Errorf("%s: %v, want a not_found *waitroom.Error", name, err)
 		}
+	}
+}
+
+// Rows of a reset generation are purged; the current generation is kept.
+func TestResetPurgesOldGenerations(t *testing.T) {
+	t.Parallel()
+	s := newBackend(t).open(t)
+	room := mustRoom(t, s)
+	now := time.Now()
+	old, _, err := s.Enqueue(ctx, room, newTicket(now, "k"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.SetServing(ctx, room, 1, now); err != nil {
+		t.Fatal(err)
+	}
+	rec := waitroom.TokenRecord{Room: room, RequestID: old.ID, Position: 1, IssuedAt: now, NotBefore: now,
+		ExpiresAt: now.Add(time.Hour), KeyID: "k", Generation: old.Generation}
+	if _, _, err := s.CreateToken(ctx, rec); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Reset(ctx, room); err != nil {
+		t.Fatal(err)
+	}
+	kept, _, err := s.Enqueue(ctx, room, newTicket(now, "k"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.PurgeGenerations(ctx, room, kept.Generation)
+	for _, table := range []string{"tickets", "tokens", "serving_history"} {
+		var n int
+		if err := s.DB().GetContext(ctx, &n, `SELECT count(*) FROM `+table+` WHERE room = $1 AND generation < $2`, room, kept.Generation); err != nil {
+			t.Fatal(err)
+		}
+		if n != 0 {
+			t.Fatalf("%d rows of the old generation left in %s", n, table)
+		}
+	}
+	if got, err := s.Ticket(ctx, room, kept.ID); err != nil || got.Position != 1 {
+		t.Fatalf("current ticket after purge: %+v, %v", got, err)
+	}
+}
+
+// After Redis loses a room, many concurrent readers all get the same,
+// correct counters.
+func TestConcurrentReadersAfterRedisLoss(t *testing.T) {
+	t.Parallel()
+	b := newBackend(t)
+	inst := b.instance(t)
+	s := inst.Store.(*redispg.Store)
+	room := mustRoom(t, s)
+	for range 3 {
+		if _, _, err := s.Enqueue(ctx, room, newTicket(time.Now(), "")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.SetServing(ctx, room, 2, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	inst.LoseFastState(t)
+	var wg sync.WaitGroup
+	got := make([]waitroom.Counters, 50)
+	errs := make([]error, len(got))
+	for i := range got {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			got[i], errs[i] = s.Counters(ctx, room)
+		}()
+	}
+	wg.Wait()
+	for i, c := range got {
+		if errs[i] != nil || c.Queue != 3 || c.Serving != 2 {
+			t.Fatalf("reader %d: %+v, %v", i, c, errs[i])
+		}
+	}
+}
+
+func TestRedisClientChoice(t *testing.T) {
+	t.Parallel()
+	c, err := redispg.NewRedisClient(redispg.Config{RedisURL: "redis://a:6379?addr=b:6379&addr=c:6379", RedisCluster: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	cc, ok := c.(*redis.ClusterClient)
+	if !ok {
+		t.Fatalf("cluster config gave %T", c)
+	}
+	if addrs := cc.Options().Addrs; len(addrs) != 3 {
+		t.Fatalf("cluster seeds %v, want 3", addrs)
+	}
+	for _, u := range []string{"127.0.0.1:6379", "redis://127.0.0.1:6379/2", "rediss://user:pw@example.com:6380/0"} {
+		c, err := redispg.NewRedisClient(redispg.Config{RedisURL: u})
+		if err != nil {
+			t.Fatalf("%s: %v", u, err)
+		}
+		if _, ok := c.(*redis.Client); !ok {
+			t.Fatalf("%s gave %T", u, c)
+		}
+		c.Close()
 	}
 }

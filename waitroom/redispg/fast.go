@@ -119,7 +119,39 @@ func (s *Store) afterWrite(ctx context.Context, room string, res int64, err erro
 // rebuild reads a consistent snapshot of the room from PostgreSQL and
 // writes it to Redis unless another process already did. Counting the
 // tokens scans them: this runs only when Redis lost the room.
+//
+// Concurrent calls for one room in this process share one rebuild: after a
+// Redis restart every poll finds the hash missing at once, and only one of
+// them should read PostgreSQL.
 func (s *Store) rebuild(ctx context.Context, room string) error {
+	s.rebuildMu.Lock()
+	if c, ok := s.rebuilding[room]; ok {
+		s.rebuildMu.Unlock()
+		select {
+		case <-c.done:
+			return c.err
+		case <-ctx.Done():
+			return waitroom.Wrap(waitroom.CodeUnavailable, ctx.Err(), "the counters are being rebuilt")
+		}
+	}
+	c := &rebuildCall{done: make(chan struct{})}
+	s.rebuilding[room] = c
+	s.rebuildMu.Unlock()
+
+	c.err = s.rebuildOnce(ctx, room)
+	s.rebuildMu.Lock()
+	delete(s.rebuilding, room)
+	s.rebuildMu.Unlock()
+	close(c.done)
+	return c.err
+}
+
+type rebuildCall struct {
+	done chan struct{}
+	err  error
+}
+
+func (s *Store) rebuildOnce(ctx context.Context, room string) error {
 	st, active, err := s.snapshot(ctx, room)
 	if err != nil {
 		return err

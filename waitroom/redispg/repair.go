@@ -31,7 +31,6 @@ func (s *Store) staleRooms() []string {
 }
 
 func (s *Store) repairLoop(ctx context.Context) {
-	defer close(s.repairDone)
 	tick := time.NewTicker(repairEvery)
 	defer tick.Stop()
 	for {

@@ -65,10 +65,17 @@ type Store struct {
 	committers map[string]*committer
 	flushing   sync.WaitGroup
 
-	staleMu    sync.Mutex
-	stale      map[string]bool // rooms whose Redis copy is behind
-	stopRepair context.CancelFunc
-	repairDone chan struct{}
+	rebuildMu  sync.Mutex
+	rebuilding map[string]*rebuildCall // rebuilds in flight, by room
+
+	staleMu sync.Mutex
+	stale   map[string]bool // rooms whose Redis copy is behind
+
+	// background work (repair loop, purges of reset generations) runs
+	// under bg and is stopped and awaited by Close.
+	bg     context.Context
+	stopBG context.CancelFunc
+	bgWork sync.WaitGroup
 }
 
 var (
@@ -103,15 +110,14 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, err
 	}
 	s.stale = map[string]bool{}
-	s.repairDone = make(chan struct{})
-	var repairCtx context.Context
-	repairCtx, s.stopRepair = context.WithCancel(context.Background())
-	go s.repairLoop(repairCtx)
+	s.rebuilding = map[string]*rebuildCall{}
+	s.bg, s.stopBG = context.WithCancel(context.Background())
+	s.goBackground(s.repairLoop)
 	return s, nil
 }
 
 func (s *Store) openPostgres(ctx context.Context, cfg Config) error {
-	db, err := sqlx.Open("postgres", cfg.DatabaseURL)
+	db, err := sqlx.Open("postgres", withBinaryParameters(cfg.DatabaseURL))
 	if err != nil {
 		return waitroom.Wrap(waitroom.CodeInvalid, err, "database url is not valid")
 	}
@@ -136,6 +142,23 @@ func (s *Store) openPostgres(ctx context.Context, cfg Config) error {
 	}
 	s.db = db
 	return nil
+}
+
+// withBinaryParameters turns on lib/pq's binary_parameters unless the DSN
+// sets it: lib/pq then sends parse, bind and execute together, one round
+// trip per query instead of two. (It also sends []byte arguments as binary,
+// so this package passes JSON as strings.)
+func withBinaryParameters(dsn string) string {
+	if strings.Contains(dsn, "binary_parameters") {
+		return dsn
+	}
+	if !strings.Contains(dsn, "://") {
+		return dsn + " binary_parameters=yes"
+	}
+	if strings.Contains(dsn, "?") {
+		return dsn + "&binary_parameters=yes"
+	}
+	return dsn + "?binary_parameters=yes"
 }
 
 func (s *Store) openRedis(ctx context.Context, cfg Config) error {
@@ -193,6 +216,20 @@ func fewDialRetries(n int) int {
 	return n
 }
 
+// goBackground runs fn in the background unless the store is closing.
+func (s *Store) goBackground(fn func(ctx context.Context)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return
+	}
+	s.bgWork.Add(1)
+	go func() {
+		defer s.bgWork.Done()
+		fn(s.bg)
+	}()
+}
+
 // Redis returns the Redis client, for other parts of the server that keep
 // short-lived state next to the store (leases, pub/sub).
 func (s *Store) Redis() redis.UniversalClient { return s.rdb }
@@ -222,7 +259,7 @@ func (s *Store) Close() error {
 		return nil
 	}
 	s.flushing.Wait()
-	s.stopRepair()
-	<-s.repairDone
+	s.stopBG()
+	s.bgWork.Wait()
 	return errors.Join(s.db.Close(), s.rdb.Close())
 }

@@ -60,7 +60,7 @@ func openRedisPG(t *testing.T, clock func() time.Time) env {
 		}
 	}
 	return env{svc: newService(t, st, clock), store: st, lease: st.Lease("admission"), prequeue: st.Prequeue(),
-		lapse: lapse, prequeueSize: 1500}
+		lapse: lapse, prequeueSize: 400}
 }
 
 func newService(t *testing.T, st waitroom.Store, clock func() time.Time) *waitroom.Service {
@@ -68,5 +68,5 @@ func newService(t *testing.T, st waitroom.Store, clock func() time.Time) *waitro
 	if err != nil {
 		t.Fatal(err)
 	}
-	return waitroom.NewService(st, keys, waitroom.Options{Clock: clock, RoomCacheTTL: time.Nanosecond})
+	return waitroom.NewService(st, keys, waitroom.Options{Clock: clock, RoomCacheTTL: time.Second})
 }

@@ -33,8 +33,8 @@ func TestFailoverNoDoubleNoLostTick(t *testing.T) {
 			start := t0.Add(time.Minute) // after the room's settings changed
 			a := engineFor(svc, lease, clock, "a")
 			bb := engineFor(svc, lease, clock, "b")
-			// 0..99 s: both replicas tick, a leads.
-			for sec := 0; sec < 100; sec++ {
+			// 0..59 s: both replicas tick, a leads.
+			for sec := 0; sec < 60; sec++ {
 				tickBoth(t, clock, start.Add(time.Duration(sec)*time.Second), a, bb)
 			}
 			if !a.Leader() || bb.Leader() {
@@ -42,8 +42,8 @@ func TestFailoverNoDoubleNoLostTick(t *testing.T) {
 			}
 			// a dies (SIGKILL: no release); b keeps ticking and takes over
 			// once the 10 s lease lapses.
-			for sec := 100; sec < 240; sec++ {
-				if sec == 110 {
+			for sec := 60; sec < 140; sec++ {
+				if sec == 70 {
 					en.lapse()
 				}
 				tickBoth(t, clock, start.Add(time.Duration(sec)*time.Second), bb)
@@ -52,7 +52,7 @@ func TestFailoverNoDoubleNoLostTick(t *testing.T) {
 				t.Fatal("b did not take over")
 			}
 			serving, _ := svc.Serving(ctx, "fo")
-			want := prescribed(Rate{PerMinute: 90}, start, start.Add(239*time.Second))
+			want := prescribed(Rate{PerMinute: 90}, start, start.Add(139*time.Second))
 			if serving != want {
 				t.Fatalf("serving = %d after failover, the strategy prescribes %d", serving, want)
 			}

@@ -20,7 +20,7 @@ type backend struct {
 func newBackend(tb testing.TB) backend {
 	dsn := testenv.Postgres(tb)
 	addr, prefix := testenv.Redis(tb)
-	return backend{cfg: redispg.Config{DatabaseURL: dsn, RedisURL: addr, KeyPrefix: prefix, MaxOpenConns: 8,
+	return backend{cfg: redispg.Config{DatabaseURL: dsn, RedisURL: addr, KeyPrefix: prefix, MaxOpenConns: 4,
 		Logger: slog.New(slog.DiscardHandler)}}
 }
 

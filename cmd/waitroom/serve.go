@@ -92,7 +92,7 @@ func (s *server) build(ctx context.Context, cfg Config) (*App, []string, error) 
 	}
 	svc := waitroom.NewService(s.backend.Store, keys, waitroom.Options{Logger: s.logger})
 	s.policies = newPolicies(s.backend, svc, s.logger)
-	app := &App{Config: cfg, Issuer: s.issuer, Service: svc, Keys: keys, Store: s.backend.Store,
+	app := &App{Config: cfg, Issuer: s.issuer, Service: svc, Queue: s.policies.guarded, Keys: keys, Store: s.backend.Store,
 		Ephemeral: s.backend.Ephemeral, Backend: s.backend, Logger: s.logger}
 	demo, err := ensureRooms(ctx, cfg, svc)
 	if err != nil {

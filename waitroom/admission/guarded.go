@@ -86,3 +86,20 @@ func (g *Guarded) emit(ctx context.Context, room, event string, data map[string]
 	}
 	_ = g.events.Emit(ctx, r, event, data)
 }
+
+// Admit records the admission of a ticket for the OpenID flow (oidc.Queue):
+// the token record, token_generated on the first issue, and admitted. An
+// id still in the pre-queue is not served yet.
+func (g *Guarded) Admit(ctx context.Context, room, id, issuer string) (waitroom.TokenRecord, error) {
+	tk, err := g.IssueToken(ctx, room, id, issuer, 0)
+	if waitroom.ErrorCode(err) == waitroom.CodeNotFound && g.door.pre != nil {
+		if perr := g.door.pre.NotYetAssigned(ctx, room, id); waitroom.ErrorCode(perr) == waitroom.CodeNotServed {
+			return waitroom.TokenRecord{}, perr
+		}
+	}
+	if err != nil {
+		return waitroom.TokenRecord{}, err
+	}
+	g.Admitted(ctx, room, waitroom.Ticket{ID: tk.Record.RequestID, Position: tk.Record.Position})
+	return tk.Record, nil
+}

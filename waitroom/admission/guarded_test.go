@@ -54,3 +54,48 @@ func TestGuardedRecordsVisitorEvents(t *testing.T) {
 		t.Fatalf("enqueue into a closed room: %v", err)
 	}
 }
+
+// TestGuardedAdmitInPrequeue: the OpenID flow asking to admit a pre-queue
+// arrival hears "not served yet", and after opening gets its token record
+// with the admitted event.
+func TestGuardedAdmitInPrequeue(t *testing.T) {
+	ctx := context.Background()
+	opens := t0.Add(time.Hour)
+	clock := &fakeClock{now: t0.Add(30 * time.Minute)}
+	en := openEmbedded(t, clock.Now)
+	room := waitroom.NewRoom("pq", "PQ")
+	room.Schedule = waitroom.Schedule{OpensAt: opens, Prequeue: waitroom.Duration(time.Hour)}
+	room.Webhooks = []waitroom.Webhook{{URL: "https://hooks.example/x", Secret: "0123456789abcdef"}}
+	if _, err := en.svc.CreateRoom(ctx, room); err != nil {
+		t.Fatal(err)
+	}
+	rec := &recorder{}
+	pre := NewPrequeue(en.prequeue, en.store, clock.Now)
+	g := NewGuarded(en.svc, NewEntrance(en.svc, pre, clock.Now), rec, clock.Now)
+	tk, err := g.Enqueue(ctx, "pq", "browser-cookie-1")
+	if err != nil || tk.Position != 0 {
+		t.Fatalf("pre-queue enqueue: %+v %v", tk, err)
+	}
+	if again, _ := g.Enqueue(ctx, "pq", "browser-cookie-1"); again.ID != tk.ID {
+		t.Fatal("a refresh in the pre-queue lost the entry")
+	}
+	if _, err := g.Admit(ctx, "pq", tk.ID, "https://wr.example"); waitroom.ErrorCode(err) != waitroom.CodeNotServed {
+		t.Fatalf("admit in the pre-queue: %v, want not_served", err)
+	}
+	clock.Set(opens)
+	if _, err := pre.Open(ctx, room, opens); err != nil {
+		t.Fatal(err)
+	}
+	after, err := g.Enqueue(ctx, "pq", "browser-cookie-1")
+	if err != nil || after.ID != tk.ID || after.Position != 1 {
+		t.Fatalf("after opening the same browser gets %+v (%v), want its entry at position 1", after, err)
+	}
+	g.AdvanceServing(ctx, "pq", 1)
+	recd, err := g.Admit(ctx, "pq", tk.ID, "https://wr.example")
+	if err != nil || recd.Position != 1 {
+		t.Fatalf("admit after opening: %+v %v", recd, err)
+	}
+	if last := rec.events[len(rec.events)-1]; last != "admitted" {
+		t.Fatalf("events %v", rec.events)
+	}
+}

@@ -134,3 +134,28 @@ func TestGatePausesWithoutBacklog(t *testing.T) {
 		t.Fatalf("state changes %v, want [health_gated open]", states)
 	}
 }
+
+// TestMetricsHeartbeat: the leader sends one waiting_room_metrics event per
+// period with the AWS counter names.
+func TestMetricsHeartbeat(t *testing.T) {
+	room := roomWith("m", waitroom.Policy{})
+	core := newFakeCore(room)
+	core.update("m", func(c *waitroom.Counters) { c.Queue, c.Serving, c.Tokens = 10, 4, 3 })
+	clock := &fakeClock{}
+	rec := &recorder{}
+	e := NewEngine(Config{Core: core, Lease: NewMemoryLease(clock.Now), Holder: "a", Clock: clock.Now, Events: rec,
+		MetricsEvery: 10 * time.Second, Logger: quiet})
+	runSeconds(t, e, clock, t0, 30)
+	var beats []map[string]any
+	for i, ev := range rec.events {
+		if ev == "waiting_room_metrics" {
+			beats = append(beats, rec.data[i])
+		}
+	}
+	if len(beats) != 3 {
+		t.Fatalf("%d heartbeats in 30 s, want 3", len(beats))
+	}
+	if b := beats[0]; b["queue_counter"] != int64(10) || b["serving_counter"] != int64(4) || b["waiting_num"] != int64(7) {
+		t.Fatalf("heartbeat %v", b)
+	}
+}

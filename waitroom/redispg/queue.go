@@ -182,7 +182,7 @@ func (s *Store) Reset(ctx context.Context, room string) error {
 	if err != nil {
 		return roomErr(err, "the room could not be reset")
 	}
-	if _, err := s.writeFast(ctx, room, roomState{Generation: st.Generation, Version: st.Version}, nil, false); err != nil {
+	if _, err := s.writeFast(ctx, room, roomState{Generation: st.Generation, Version: st.Version}, "", false); err != nil {
 		s.markStale(room, err) // the reset is durable; Redis catches up
 	}
 	s.goBackground(func(ctx context.Context) { s.purgeGenerations(ctx, room, st.Generation) })

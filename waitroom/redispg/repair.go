@@ -56,13 +56,15 @@ func (s *Store) repairStale(ctx context.Context) {
 }
 
 func (s *Store) forceRebuild(ctx context.Context, room string) error {
-	st, active, err := s.snapshot(ctx, room)
+	staged := s.stagingKey(room)
+	st, err := s.snapshot(ctx, room, staged)
 	if err != nil {
+		s.rdb.Del(context.WithoutCancel(ctx), staged)
 		if isNotFound(err) {
 			return s.rdb.Del(ctx, s.countersKey(room), s.activeKey(room)).Err()
 		}
 		return err
 	}
-	_, err = s.writeFast(ctx, room, st, active, true)
+	_, err = s.writeFast(ctx, room, st, staged, true)
 	return err
 }

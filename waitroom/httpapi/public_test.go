@@ -110,7 +110,7 @@ func TestQueueNum(t *testing.T) {
 		e.enqueue("demo")
 		tk := e.enqueue("demo")
 
-		ok := e.get("/queue_num?event_id=demo&request_id=" + tk.ID).expect(http.StatusOK, "")
+		ok := e.get("/queue_num?event_id=demo&request_id="+tk.ID).expect(http.StatusOK, "")
 		m := ok.json()
 		if m["queue_number"] != 2.0 || m["event_id"] != "demo" || m["status"] != 1.0 || m["entry_time"] != float64(tk.EntryTime.Unix()) {
 			t.Fatalf("answer %v", m)

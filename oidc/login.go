@@ -15,11 +15,12 @@ import (
 	"github.com/waitroom-idp/waitroom/waitroom"
 )
 
-// Room modes, read from the room's optional "mode" setting.
+// Room modes, read from the room's optional "mode" setting (the admission
+// policies' modes: queue, passthrough, paused, closed).
 const (
-	modeOpen   = "open"
+	modeOpen   = "open"   // queue or passthrough: the serving counter decides
 	modePaused = "paused" // visitors queue, nobody is admitted
-	modeClosed = "closed" // nobody queues
+	modeClosed = "closed" // no new entries; those in line keep draining
 )
 
 // roomMode reads a room's mode. Rooms are documents that gain fields over
@@ -30,6 +31,11 @@ func roomMode(r waitroom.Room) string {
 	if err != nil {
 		return modeOpen
 	}
+	return modeOf(b)
+}
+
+// modeOf reads the mode of a room document.
+func modeOf(b []byte) string {
 	var m struct {
 		Mode string `json:"mode"`
 	}
@@ -62,15 +68,17 @@ func (p *Provider) login(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if v.mode == modeClosed {
-		return p.loginError(w, r, v, oidc.ErrAccessDenied().WithDescription("the waiting room is closed"),
-			"The waiting room is closed", "Nobody can enter right now. Please come back later.")
-	}
 	if adm, ok := p.usableAdmission(r, v); ok {
 		return p.complete(w, r, v, adm)
 	}
 	if v.ar.promptNone() {
 		return p.redirectError(w, r, v.ar, oidc.ErrLoginRequired().WithDescription("no admission to the waiting room"))
+	}
+	var held ticketCookie
+	if v.mode == modeClosed && !p.cookies.get(r, ticketCookieName(v.room.ID), &held) {
+		// Closed: no new entries; visitors already in line keep draining.
+		return &pageError{http.StatusServiceUnavailable, "The waiting room is closed",
+			"Nobody new can join the line right now. Please come back later."}
 	}
 	tc, err := p.ensureTicket(w, r, v)
 	if err != nil {
@@ -265,15 +273,6 @@ func (p *Provider) redirectError(w http.ResponseWriter, r *http.Request, ar *aut
 	return nil
 }
 
-// loginError answers prompt=none with an error redirect and shows a page
-// otherwise.
-func (p *Provider) loginError(w http.ResponseWriter, r *http.Request, v *visit, e *oidc.Error, title, msg string) error {
-	if v.ar.promptNone() {
-		return p.redirectError(w, r, v.ar, e)
-	}
-	return &pageError{http.StatusServiceUnavailable, title, msg}
-}
-
 // roomPage is the data of room.html.
 type roomPage struct {
 	Base, Title, RoomName, StatusURL string
@@ -354,7 +353,7 @@ func (p *Provider) status(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusOK, roomStatus{
 		Room: roomID, Position: tc.Position, Serving: serving, Ahead: ahead(tc.Position, serving),
-		Ready: serving >= tc.Position && mode == modeOpen, Paused: mode == modePaused, Closed: mode == modeClosed,
+		Ready: serving >= tc.Position && mode != modePaused, Paused: mode == modePaused, Closed: mode == modeClosed,
 	})
 	return nil
 }

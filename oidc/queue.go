@@ -29,13 +29,7 @@ type KeySource interface {
 	JWKS() jose.JSONWebKeySet
 }
 
-// ServiceQueue adapts *waitroom.Service to Queue.
+// ServiceQueue adapts *waitroom.Service to Queue. The Service's own
+// Admit records the admission without signing the AWS API's three tokens,
+// which the OpenID flow would throw away.
 type ServiceQueue struct{ *waitroom.Service }
-
-// Admit records the admission through IssueToken (the same record the AWS
-// API's generate_token returns), which counts the token once however often
-// it is called.
-func (q ServiceQueue) Admit(ctx context.Context, room, id, issuer string) (waitroom.TokenRecord, error) {
-	t, err := q.IssueToken(ctx, room, id, issuer, 0)
-	return t.Record, err
-}

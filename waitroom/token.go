@@ -17,26 +17,48 @@ type Tokens struct {
 // (once, however many callers race), every call signs the stored claims, so
 // repeats return identical strings. validity 0 uses the room's default.
 func (s *Service) IssueToken(ctx context.Context, room, id, issuer string, validity time.Duration) (Tokens, error) {
-	id, err := roomAndRequest(room, id)
+	rec, now, err := s.admit(ctx, room, id, issuer, validity)
 	if err != nil {
 		return Tokens{}, err
 	}
+	return s.keys.signTokens(rec, now)
+}
+
+// Admit records the admission of a served ticket exactly as IssueToken
+// does (same checks, same single stored record, same counters) but signs
+// nothing: the OpenID flow issues its own tokens and only needs the record.
+// The room's default validity applies.
+func (s *Service) Admit(ctx context.Context, room, id, issuer string) (TokenRecord, error) {
+	rec, _, err := s.admit(ctx, room, id, issuer, 0)
+	return rec, err
+}
+
+// admit validates the request, stores the admission on first call and
+// checks the record may still be used; it returns the time it judged by.
+func (s *Service) admit(ctx context.Context, room, id, issuer string, validity time.Duration) (TokenRecord, time.Time, error) {
+	id, err := roomAndRequest(room, id)
+	if err != nil {
+		return TokenRecord{}, time.Time{}, err
+	}
 	if err := validIssuer(issuer); err != nil {
-		return Tokens{}, err
+		return TokenRecord{}, time.Time{}, err
 	}
 	if err := validValidity(validity); err != nil {
-		return Tokens{}, err
+		return TokenRecord{}, time.Time{}, err
 	}
 	r, err := s.Room(ctx, room)
 	if err != nil {
-		return Tokens{}, err
+		return TokenRecord{}, time.Time{}, err
 	}
 	now := s.now()
 	rec, err := s.admission(ctx, r, id, issuer, validity, now)
 	if err != nil {
-		return Tokens{}, err
+		return TokenRecord{}, time.Time{}, err
 	}
-	return s.reissue(rec, now)
+	if err := usable(rec, now); err != nil {
+		return TokenRecord{}, time.Time{}, err
+	}
+	return rec, now, nil
 }
 
 // admission returns the stored token record of a served ticket, creating
@@ -103,16 +125,16 @@ func (s *Service) newRecord(r Room, t Ticket, issuer string, validity time.Durat
 	}, nil
 }
 
-// reissue signs a stored record, unless its session is closed or it has
-// expired: an expired token is never signed again.
-func (s *Service) reissue(rec TokenRecord, now time.Time) (Tokens, error) {
+// usable refuses a record whose session is closed or that has expired:
+// an expired token is never signed (or admitted) again.
+func usable(rec TokenRecord, now time.Time) error {
 	if rec.SessionStatus != SessionActive {
-		return Tokens{}, Errorf(CodeSessionClosed, "Session already completed or abandoned")
+		return Errorf(CodeSessionClosed, "Session already completed or abandoned")
 	}
 	if !now.Before(rec.ExpiresAt) {
-		return Tokens{}, Errorf(CodeExpired, "Token has expired")
+		return Errorf(CodeExpired, "Token has expired")
 	}
-	return s.keys.signTokens(rec, now)
+	return nil
 }
 
 // UpdateSession closes an admitted visitor's session: status 1 completed,

@@ -43,20 +43,28 @@ func (g *Guarded) Ticket(ctx context.Context, room, id string) (waitroom.Ticket,
 }
 
 // IssueToken issues (or re-signs) an admission token; the first issue of a
-// request is recorded as token_generated. (A repeat within the same second
-// as the first may be recorded again: deliveries are at least once and
-// receivers deduplicate on request_id.)
+// request is recorded as token_generated.
 func (g *Guarded) IssueToken(ctx context.Context, room, id, issuer string, validity time.Duration) (waitroom.Tokens, error) {
-	start := g.clock().UTC().Truncate(time.Second)
+	start := g.clock()
 	tk, err := g.Service.IssueToken(ctx, room, id, issuer, validity)
-	if err == nil && !tk.Record.IssuedAt.Before(start) {
-		rec := tk.Record
-		g.emit(ctx, room, "token_generated", map[string]any{
-			"request_id": rec.RequestID, "queue_number": rec.Position, "issued_at": rec.IssuedAt.Unix(),
-			"expires": rec.ExpiresAt.Unix(), "issuer": rec.Issuer,
-		})
+	if err == nil {
+		g.tokenGenerated(ctx, room, tk.Record, start)
 	}
 	return tk, err
+}
+
+// tokenGenerated records token_generated when rec was created by the call
+// that started at start. (A repeat within the same second as the first may
+// be recorded again: deliveries are at least once and receivers
+// deduplicate on request_id.)
+func (g *Guarded) tokenGenerated(ctx context.Context, room string, rec waitroom.TokenRecord, start time.Time) {
+	if rec.IssuedAt.Before(start.UTC().Truncate(time.Second)) {
+		return
+	}
+	g.emit(ctx, room, "token_generated", map[string]any{
+		"request_id": rec.RequestID, "queue_number": rec.Position, "issued_at": rec.IssuedAt.Unix(),
+		"expires": rec.ExpiresAt.Unix(), "issuer": rec.Issuer,
+	})
 }
 
 // UpdateSession closes a session and records session_updated.
@@ -91,7 +99,8 @@ func (g *Guarded) emit(ctx context.Context, room, event string, data map[string]
 // the token record, token_generated on the first issue, and admitted. An
 // id still in the pre-queue is not served yet.
 func (g *Guarded) Admit(ctx context.Context, room, id, issuer string) (waitroom.TokenRecord, error) {
-	tk, err := g.IssueToken(ctx, room, id, issuer, 0)
+	start := g.clock()
+	rec, err := g.Service.Admit(ctx, room, id, issuer)
 	if waitroom.ErrorCode(err) == waitroom.CodeNotFound && g.door.pre != nil {
 		if perr := g.door.pre.NotYetAssigned(ctx, room, id); waitroom.ErrorCode(perr) == waitroom.CodeNotServed {
 			return waitroom.TokenRecord{}, perr
@@ -100,6 +109,7 @@ func (g *Guarded) Admit(ctx context.Context, room, id, issuer string) (waitroom.
 	if err != nil {
 		return waitroom.TokenRecord{}, err
 	}
-	g.Admitted(ctx, room, waitroom.Ticket{ID: tk.Record.RequestID, Position: tk.Record.Position})
-	return tk.Record, nil
+	g.tokenGenerated(ctx, room, rec, start)
+	g.Admitted(ctx, room, waitroom.Ticket{ID: rec.RequestID, Position: rec.Position})
+	return rec, nil
 }

@@ -99,3 +99,44 @@ func TestGuardedAdmitInPrequeue(t *testing.T) {
 		t.Fatalf("events %v", rec.events)
 	}
 }
+
+// TestGuardedAdmitEvents: the OpenID flow's admission is recorded as
+// token_generated once (first admission only) and admitted every time.
+func TestGuardedAdmitEvents(t *testing.T) {
+	ctx := context.Background()
+	clock := &fakeClock{now: t0}
+	en := openEmbedded(t, clock.Now)
+	room := waitroom.NewRoom("ad", "Admit")
+	room.Webhooks = []waitroom.Webhook{{URL: "https://hooks.example/x", Secret: "0123456789abcdef"}}
+	if _, err := en.svc.CreateRoom(ctx, room); err != nil {
+		t.Fatal(err)
+	}
+	rec := &recorder{}
+	g := NewGuarded(en.svc, NewEntrance(en.svc, nil, clock.Now), rec, clock.Now)
+	tk, err := g.Enqueue(ctx, "ad", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.AdvanceServing(ctx, "ad", 1)
+	first, err := g.Admit(ctx, "ad", tk.ID, "https://wr.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock.Set(t0.Add(5 * time.Second))
+	again, err := g.Admit(ctx, "ad", tk.ID, "https://wr.example")
+	if err != nil || !again.IssuedAt.Equal(first.IssuedAt) {
+		t.Fatalf("repeat Admit = %+v, %v; first %+v", again, err, first)
+	}
+	want := []string{"ticket_created", "token_generated", "admitted", "admitted"}
+	if len(rec.events) != len(want) {
+		t.Fatalf("events %v, want %v", rec.events, want)
+	}
+	for i := range want {
+		if rec.events[i] != want[i] {
+			t.Fatalf("events %v, want %v", rec.events, want)
+		}
+	}
+	if rec.data[1]["request_id"] != tk.ID || rec.data[1]["issuer"] != "https://wr.example" {
+		t.Fatalf("token_generated payload %v", rec.data[1])
+	}
+}

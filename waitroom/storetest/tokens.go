@@ -20,6 +20,7 @@ func tokenTests() []testCase {
 		{"IssueTokenSessionClosed", true, testIssueTokenSessionClosed},
 		{"IssueTokenExpiredPosition", true, testIssueTokenExpiredPosition},
 		{"IssueTokenConcurrentFirstIssue", true, testIssueTokenConcurrent},
+		{"AdmitRecordsWithoutSigning", true, testAdmit},
 		{"CreateTokenStaleGeneration", true, testCreateTokenStaleGeneration},
 		{"UpdateSession", true, testUpdateSession},
 		{"ActiveTokens", true, testActiveTokens},
@@ -341,4 +342,43 @@ func (e *env) wantExpiryOrder(room string, ids []string) {
 		}
 		prevExp, prevID = rec.ExpiresAt, id
 	}
+}
+
+// testAdmit: Admit stores the same single record IssueToken would, counts
+// it once, and refuses what IssueToken refuses.
+func testAdmit(t *testing.T, b Backend) {
+	e := newEnv(t, b)
+	r := e.newRoom(func(r *waitroom.Room) { r.TokenValidity = waitroom.Duration(10 * time.Minute) })
+	tks := e.enqueueN(r.ID, 3)
+	e.setServing(r.ID, 2)
+	_, err := e.svc.Admit(e.ctx, r.ID, tks[2].ID, "https://issuer.test")
+	wantCode(t, err, waitroom.CodeNotServed)
+
+	first, err := e.svc.Admit(e.ctx, r.ID, tks[1].ID, "https://issuer.test")
+	noErr(t, err)
+	now := e.clock.Now().UTC().Truncate(time.Second)
+	if first.RequestID != tks[1].ID || first.Position != 2 || first.Issuer != "https://issuer.test" ||
+		!first.IssuedAt.Equal(now) || !first.ExpiresAt.Equal(now.Add(10*time.Minute)) || first.KeyID == "" {
+		t.Fatalf("Admit record = %+v", first)
+	}
+	e.clock.Advance(2 * time.Second)
+	again, err := e.svc.Admit(e.ctx, r.ID, tks[1].ID, "https://other.test")
+	noErr(t, err)
+	issued := e.issue(r.ID, tks[1].ID)
+	if !again.IssuedAt.Equal(first.IssuedAt) || again.Issuer != first.Issuer || !issued.Record.IssuedAt.Equal(first.IssuedAt) {
+		t.Fatalf("repeat admission changed the record: first %+v, again %+v, issued %+v", first, again, issued.Record)
+	}
+	if c := e.counters(r.ID); c.Tokens != 1 {
+		t.Fatalf("tokens counter = %d after one admission admitted three times, want 1", c.Tokens)
+	}
+
+	noErr(t, e.svc.UpdateSession(e.ctx, r.ID, tks[1].ID, waitroom.SessionCompleted))
+	_, err = e.svc.Admit(e.ctx, r.ID, tks[1].ID, "https://issuer.test")
+	wantCode(t, err, waitroom.CodeSessionClosed)
+
+	_, err = e.svc.Admit(e.ctx, r.ID, tks[0].ID, "https://issuer.test")
+	noErr(t, err)
+	e.clock.Advance(11 * time.Minute)
+	_, err = e.svc.Admit(e.ctx, r.ID, tks[0].ID, "https://issuer.test")
+	wantCode(t, err, waitroom.CodeExpired)
 }

@@ -3,53 +3,20 @@ package migrations
 import (
 	"context"
 	"database/sql"
-	"fmt"
-	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"testing"
 	"testing/fstest"
-	"time"
 
 	_ "github.com/lib/pq"
+
+	"github.com/waitroom-idp/waitroom/waitroom/testenv"
 )
 
-// openDB gives the test a schema of its own. It repeats the few lines of
-// waitroom/internal/testenv because Go forbids importing that package from
-// here.
+// openDB gives the test a schema of its own.
 func openDB(t *testing.T) *sql.DB {
 	t.Helper()
-	base := os.Getenv("WAITROOM_TEST_DATABASE_URL")
-	if base == "" {
-		base = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-	}
-	admin, err := sql.Open("postgres", base)
-	if err == nil {
-		err = admin.Ping()
-	}
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("PostgreSQL unreachable and CI=true: %v", err)
-		}
-		t.Skipf("\n!!!!!!!! SKIPPED: PostgreSQL unreachable (%v); set WAITROOM_TEST_DATABASE_URL", err)
-	}
-	schema := fmt.Sprintf("t_mig_%d", time.Now().UnixNano())
-	if _, err := admin.Exec(`CREATE SCHEMA ` + schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		admin.Exec(`DROP SCHEMA ` + schema + ` CASCADE`)
-		admin.Close()
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	db, err := sql.Open("postgres", u.String())
+	db, err := sql.Open("postgres", testenv.Postgres(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,7 +18,7 @@ import (
 	"time"
 
 	"github.com/waitroom-idp/waitroom/oidc"
-	"github.com/waitroom-idp/waitroom/oidc/internal/testdb"
+	"github.com/waitroom-idp/waitroom/waitroom/testenv"
 	"github.com/waitroom-idp/waitroom/oidc/memstore"
 	"github.com/waitroom-idp/waitroom/oidc/pgstore"
 	"github.com/waitroom-idp/waitroom/waitroom"
@@ -56,8 +56,8 @@ type backend struct {
 // and key prefix.
 func redispgBackend() backend {
 	return backend{name: "redispg", open: func(t testing.TB, now func() time.Time) (waitroom.Store, waitroom.Ephemeral, oidc.Store) {
-		dsn := testdb.Postgres(t)
-		addr, prefix := testdb.Redis(t)
+		dsn := testenv.Postgres(t)
+		addr, prefix := testenv.Redis(t)
 		s, err := redispg.Open(context.Background(), redispg.Config{DatabaseURL: dsn, RedisURL: addr, KeyPrefix: prefix})
 		if err != nil {
 			t.Fatal(err)

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/waitroom-idp/waitroom/waitroom/httpapi"
+	"github.com/waitroom-idp/waitroom/waitroom/testenv"
 )
 
 // newTestMain returns a Main that reads env instead of the process
@@ -97,8 +98,8 @@ func TestServeEmbeddedWithNoConfiguration(t *testing.T) {
 }
 
 func TestServeRedisPostgres(t *testing.T) {
-	dsn := testPostgres(t)
-	redisURL, prefix := testRedis(t)
+	dsn := testenv.Postgres(t)
+	redisURL, prefix := testenv.Redis(t)
 	hash := httpapi.HashAdminKey("k3y")
 	config := filepath.Join(t.TempDir(), "waitroom.yaml")
 	writeFile(t, config, `
@@ -216,7 +217,7 @@ func waitUntilRefused(t *testing.T, url string) {
 }
 
 func TestMigrateCommand(t *testing.T) {
-	dsn := testPostgres(t)
+	dsn := testenv.Postgres(t)
 	for range 2 { // idempotent
 		m, out := newTestMain(map[string]string{"WAITROOM_DATABASE_URL": dsn})
 		if err := m.ParseFlags([]string{"migrate", "-redis-url", "127.0.0.1:6379"}); err != nil {
@@ -284,8 +285,8 @@ func writeFile(t *testing.T, path, content string) {
 // while the server shuts down; every ticket a client was told about must be
 // there after a restart on the same stores (group commits are flushed).
 func TestShutdownUnderLoadLosesNoAcknowledgedTicket(t *testing.T) {
-	dsn := testPostgres(t)
-	redisURL, prefix := testRedis(t)
+	dsn := testenv.Postgres(t)
+	redisURL, prefix := testenv.Redis(t)
 	env := map[string]string{"WAITROOM_REDIS_URL": redisURL, "WAITROOM_DATABASE_URL": dsn, "WAITROOM_REDIS_KEY_PREFIX": prefix,
 		"WAITROOM_ASSIGN_RATE_LIMIT": "0"}
 	m, _ := startServer(t, env, localFlags(t)...)

@@ -9,7 +9,7 @@ import (
 
 	"github.com/waitroom-idp/waitroom/migrations"
 	"github.com/waitroom-idp/waitroom/oidc"
-	"github.com/waitroom-idp/waitroom/oidc/internal/testdb"
+	"github.com/waitroom-idp/waitroom/waitroom/testenv"
 	"github.com/waitroom-idp/waitroom/oidc/pgstore"
 	"github.com/waitroom-idp/waitroom/oidc/storetest"
 )
@@ -20,7 +20,7 @@ func TestConformance(t *testing.T) {
 	for _, binary := range []bool{false, true} {
 		t.Run(map[bool]string{false: "text", true: "binary"}[binary], func(t *testing.T) {
 			storetest.Run(t, func(t *testing.T) oidc.Store {
-				dsn := testdb.Postgres(t)
+				dsn := testenv.Postgres(t)
 				if binary {
 					sep := "&"
 					if !strings.Contains(dsn, "?") {

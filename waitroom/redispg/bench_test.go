@@ -9,7 +9,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/waitroom-idp/waitroom/waitroom"
-	"github.com/waitroom-idp/waitroom/waitroom/internal/testenv"
+	"github.com/waitroom-idp/waitroom/waitroom/testenv"
 )
 
 // BenchmarkEnqueueParallel measures durable enqueues with many callers at

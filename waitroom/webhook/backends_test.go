@@ -4,7 +4,7 @@ import (
 	"context"
 	"testing"
 
-	"github.com/waitroom-idp/waitroom/waitroom/internal/testenv"
+	"github.com/waitroom-idp/waitroom/waitroom/testenv"
 	"github.com/waitroom-idp/waitroom/waitroom/redispg"
 )
 

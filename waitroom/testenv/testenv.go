@@ -7,6 +7,10 @@
 // 127.0.0.1:6379; WAITROOM_TEST_DATABASE_URL and WAITROOM_TEST_REDIS_URL
 // override them. An unreachable server fails the test when CI=true and
 // skips it, loudly, otherwise.
+//
+// It is a test helper for every package of the module (waitroom/, oidc/,
+// cmd/, migrations/), which is why it is not internal; nothing outside
+// tests imports it.
 package testenv
 
 import (

@@ -7,8 +7,8 @@ import (
 
 	"github.com/waitroom-idp/waitroom/waitroom"
 	"github.com/waitroom-idp/waitroom/waitroom/embedded"
-	"github.com/waitroom-idp/waitroom/waitroom/testenv"
 	"github.com/waitroom-idp/waitroom/waitroom/redispg"
+	"github.com/waitroom-idp/waitroom/waitroom/testenv"
 )
 
 // backend opens a fresh queue core on one storage backend, driven by clock.

@@ -5,8 +5,8 @@ import (
 	"testing"
 
 	"github.com/waitroom-idp/waitroom/waitroom"
-	"github.com/waitroom-idp/waitroom/waitroom/testenv"
 	"github.com/waitroom-idp/waitroom/waitroom/redispg"
+	"github.com/waitroom-idp/waitroom/waitroom/testenv"
 )
 
 // backends are the stores every API test runs against: the embedded store

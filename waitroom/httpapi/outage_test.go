@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/waitroom-idp/waitroom/waitroom"
-	"github.com/waitroom-idp/waitroom/waitroom/testenv"
 	"github.com/waitroom-idp/waitroom/waitroom/redispg"
+	"github.com/waitroom-idp/waitroom/waitroom/testenv"
 )
 
 // tcpProxy forwards connections to a real server until cut, which then

@@ -9,9 +9,9 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/waitroom-idp/waitroom/waitroom"
-	"github.com/waitroom-idp/waitroom/waitroom/testenv"
 	"github.com/waitroom-idp/waitroom/waitroom/redispg"
 	"github.com/waitroom-idp/waitroom/waitroom/storetest"
+	"github.com/waitroom-idp/waitroom/waitroom/testenv"
 )
 
 // backend is one test's PostgreSQL schema and Redis prefix; every store it

@@ -4,8 +4,8 @@ import (
 	"context"
 	"testing"
 
-	"github.com/waitroom-idp/waitroom/waitroom/testenv"
 	"github.com/waitroom-idp/waitroom/waitroom/redispg"
+	"github.com/waitroom-idp/waitroom/waitroom/testenv"
 )
 
 // openPostgresOutbox opens the PostgreSQL outbox; reopen opens another

@@ -21,8 +21,8 @@ import (
 
 	"github.com/waitroom-idp/waitroom/waitroom/admission"
 	"github.com/waitroom-idp/waitroom/waitroom/httpapi"
-	"github.com/waitroom-idp/waitroom/waitroom/testenv"
 	"github.com/waitroom-idp/waitroom/waitroom/redispg"
+	"github.com/waitroom-idp/waitroom/waitroom/testenv"
 )
 
 // replica is one waitroom process of the multi-process test.

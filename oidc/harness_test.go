@@ -18,12 +18,12 @@ import (
 	"time"
 
 	"github.com/waitroom-idp/waitroom/oidc"
-	"github.com/waitroom-idp/waitroom/waitroom/testenv"
 	"github.com/waitroom-idp/waitroom/oidc/memstore"
 	"github.com/waitroom-idp/waitroom/oidc/pgstore"
 	"github.com/waitroom-idp/waitroom/waitroom"
 	"github.com/waitroom-idp/waitroom/waitroom/embedded"
 	"github.com/waitroom-idp/waitroom/waitroom/redispg"
+	"github.com/waitroom-idp/waitroom/waitroom/testenv"
 )
 
 // clock is real time plus an offset the test moves: tokens stay

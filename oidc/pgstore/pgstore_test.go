@@ -9,9 +9,9 @@ import (
 
 	"github.com/waitroom-idp/waitroom/migrations"
 	"github.com/waitroom-idp/waitroom/oidc"
-	"github.com/waitroom-idp/waitroom/waitroom/testenv"
 	"github.com/waitroom-idp/waitroom/oidc/pgstore"
 	"github.com/waitroom-idp/waitroom/oidc/storetest"
+	"github.com/waitroom-idp/waitroom/waitroom/testenv"
 )
 
 // TestConformance runs the suite with lib/pq's text and binary parameters

@@ -9,34 +9,23 @@ import (
 	"time"
 
 	"github.com/waitroom-idp/waitroom/waitroom"
+	"github.com/waitroom-idp/waitroom/waitroom/admission"
 )
 
 // Background work of the deployment:
 //
 //   - every replica reloads the signing keys often (well within the keys'
 //     publish-ahead delay), so it learns of a key another replica rotated in;
-//   - one replica at a time, the holder of a lease in the Ephemeral store
-//     (Redis in production), runs the queue-position expiry job for every
-//     room and rotates the signing key when it is due.
+//   - one replica at a time, the admission leader (the holder of the fenced
+//     lease of policies.go), ticks the inlet strategies, delivers webhooks,
+//     runs the queue-position expiry job for every room and rotates the
+//     signing key when it is due: one lease, one loop.
 
 // keyReloadEvery is how often every replica rereads the signing keys.
 const keyReloadEvery = time.Minute
 
-const leaseKey = "lease:background-jobs"
-
-type jobs struct {
-	svc      *waitroom.Service
-	keys     *waitroom.Keys
-	eph      waitroom.Ephemeral
-	logger   *slog.Logger
-	interval time.Duration
-	holder   string
-	rotate   bool
-}
-
 func (s *server) startJobs(app *App, cfg Config) {
-	j := &jobs{svc: app.Service, keys: app.Keys, eph: app.Ephemeral, logger: s.logger.With("job", "background"),
-		interval: cfg.ExpiryInterval.D(), holder: newHolderID(), rotate: cfg.KeyRotation.D() > 0}
+	logger := s.logger.With("job", "background")
 	ctx, cancel := context.WithCancel(context.Background())
 	s.stopJobs = cancel
 	s.jobsDone = make(chan struct{})
@@ -44,7 +33,7 @@ func (s *server) startJobs(app *App, cfg Config) {
 		defer close(s.jobsDone)
 		var wg sync.WaitGroup
 		wg.Go(func() { s.policies.run(ctx) })
-		j.run(ctx)
+		reloadKeys(ctx, app.Keys, min(keyReloadEvery, cfg.ExpiryInterval.D()), logger)
 		wg.Wait()
 	}()
 }
@@ -55,71 +44,54 @@ func newHolderID() string {
 	return hex.EncodeToString(b)
 }
 
-func (j *jobs) run(ctx context.Context) {
-	expiry := time.NewTicker(j.interval)
-	defer expiry.Stop()
-	reload := time.NewTicker(min(keyReloadEvery, j.interval))
-	defer reload.Stop()
+// reloadKeys rereads the signing keys every period until ctx ends.
+func reloadKeys(ctx context.Context, keys *waitroom.Keys, every time.Duration, logger *slog.Logger) {
+	t := time.NewTicker(every)
+	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-reload.C:
-			if err := j.keys.Reload(ctx); err != nil && ctx.Err() == nil {
-				j.logger.Warn("reloading signing keys failed", "err", err)
-			}
-		case <-expiry.C:
-			if j.lead(ctx) {
-				j.leaderPass(ctx)
+		case <-t.C:
+			if err := keys.Reload(ctx); err != nil && ctx.Err() == nil {
+				logger.Warn("reloading signing keys failed", "err", err)
 			}
 		}
 	}
 }
 
-// lead takes or renews the lease. The lease lives three intervals, so a
-// holder that misses one tick keeps it; a holder that dies frees it within
-// three. Renewal is read-then-write (Ephemeral has no compare-and-set): two
-// holders can only overlap if a holder stalls for two whole intervals, and
-// the expiry steps are conditional writes, so an overlap repeats no step.
-func (j *jobs) lead(ctx context.Context) bool {
-	ttl := 3 * j.interval
-	ok, err := j.eph.PutIfAbsent(ctx, leaseKey, []byte(j.holder), ttl)
-	if err != nil {
-		j.logger.Warn("background-job lease unavailable", "err", err)
-		return false
-	}
-	if ok {
-		return true
-	}
-	cur, err := j.eph.Get(ctx, leaseKey)
-	if err != nil || string(cur) != j.holder {
-		return false
-	}
-	if err := j.eph.Put(ctx, leaseKey, []byte(j.holder), ttl); err != nil {
-		return false
-	}
-	return true
+// leaderWork is what the admission leader does besides the inlet: the
+// expiry job of every room and, when configured, key rotation.
+type leaderWork struct {
+	svc    *waitroom.Service
+	keys   *waitroom.Keys
+	every  time.Duration
+	rotate bool
+	logger *slog.Logger
 }
 
-func (j *jobs) leaderPass(ctx context.Context) {
-	if j.rotate {
-		if rotated, err := j.keys.RotateIfDue(ctx); err != nil {
-			j.logger.Warn("signing key rotation failed", "err", err)
-		} else if rotated {
-			j.logger.Info("signing key rotated")
-		}
+// configure adds the work to the engine's configuration.
+func (w leaderWork) configure(c *admission.Config) {
+	c.Expire = w.expire
+	c.ExpireEvery = w.every
+	if w.rotate {
+		c.Jobs = append(c.Jobs, admission.LeaderJob{Name: "rotate-signing-key", Every: w.every, Run: w.rotateKey})
 	}
-	rooms, err := j.svc.Rooms(ctx)
-	if err != nil {
-		j.logger.Warn("expiry job: listing rooms failed", "err", err)
-		return
+}
+
+// expire runs one expiry-job pass; a room deleted meanwhile is no failure.
+func (w leaderWork) expire(ctx context.Context, room string) error {
+	_, err := w.svc.ExpireRoom(ctx, room)
+	if waitroom.ErrorCode(err) == waitroom.CodeNotFound {
+		return nil
 	}
-	for _, r := range rooms {
-		if ctx.Err() != nil {
-			return
-		}
-		if _, err := j.svc.ExpireRoom(ctx, r.ID); err != nil && waitroom.ErrorCode(err) != waitroom.CodeNotFound {
-			j.logger.Warn("expiry job failed", "room", r.ID, "err", err)
-		}
+	return err
+}
+
+func (w leaderWork) rotateKey(ctx context.Context) error {
+	rotated, err := w.keys.RotateIfDue(ctx)
+	if rotated {
+		w.logger.Info("signing key rotated")
 	}
+	return err
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/waitroom-idp/waitroom/waitroom"
+	"github.com/waitroom-idp/waitroom/waitroom/admission"
 	"github.com/waitroom-idp/waitroom/waitroom/embedded"
 )
 
@@ -19,46 +20,35 @@ type fakeClock struct {
 
 func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 
-func (c *fakeClock) Advance(d time.Duration) { c.mu.Lock(); defer c.mu.Unlock(); c.t = c.t.Add(d) }
+func (c *fakeClock) Set(t time.Time) { c.mu.Lock(); defer c.mu.Unlock(); c.t = t }
 
-func TestOneReplicaLeadsTheBackgroundJobs(t *testing.T) {
-	clock := &fakeClock{t: time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)}
+// TestLeaderRunsExpiryAndRotation: two replicas share one admission lease;
+// the expiry job and key rotation run under it, so positions expire on
+// schedule and the key is rotated once, not once per replica.
+func TestLeaderRunsExpiryAndRotation(t *testing.T) {
+	start := time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)
+	clock := &fakeClock{t: start}
 	store, err := embedded.New(embedded.Options{Clock: clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	replica := func() *jobs {
-		return &jobs{eph: store, logger: logger, interval: time.Minute, holder: newHolderID()}
+	lease := admission.NewMemoryLease(clock.Now)
+	keyOpts := waitroom.KeyOptions{Algorithm: "ES256", RotateEvery: 3 * time.Minute, Clock: clock.Now}
+	replica := func() (*admission.Engine, *waitroom.Service, *waitroom.Keys) {
+		keys, err := waitroom.LoadKeys(ctx, store, keyOpts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		svc := waitroom.NewService(store, keys, waitroom.Options{Clock: clock.Now, Logger: logger})
+		cfg := admission.Config{Core: svc, Lease: lease, Holder: newHolderID(), Clock: clock.Now, LeaseTTL: 10 * time.Second, Logger: logger}
+		leaderWork{svc: svc, keys: keys, every: time.Minute, rotate: true, logger: logger}.configure(&cfg)
+		return admission.NewEngine(cfg), svc, keys
 	}
-	a, b := replica(), replica()
-	if !a.lead(ctx) || b.lead(ctx) {
-		t.Fatal("want exactly the first replica to lead")
-	}
-	clock.Advance(2 * time.Minute)
-	if !a.lead(ctx) || b.lead(ctx) {
-		t.Fatal("the leader lost its renewed lease")
-	}
-	clock.Advance(3*time.Minute + time.Second) // a stopped renewing
-	if !b.lead(ctx) || a.lead(ctx) {
-		t.Fatal("the lease did not pass on after its holder went quiet")
-	}
-}
+	a, svc, _ := replica()
+	b, _, bKeys := replica()
 
-func TestLeaderPassExpiresPositions(t *testing.T) {
-	clock := &fakeClock{t: time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)}
-	store, err := embedded.New(embedded.Options{Clock: clock.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	keys, err := waitroom.LoadKeys(ctx, store, waitroom.KeyOptions{Algorithm: "ES256", Clock: clock.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	svc := waitroom.NewService(store, keys, waitroom.Options{Clock: clock.Now, Logger: logger})
 	room := waitroom.NewRoom("r", "")
 	room.ExpiryPeriod = waitroom.Duration(time.Minute)
 	room.AutoAdvance = true
@@ -73,19 +63,31 @@ func TestLeaderPassExpiresPositions(t *testing.T) {
 	if _, err := svc.SetServing(ctx, "r", 2); err != nil {
 		t.Fatal(err)
 	}
-	j := &jobs{svc: svc, keys: keys, eph: store, logger: logger, interval: time.Minute, holder: newHolderID()}
-	// The job watches a room for one period before it expires anything.
-	for range 3 {
-		j.leaderPass(ctx)
-		clock.Advance(time.Minute + time.Second)
+	for sec := range 5 * 60 {
+		now := start.Add(time.Duration(sec) * time.Second)
+		clock.Set(now)
+		for _, e := range []*admission.Engine{a, b} {
+			if err := e.Tick(ctx, now); err != nil {
+				t.Fatalf("tick at %v: %v", now, err)
+			}
+		}
+	}
+	if !a.Leader() || b.Leader() {
+		t.Fatal("want exactly the first replica to lead")
 	}
 	c, err := svc.Counters(ctx, "r")
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Pass 2 expires positions 1-2 and advances serving to 4; pass 3 then
-	// expires position 3 (admitted by that advance) and advances to 5.
+	// Positions 1-2 expire and serving advances to 4; position 3, admitted
+	// by that advance, then expires too and serving reaches 5.
 	if c.Expired != 3 || c.Serving != 5 {
-		t.Fatalf("counters after the passes: %+v (want 3 expired, serving 5)", c)
+		t.Fatalf("counters after five minutes: %+v (want 3 expired, serving 5)", c)
+	}
+	if err := bKeys.Reload(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(bKeys.JWKS().Keys); n != 2 {
+		t.Fatalf("JWKS has %d keys after one rotation period, want 2 (rotated exactly once)", n)
 	}
 }

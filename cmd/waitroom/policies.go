@@ -28,7 +28,9 @@ type policies struct {
 // deliverEvery is how often the leader delivers webhooks.
 const deliverEvery = time.Second
 
-func newPolicies(b *backend, svc *waitroom.Service, logger *slog.Logger) *policies {
+// newPolicies builds the machinery; work is the leader's other periodic
+// work (expiry job, key rotation), run under the same lease.
+func newPolicies(b *backend, svc *waitroom.Service, work leaderWork, logger *slog.Logger) *policies {
 	logger = logger.With("job", "admission")
 	var (
 		lease  admission.Lease
@@ -49,10 +51,12 @@ func newPolicies(b *backend, svc *waitroom.Service, logger *slog.Logger) *polici
 		dispatcher: dispatcher,
 		logger:     logger,
 	}
-	p.engine = admission.NewEngine(admission.Config{
+	cfg := admission.Config{
 		Core: svc, Lease: lease, Holder: newHolderID(), Logger: logger,
 		Events: dispatcher, Gates: admission.NewHealthGates(nil, nil, logger), Opener: pre,
-	})
+	}
+	work.configure(&cfg)
+	p.engine = admission.NewEngine(cfg)
 	return p
 }
 

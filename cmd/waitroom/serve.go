@@ -91,7 +91,8 @@ func (s *server) build(ctx context.Context, cfg Config) (*App, []string, error) 
 		return nil, nil, fmt.Errorf("loading signing keys: %w", err)
 	}
 	svc := waitroom.NewService(s.backend.Store, keys, waitroom.Options{Logger: s.logger})
-	s.policies = newPolicies(s.backend, svc, s.logger)
+	work := leaderWork{svc: svc, keys: keys, every: cfg.ExpiryInterval.D(), rotate: cfg.KeyRotation.D() > 0, logger: s.logger.With("job", "admission")}
+	s.policies = newPolicies(s.backend, svc, work, s.logger)
 	app := &App{Config: cfg, Issuer: s.issuer, Service: svc, Queue: s.policies.guarded, Keys: keys, Store: s.backend.Store,
 		Ephemeral: s.backend.Ephemeral, Backend: s.backend, Logger: s.logger}
 	demo, err := ensureRooms(ctx, cfg, svc)

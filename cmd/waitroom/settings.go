@@ -56,7 +56,7 @@ func settings(c *Config) []setting {
 		str("signing_algorithm", &c.SigningAlgorithm, "Algorithm of new signing keys: RS256 or ES256 (~15x cheaper to sign)."),
 		duration("key_rotation", &c.KeyRotation, "Rotate the signing key when it is this old; 0 never."),
 		str("key_file", &c.KeyFile, "Embedded store only: file keeping the signing keys across restarts; empty keeps them in memory."),
-		duration("expiry_interval", &c.ExpiryInterval, "How often the queue-position expiry job runs (once per deployment, under a lease)."),
+		duration("expiry_interval", &c.ExpiryInterval, "How often the queue-position expiry job runs (once per deployment, on the admission leader)."),
 		boolean("demo_room", &c.DemoRoom, "Create the room \"demo\" when no room exists and none is configured."),
 	}
 }

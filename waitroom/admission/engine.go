@@ -60,6 +60,9 @@ type Config struct {
 	Opener Opener
 	// Expire runs one expiry-job pass for a room (Service.ExpireRoom).
 	Expire func(ctx context.Context, room string) error
+	// Jobs is deployment-wide work (not per room) the leader runs once per
+	// period, fenced like the per-room chores: signing-key rotation.
+	Jobs []LeaderJob
 	// LeaseTTL is how long the lease outlives a silent leader (default
 	// 10s): another replica takes over within that.
 	LeaseTTL time.Duration
@@ -73,8 +76,8 @@ type Config struct {
 }
 
 // Engine is the leader loop: on the replica holding the lease it ticks
-// every room's strategy, runs the expiry job and the metrics heartbeat, and
-// opens scheduled rooms.
+// every room's strategy, runs the expiry job, the metrics heartbeat and the
+// deployment-wide Jobs (key rotation), and opens scheduled rooms.
 type Engine struct {
 	cfg Config
 
@@ -90,6 +93,13 @@ type roomMemo struct {
 	lastTick    int64
 	state       string
 	committed   bool
+}
+
+// LeaderJob is one piece of deployment-wide leader work.
+type LeaderJob struct {
+	Name  string
+	Every time.Duration
+	Run   func(ctx context.Context) error
 }
 
 // NewEngine returns an engine with defaults filled in.
@@ -148,6 +158,7 @@ func (e *Engine) Tick(ctx context.Context, now time.Time) error {
 		return err
 	}
 	fresh := e.takeLead(token)
+	e.leaderJobs(ctx, token, now)
 	rooms, err := e.cfg.Core.Rooms(ctx)
 	if err != nil {
 		return err
@@ -385,6 +396,19 @@ func (e *Engine) chores(ctx context.Context, token int64, r waitroom.Room, now t
 			"expired_queue_counter": c.Expired, "completed_counter": c.Completed, "abandoned_counter": c.Abandoned,
 			"max_queue_position_expired": c.MaxExpired, "waiting_num": c.Waiting(), "active_tokens": snap.Active,
 		})
+	}
+}
+
+// leaderJobs runs the deployment-wide work that is due; a failure is
+// logged and the work is retried next period.
+func (e *Engine) leaderJobs(ctx context.Context, token int64, now time.Time) {
+	for _, p := range e.cfg.Jobs {
+		if p.Every <= 0 || !e.claimPeriod(ctx, token, "job", p.Name, now, p.Every) {
+			continue
+		}
+		if err := p.Run(ctx); err != nil && ctx.Err() == nil {
+			e.cfg.Logger.Warn("leader job failed", "job", p.Name, "err", err)
+		}
 	}
 }
 

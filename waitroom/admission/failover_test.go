@@ -142,3 +142,31 @@ func prescribed(s Strategy, from, to time.Time) int64 {
 	}
 	return sum
 }
+
+// TestPeriodicWorkRunsOnceOnTheLeader: deployment-wide work runs on the
+// lease holder only, once per period however often the replicas tick, and
+// moves to the other replica when the leader dies.
+func TestPeriodicWorkRunsOnceOnTheLeader(t *testing.T) {
+	clock := &fakeClock{now: t0}
+	lease := NewMemoryLease(clock.Now)
+	runs := map[string]int{}
+	replica := func(holder string) *Engine {
+		return NewEngine(Config{Core: newFakeCore(), Lease: lease, Holder: holder, Clock: clock.Now,
+			LeaseTTL: 10 * time.Second, Logger: quiet,
+			Jobs: []LeaderJob{{Name: "rotate", Every: time.Minute, Run: func(context.Context) error { runs[holder]++; return nil }}}})
+	}
+	a, b := replica("a"), replica("b")
+	start := t0.Truncate(time.Minute)
+	for sec := 0; sec < 180; sec++ { // three periods, both ticking
+		tickBoth(t, clock, start.Add(time.Duration(sec)*time.Second), a, b)
+	}
+	if runs["a"] != 3 || runs["b"] != 0 {
+		t.Fatalf("runs = %v over three periods, want a:3 b:0", runs)
+	}
+	for sec := 180; sec < 300; sec++ { // a dies; b takes the lease
+		tickBoth(t, clock, start.Add(time.Duration(sec)*time.Second), b)
+	}
+	if runs["a"] != 3 || runs["b"] != 2 {
+		t.Fatalf("runs = %v after a died, want a:3 b:2", runs)
+	}
+}

@@ -65,6 +65,36 @@ func call(t *testing.T, method, url, body, key string) (int, map[string]any) {
 	return resp.StatusCode, m
 }
 
+// fetchText GETs url and returns the body.
+func fetchText(t *testing.T, url, key string) string {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// grepLines returns the lines of text that contain s.
+func grepLines(text, s string) string {
+	var out []string
+	for _, line := range strings.Split(text, "\n") {
+		if strings.Contains(line, s) {
+			out = append(out, line)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
 func TestServeEmbeddedWithNoConfiguration(t *testing.T) {
 	m, out := startServer(t, nil, localFlags(t)...)
 	banner := out.String()
@@ -127,6 +157,10 @@ rooms:
 	code, ticket := call(t, http.MethodPost, m.publicURL()+"/assign_queue_num", `{"event_id":"sale"}`, "")
 	if code != 200 || ticket["queue_number"] != 1.0 {
 		t.Fatalf("assign: %d %v", code, ticket)
+	}
+	// The group commit of that ticket reaches the batch-size histogram.
+	if metrics := fetchText(t, m.adminURL()+"/metrics", "k3y"); !strings.Contains(metrics, "waitroom_enqueue_batch_size_count 1\n") {
+		t.Fatalf("metrics lack one enqueue batch:\n%s", grepLines(metrics, "waitroom_enqueue_batch_size"))
 	}
 	if err := m.Close(); err != nil {
 		t.Fatal(err)

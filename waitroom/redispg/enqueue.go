@@ -79,6 +79,13 @@ func (s *Store) submit(room string, req *enqueueRequest) error {
 	return nil
 }
 
+// ObserveEnqueueBatches makes fn hear the number of tickets of every
+// group-commit transaction (the server's waitroom_enqueue_batch_size).
+// fn runs on the committer goroutine and must be quick.
+func (s *Store) ObserveEnqueueBatches(fn func(size int)) {
+	s.observeBatch.Store(&fn)
+}
+
 // runCommitter commits batches until nothing is pending, then retires; the
 // next Enqueue starts a new one. Close waits for it (flushing).
 func (s *Store) runCommitter(c *committer) {
@@ -130,6 +137,9 @@ func (s *Store) commitBatch(room string, batch []*enqueueRequest) {
 	ctx, cancel := context.WithTimeout(context.Background(), commitTimeout)
 	defer cancel()
 	results, gen, queue, err := s.commitTickets(ctx, room, live)
+	if fn := s.observeBatch.Load(); fn != nil {
+		(*fn)(len(live))
+	}
 	if err != nil {
 		err = roomErr(err, "the ticket could not be stored")
 		for _, r := range live {

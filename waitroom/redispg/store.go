@@ -20,6 +20,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -64,6 +65,8 @@ type Store struct {
 	closed     bool
 	committers map[string]*committer
 	flushing   sync.WaitGroup
+	// observeBatch, when set, hears the size of every group commit.
+	observeBatch atomic.Pointer[func(size int)]
 
 	rebuildMu  sync.Mutex
 	rebuilding map[string]*rebuildCall // rebuilds in flight, by room

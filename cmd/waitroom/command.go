@@ -93,6 +93,13 @@ func (m *Main) usage(fs *flag.FlagSet) {
 	}
 	fmt.Fprintf(m.Stderr, "\nflags (each also a WAITROOM_* variable and a key of the config file):\n")
 	fs.PrintDefaults()
+	fmt.Fprintf(m.Stderr, "\nsecrets (environment or config file only, never a flag):\n")
+	var none Config
+	for _, s := range settings(&none) {
+		if s.noFlag {
+			fmt.Fprintf(m.Stderr, "  %s / %s\n    \t%s\n", s.Env(), s.Name, s.Usage)
+		}
+	}
 }
 
 // Run runs the command. For serve it returns once the server is listening;

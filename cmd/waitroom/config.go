@@ -46,6 +46,9 @@ type Config struct {
 	KeyFile          string            `yaml:"key_file"`
 	ExpiryInterval   waitroom.Duration `yaml:"expiry_interval"`
 	DemoRoom         bool              `yaml:"demo_room"`
+	// SecretKey is secret: never logged, no flag (command lines are
+	// visible to every user of the machine).
+	SecretKey string `yaml:"secret_key"`
 
 	// Rooms are created at start-up when missing (an existing room keeps
 	// the settings it was given through the admin API). Each entry has the

@@ -29,6 +29,9 @@ func mountOIDC(ctx context.Context, r *mux.Router, app *App) (links []string, er
 		return nil, err
 	}
 	cfg := oidc.Config{Issuer: app.Issuer, Keys: app.Keys, Clients: app.Config.Clients, Logger: app.Logger}
+	if cfg.SecretKey, err = secretKey(app); err != nil {
+		return nil, err
+	}
 	if demoOn {
 		cfg.Demo = &oidc.DemoConfig{Room: demoRoomID, AdvanceNote: demoNote(app.Config)}
 	}
@@ -50,6 +53,22 @@ func mountOIDC(ctx context.Context, r *mux.Router, app *App) (links []string, er
 		}
 	}
 	return links, nil
+}
+
+// secretKey is the configured secret_key, or nil for the provider's stored
+// key; on the production backend the stored fallback earns one warning.
+func secretKey(app *App) ([]byte, error) {
+	if app.Config.SecretKey == "" {
+		if !app.Config.Embedded() {
+			app.Logger.Warn(secretKeyWarning)
+		}
+		return nil, nil
+	}
+	key, err := decodeSecretKey(app.Config.SecretKey)
+	if err != nil {
+		return nil, fmt.Errorf("secret_key: %w", err) // validated already; never the value
+	}
+	return key, nil
 }
 
 // oidcStore keeps API clients and refresh tokens next to the queue data.

@@ -27,7 +27,11 @@ func settingsTable() string {
 		if s.get() == "" {
 			def = "—"
 		}
-		fmt.Fprintf(&b, "| `%s` | `%s` / `-%s` | %s | %s |\n", s.Env(), s.Name, s.Flag(), def, strings.ReplaceAll(s.Usage, "|", "\\|"))
+		flagName := "`-" + s.Flag() + "`"
+		if s.noFlag {
+			flagName = "no flag"
+		}
+		fmt.Fprintf(&b, "| `%s` | `%s` / %s | %s | %s |\n", s.Env(), s.Name, flagName, def, strings.ReplaceAll(s.Usage, "|", "\\|"))
 	}
 	return b.String()
 }

@@ -21,6 +21,8 @@ type setting struct {
 	// get formats the current value (for the defaults in -help).
 	get    func() string
 	isBool bool
+	// noFlag keeps a secret off the command line (file and environment only).
+	noFlag bool
 }
 
 // Env is the setting's environment variable.
@@ -58,6 +60,7 @@ func settings(c *Config) []setting {
 		str("key_file", &c.KeyFile, "Embedded store only: file keeping the signing keys across restarts; empty keeps them in memory."),
 		duration("expiry_interval", &c.ExpiryInterval, "How often the queue-position expiry job runs (once per deployment, on the admission leader)."),
 		boolean("demo_room", &c.DemoRoom, "Create the room \"demo\" when no room exists and none is configured."),
+		secret("secret_key", &c.SecretKey, "At least 32 random bytes, hex or base64 (openssl rand -hex 32): signs room cookies and OpenID state, encrypts codes, keys client-secret hashes. The same on every replica. Empty: a key generated once and stored with the data (in PostgreSQL on the production backend, which warns; in memory on the embedded store)."),
 	}
 }
 
@@ -65,6 +68,14 @@ func str(name string, p *string, usage string) setting {
 	return setting{Name: name, Usage: usage,
 		set: func(v string) error { *p = strings.TrimSpace(v); return nil },
 		get: func() string { return *p }}
+}
+
+// secret is a text setting that is never shown (-help prints no default)
+// and has no flag.
+func secret(name string, p *string, usage string) setting {
+	return setting{Name: name, Usage: usage, noFlag: true,
+		set: func(v string) error { *p = strings.TrimSpace(v); return nil },
+		get: func() string { return "" }}
 }
 
 func list(name string, p *[]string, usage string) setting {
@@ -166,6 +177,9 @@ func defineFlags(fs *flag.FlagSet) map[string]*string {
 	defaults := DefaultConfig()
 	given := map[string]*string{}
 	for _, s := range settings(&defaults) {
+		if s.noFlag {
+			continue
+		}
 		text := new(string)
 		given[s.Name] = text
 		fs.Var(flagValue{text: text, isBool: s.isBool, def: s.get()}, s.Flag(), s.Usage+" ("+s.Env()+")")

@@ -93,6 +93,11 @@ func (c Config) backendProblems() []string {
 	if c.KeyRotation.D() < 0 || (c.KeyRotation.D() > 0 && c.KeyRotation.D() < time.Hour) {
 		p = append(p, "key_rotation: 0 (never) or at least 1h")
 	}
+	if c.SecretKey != "" {
+		if _, err := decodeSecretKey(c.SecretKey); err != nil {
+			p = append(p, fmt.Sprintf("secret_key: %v", err))
+		}
+	}
 	return p
 }
 

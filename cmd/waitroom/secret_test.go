@@ -1,0 +1,97 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/base64"
+	"strings"
+	"testing"
+
+	"github.com/waitroom-idp/waitroom/waitroom/testenv"
+)
+
+func TestDecodeSecretKey(t *testing.T) {
+	raw := []byte("0123456789abcdef0123456789abcdef")
+	for _, text := range []string{
+		strings.Repeat("ab", 32),
+		base64.StdEncoding.EncodeToString(raw),
+		base64.RawURLEncoding.EncodeToString(append(raw, 0xfb, 0xff)),
+		"  " + strings.Repeat("00", 40) + "\n",
+	} {
+		if b, err := decodeSecretKey(text); err != nil || len(b) < 32 {
+			t.Errorf("decodeSecretKey(%q) = %d bytes, %v", text, len(b), err)
+		}
+	}
+	for _, text := range []string{strings.Repeat("ab", 31), base64.StdEncoding.EncodeToString(raw[:31]), "not a key at all, though long enough to be one"} {
+		if _, err := decodeSecretKey(text); err == nil {
+			t.Errorf("decodeSecretKey(%q) accepted", text)
+		}
+	}
+}
+
+// TestSecretKeyNeverShown: a bad key is reported without its value, the
+// key has no flag, and -help does not print it.
+func TestSecretKeyNeverShown(t *testing.T) {
+	m, _ := newTestMain(map[string]string{"WAITROOM_SECRET_KEY": "s3cr3t-but-short"})
+	err := m.ParseFlags(localFlags(t))
+	if err == nil || !strings.Contains(err.Error(), "secret_key") || strings.Contains(err.Error(), "s3cr3t") {
+		t.Fatalf("error %v: want secret_key named, its value not", err)
+	}
+	m, _ = newTestMain(nil)
+	if err := m.ParseFlags(localFlags(t, "-secret-key", strings.Repeat("ab", 32))); err == nil {
+		t.Fatal("-secret-key accepted: a secret must not sit on the command line")
+	}
+	good := strings.Repeat("5e", 32)
+	var help strings.Builder
+	m, _ = newTestMain(map[string]string{"WAITROOM_SECRET_KEY": good})
+	m.Stderr = &help
+	_ = m.ParseFlags([]string{"-help"})
+	if !strings.Contains(help.String(), "WAITROOM_SECRET_KEY") || strings.Contains(help.String(), good) {
+		t.Fatalf("help:\n%s", help.String())
+	}
+}
+
+// TestSecretKeyOnProductionBackend: without secret_key the provider falls
+// back to the stored key and the server warns once; with it, nothing is
+// stored and nothing is said.
+func TestSecretKeyOnProductionBackend(t *testing.T) {
+	for _, configured := range []bool{false, true} {
+		dsn := testenv.Postgres(t)
+		redisURL, prefix := testenv.Redis(t)
+		key := strings.Repeat("c4", 32)
+		env := map[string]string{"WAITROOM_REDIS_URL": redisURL, "WAITROOM_DATABASE_URL": dsn, "WAITROOM_REDIS_KEY_PREFIX": prefix,
+			"WAITROOM_ADMIN_KEY_HASHES": strings.Repeat("0", 64)}
+		if configured {
+			env["WAITROOM_SECRET_KEY"] = key
+		}
+		m, _ := newTestMain(env)
+		var logs bytes.Buffer
+		m.Stderr = &logs
+		if err := m.ParseFlags(localFlags(t, "-log-level", "warn")); err != nil {
+			t.Fatal(err)
+		}
+		if err := m.Run(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if err := m.Close(); err != nil {
+			t.Fatal(err)
+		}
+		warnings := strings.Count(logs.String(), "secret_key is not set")
+		if (configured && warnings != 0) || (!configured && warnings != 1) || strings.Contains(logs.String(), key) {
+			t.Fatalf("configured=%v: %d warnings in the log:\n%s", configured, warnings, logs.String())
+		}
+		db, err := sql.Open("postgres", dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var stored int
+		if err := db.QueryRow(`SELECT count(*) FROM oidc_settings WHERE name = 'provider_key'`).Scan(&stored); err != nil {
+			t.Fatal(err)
+		}
+		db.Close()
+		if want := map[bool]int{false: 1, true: 0}[configured]; stored != want {
+			t.Fatalf("configured=%v: %d stored provider keys, want %d", configured, stored, want)
+		}
+	}
+}

@@ -75,7 +75,7 @@ func (d *RP) Handler() http.Handler {
 	mux.HandleFunc("GET /{$}", d.home)
 	mux.HandleFunc("GET /login", d.login)
 	mux.HandleFunc("GET /callback", d.callback)
-	return mux
+	return d.onBaseHost(mux)
 }
 
 func (d *RP) ctx(ctx context.Context) context.Context {

@@ -119,10 +119,13 @@ var errPositionExpired = Errorf(CodeExpired, "Queue position has expired")
 // never apply a step twice.
 //
 // Positions that entered the queue after the serving counter passed them
-// start their clock at entry, which the history cannot tell. So a pass never
-// expires beyond the queue counter as it stood one expiry period ago; this
-// process samples that counter on every pass, so after a start it expires
-// nothing until it has watched the room for one period.
+// start their clock at entry, which the history cannot tell. So a pass
+// never expires a position that entered less than one expiry period ago:
+// it reads the entry time of the ticket at the step's top position (one
+// index lookup) and, when that one is too young, finds the highest old
+// enough position by bisection, since positions are handed out in entry
+// order. The evidence is durable, so a process that just started (or a new
+// leader) expires on its first pass.
 func (s *Service) ExpireRoom(ctx context.Context, room string) (ExpiryResult, error) {
 	r, err := s.Room(ctx, room)
 	if err != nil || !r.ExpiryEnabled {
@@ -133,8 +136,7 @@ func (s *Service) ExpireRoom(ctx context.Context, room string) (ExpiryResult, er
 		return ExpiryResult{}, err
 	}
 	now := s.now()
-	limit := s.sampleQueue(room, c, now, r.ExpiryPeriod.D())
-	pass := expiryPass{s: s, room: r, gen: c.Generation, limit: limit, now: now}
+	pass := expiryPass{s: s, room: r, gen: c.Generation, cutoff: now.Add(-r.ExpiryPeriod.D()), now: now}
 	pass.res.MaxExpired = c.MaxExpired
 	err = pass.run(ctx)
 	if pass.res.Steps > 0 {
@@ -146,12 +148,13 @@ func (s *Service) ExpireRoom(ctx context.Context, room string) (ExpiryResult, er
 
 // expiryPass is the state of one ExpireRoom pass.
 type expiryPass struct {
-	s     *Service
-	room  Room
-	gen   int64
-	limit int64 // highest position old enough to be expired
-	now   time.Time
-	res   ExpiryResult
+	s    *Service
+	room Room
+	gen  int64
+	// cutoff: only positions that entered at or before it may expire.
+	cutoff time.Time
+	now    time.Time
+	res    ExpiryResult
 }
 
 func (p *expiryPass) run(ctx context.Context) error {
@@ -174,9 +177,9 @@ func (p *expiryPass) applyRows(ctx context.Context, rows []ServingRecord) (more 
 		if p.now.Sub(row.IssuedAt) <= p.room.ExpiryPeriod.D() {
 			return false, nil // this row's positions are still within the period
 		}
-		top := min(row.Serving, p.limit)
-		if top <= p.res.MaxExpired {
-			return false, nil
+		top, err := p.enteredBy(ctx, p.res.MaxExpired, row.Serving)
+		if err != nil || top <= p.res.MaxExpired {
+			return false, err
 		}
 		applied, err := p.step(ctx, top)
 		if err != nil || !applied || top < row.Serving {
@@ -225,40 +228,34 @@ func (p *expiryPass) movedElsewhere(ctx context.Context, prev int64) (bool, erro
 	return c.MaxExpired != prev || c.Generation != p.gen, nil
 }
 
-// queueSample is the queue counter of a room seen by an expiry pass.
-type queueSample struct {
-	at    time.Time
-	gen   int64
-	queue int64
+// enteredBy returns the highest position in (low, high] whose ticket
+// entered at or before the cutoff, or low when there is none. It reads
+// high first (the usual answer: a row older than the period covers
+// positions older still), then bisects, which assumes entry times grow with
+// positions; they do, up to the clock skew between processes.
+func (p *expiryPass) enteredBy(ctx context.Context, low, high int64) (int64, error) {
+	ok, err := p.enteredInTime(ctx, high)
+	if err != nil || ok {
+		return high, err
+	}
+	// Invariant: low is old enough (or the floor), high is not.
+	for high-low > 1 {
+		mid := low + (high-low)/2
+		ok, err := p.enteredInTime(ctx, mid)
+		if err != nil {
+			return 0, err
+		}
+		if ok {
+			low = mid
+		} else {
+			high = mid
+		}
+	}
+	return low, nil
 }
 
-// sampleQueue records the room's queue counter and returns the highest
-// position known to have entered at least one period ago (0 if none).
-// Samples are kept at about period/32 spacing, so at most ~34 per room.
-func (s *Service) sampleQueue(room string, c Counters, now time.Time, period time.Duration) int64 {
-	s.samplesMu.Lock()
-	defer s.samplesMu.Unlock()
-	samples := s.samples[room]
-	if len(samples) > 0 && samples[0].gen != c.Generation {
-		samples = nil // the room was reset since
-	}
-	cutoff := now.Add(-period)
-	for len(samples) >= 2 && !samples[1].at.After(cutoff) {
-		samples = samples[1:]
-	}
-	var limit int64
-	if len(samples) > 0 && !samples[0].at.After(cutoff) {
-		limit = samples[0].queue
-	}
-	if len(samples) == 0 || now.Sub(samples[len(samples)-1].at) >= period/32 {
-		samples = append(samples, queueSample{at: now, gen: c.Generation, queue: c.Queue})
-	}
-	s.samples[room] = samples
-	return limit
-}
-
-func (s *Service) forgetSamples(room string) {
-	s.samplesMu.Lock()
-	delete(s.samples, room)
-	s.samplesMu.Unlock()
+// enteredInTime: the ticket at position exists and entered by the cutoff.
+func (p *expiryPass) enteredInTime(ctx context.Context, position int64) (bool, error) {
+	at, found, err := p.s.store.EntryTimeAt(ctx, p.room.ID, position)
+	return found && !at.After(p.cutoff), err
 }

@@ -78,6 +78,5 @@ func (s *Service) Reset(ctx context.Context, room string) error {
 	if _, err := s.Room(ctx, room); err != nil {
 		return err
 	}
-	s.forgetSamples(room)
 	return s.store.Reset(ctx, room)
 }

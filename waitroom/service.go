@@ -33,8 +33,6 @@ type Service struct {
 	roomTTL time.Duration
 	rooms   sync.Map // room id -> cachedRoom
 
-	samplesMu sync.Mutex
-	samples   map[string][]queueSample // expiry job, see expiry.go
 }
 
 type cachedRoom struct {
@@ -59,7 +57,6 @@ func NewService(store Store, keys *Keys, opts Options) *Service {
 		clock:   opts.Clock,
 		log:     opts.Logger,
 		roomTTL: opts.RoomCacheTTL,
-		samples: make(map[string][]queueSample),
 	}
 }
 
@@ -145,6 +142,5 @@ func (s *Service) DeleteRoom(ctx context.Context, id string) error {
 	}
 	err := s.store.DeleteRoom(ctx, id)
 	s.rooms.Delete(id)
-	s.forgetSamples(id)
 	return err
 }

@@ -222,7 +222,7 @@ func TestExpiryPassInterleaved(t *testing.T) {
 		}
 	}
 	for _, s := range []*waitroom.Service{mine, other} {
-		if _, err := s.ExpireRoom(f.ctx, room); err != nil { // warm up the samples
+		if _, err := s.ExpireRoom(f.ctx, room); err != nil { // a first pass each, before any row is old
 			t.Fatal(err)
 		}
 	}

@@ -71,6 +71,11 @@ type QueueStore interface {
 	// serving value >= position in the current generation; found=false if
 	// there is none.
 	ServingRecordAtOrAbove(ctx context.Context, room string, position int64) (rec ServingRecord, found bool, err error)
+	// EntryTimeAt returns the entry time of the ticket holding position in
+	// the room's current generation; found=false when no ticket holds it
+	// (not assigned yet). The expiry job asks it, a few times per pass, which
+	// positions entered at least one expiry period ago; it must not scan.
+	EntryTimeAt(ctx context.Context, room string, position int64) (entry time.Time, found bool, err error)
 	// ServingHistory returns up to limit history rows of the current
 	// generation with serving value > above, in increasing serving order.
 	// When several rows share a serving value only the earliest is returned.

@@ -29,6 +29,7 @@ func (s *Store) Enqueue(_ context.Context, room string, nt waitroom.NewTicket) (
 			Status: waitroom.TicketAssigned, Generation: rs.counters.Generation,
 		}
 		rs.tickets[t.ID] = t
+		rs.entries = append(rs.entries, t.EntryTime)
 		if nt.Key != "" {
 			rs.byKey[nt.Key] = t.ID
 		}
@@ -85,6 +86,21 @@ func (rs *roomState) setServing(v int64, at time.Time) int64 {
 	rs.counters.Serving = max(v, 0)
 	rs.history.record(rs.counters.Serving, at)
 	return rs.counters.Serving
+}
+
+// EntryTimeAt returns the entry time of the ticket at position.
+func (s *Store) EntryTimeAt(_ context.Context, room string, position int64) (time.Time, bool, error) {
+	var (
+		at    time.Time
+		found bool
+	)
+	err := s.locked(room, func(rs *roomState) error {
+		if position >= 1 && position <= int64(len(rs.entries)) {
+			at, found = rs.entries[position-1], true
+		}
+		return nil
+	})
+	return at, found, err
 }
 
 // ServingRecordAtOrAbove returns the row with the smallest value >= position.

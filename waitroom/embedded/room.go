@@ -16,6 +16,7 @@ type roomState struct {
 	room     waitroom.Room
 	counters waitroom.Counters
 	tickets  map[string]waitroom.Ticket
+	entries  []time.Time       // entry time by position (position p at p-1)
 	byKey    map[string]string // idempotency key -> ticket id
 	tokens   map[string]*waitroom.TokenRecord
 
@@ -35,6 +36,7 @@ func newRoomState(room waitroom.Room, gen int64) *roomState {
 func (rs *roomState) clear(gen int64) {
 	rs.counters = waitroom.Counters{Generation: gen}
 	rs.tickets = make(map[string]waitroom.Ticket)
+	rs.entries = nil
 	rs.byKey = make(map[string]string)
 	rs.tokens = make(map[string]*waitroom.TokenRecord)
 	rs.tokenPositions = nil

@@ -123,6 +123,22 @@ func (s *Store) ServingRecordAtOrAbove(ctx context.Context, room string, positio
 	return h.record(), true, nil
 }
 
+// EntryTimeAt reads one row through the tickets primary key (room,
+// generation, position).
+func (s *Store) EntryTimeAt(ctx context.Context, room string, position int64) (time.Time, bool, error) {
+	var at time.Time
+	err := s.db.GetContext(ctx, &at, `
+		SELECT entry_time FROM tickets
+		WHERE room = $1 AND generation = `+currentGeneration+` AND position = $2`, room, position)
+	if errors.Is(err, sql.ErrNoRows) {
+		return time.Time{}, false, s.roomExists(ctx, room)
+	}
+	if err != nil {
+		return time.Time{}, false, mapErr(err, "the ticket could not be read")
+	}
+	return at.UTC(), true, nil
+}
+
 // ServingHistory returns up to limit rows with serving > above, one per
 // serving value (the earliest), in increasing order.
 func (s *Store) ServingHistory(ctx context.Context, room string, above int64, limit int) ([]waitroom.ServingRecord, error) {

@@ -15,6 +15,8 @@ func expiryTests() []testCase {
 		{"ExpiryWalksGapsAndEqualRows", true, testExpiryGaps},
 		{"ExpiryLateEntrantsKeepTheirClock", true, testExpiryLateEntrants},
 		{"ExpiryTwoProcessesApplyOnce", true, testExpiryTwoProcesses},
+		{"ExpiryFirstPassOfANewProcess", true, testExpiryFirstPass},
+		{"EntryTimeAt", true, testEntryTimeAt},
 		{"MarkExpiredConditional", true, testMarkExpiredConditional},
 	}
 }
@@ -112,7 +114,6 @@ func testExpiryGaps(t *testing.T, b Backend) {
 	e := newEnv(t, b)
 	r := e.newRoom(expiryRoom(100*time.Second, false))
 	tks := e.enqueueN(r.ID, 60)
-	e.expire(r.ID) // the job has watched the room from here on
 	e.setServing(r.ID, 3)
 	e.setServing(r.ID, 3)
 	e.setServing(r.ID, 50) // a jump: no rows for 4..49
@@ -145,8 +146,8 @@ func testExpiryLateEntrants(t *testing.T, b Backend) {
 		t.Fatalf("fresh arrivals expired: %+v", res)
 	}
 	e.issue(r.ID, tks[0].ID)
-	// Later, a sample taken after their arrival is one period old: their
-	// own clocks have run out, and they expire (up to the queue, no further).
+	// Later, their own clocks have run out one period after their entry,
+	// and they expire (up to the queue, no further).
 	e.clock.Advance(200 * time.Second)
 	res := e.expire(r.ID)
 	if res.MaxExpired != 5 || res.Expired != 4 {
@@ -210,4 +211,70 @@ func testMarkExpiredConditional(t *testing.T, b Backend) {
 	if !found || rec.Serving != 14 || !rec.IssuedAt.Equal(at) {
 		t.Fatalf("the advance was not recorded in the history: %+v %v", rec, found)
 	}
+}
+
+// testExpiryFirstPass: the evidence of entry is durable, so a process that
+// never watched the room (a restart, a new leader) expires on its first
+// pass, and still spares positions that entered less than a period ago.
+func testExpiryFirstPass(t *testing.T, b Backend) {
+	e := newEnv(t, b)
+	r := e.newRoom(expiryRoom(100*time.Second, false))
+	e.enqueueN(r.ID, 6)
+	e.setServing(r.ID, 10) // serving runs ahead of the queue
+	e.clock.Advance(50 * time.Second)
+	e.enqueueN(r.ID, 4)               // positions 7-10 enter 50 s after the row
+	e.clock.Advance(10 * time.Second) // row and positions 1-6 60 s old
+	fresh := e.another(t)
+	res, err := fresh.ExpireRoom(e.ctx, r.ID)
+	noErr(t, err)
+	if res.MaxExpired != 0 || res.Steps != 0 {
+		t.Fatalf("a row younger than the period was applied: %+v", res)
+	}
+	e.clock.Advance(45 * time.Second) // row and 1-6 105 s old; 7-10 only 55 s
+	res, err = e.another(t).ExpireRoom(e.ctx, r.ID)
+	noErr(t, err)
+	if res.MaxExpired != 6 || res.Expired != 6 {
+		t.Fatalf("first pass of a new process = %+v, want positions 1-6 expired and 7-10 spared", res)
+	}
+	e.clock.Advance(46 * time.Second) // 7-10 101 s old
+	res, err = e.another(t).ExpireRoom(e.ctx, r.ID)
+	noErr(t, err)
+	if res.MaxExpired != 10 || res.Expired != 4 {
+		t.Fatalf("next pass = %+v, want positions 7-10 expired", res)
+	}
+}
+
+// testEntryTimeAt: the entry time of the ticket at a position, current
+// generation only.
+func testEntryTimeAt(t *testing.T, b Backend) {
+	e := newEnv(t, b)
+	r := e.newRoom()
+	var tks []waitroom.Ticket
+	for range 3 {
+		tks = append(tks, e.enqueue(r.ID))
+		e.clock.Advance(7 * time.Second)
+	}
+	for _, tk := range tks {
+		stored, err := e.store.Ticket(e.ctx, r.ID, tk.ID)
+		noErr(t, err)
+		at, found, err := e.store.EntryTimeAt(e.ctx, r.ID, tk.Position)
+		noErr(t, err)
+		if !found || !at.Equal(stored.EntryTime) {
+			t.Fatalf("EntryTimeAt(%d) = %v, %v; the ticket entered at %v", tk.Position, at, found, stored.EntryTime)
+		}
+	}
+	if at, _, _ := e.store.EntryTimeAt(e.ctx, r.ID, 3); !at.After(tks[0].EntryTime) {
+		t.Fatalf("position 3 entered at %v, not after position 1 (%v)", at, tks[0].EntryTime)
+	}
+	for _, p := range []int64{0, 4, 1 << 40} {
+		if _, found, err := e.store.EntryTimeAt(e.ctx, r.ID, p); err != nil || found {
+			t.Fatalf("EntryTimeAt(%d) = found %v, %v; want not found", p, found, err)
+		}
+	}
+	noErr(t, e.svc.Reset(e.ctx, r.ID))
+	if _, found, err := e.store.EntryTimeAt(e.ctx, r.ID, 1); err != nil || found {
+		t.Fatalf("after a reset EntryTimeAt(1) = found %v, %v; want not found", found, err)
+	}
+	_, _, err := e.store.EntryTimeAt(e.ctx, "no-such-room", 1)
+	wantCode(t, err, waitroom.CodeNotFound)
 }

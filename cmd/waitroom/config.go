@@ -23,6 +23,7 @@ type Config struct {
 	HTTPAddr         string            `yaml:"http_addr"`
 	AdminAddr        string            `yaml:"admin_addr"`
 	Issuer           string            `yaml:"issuer"`
+	SecretKey        string            `yaml:"secret_key"` // never logged, no flag (command lines are visible to all)
 	RedisURL         string            `yaml:"redis_url"`
 	RedisCluster     bool              `yaml:"redis_cluster"`
 	RedisKeyPrefix   string            `yaml:"redis_key_prefix"`
@@ -46,9 +47,6 @@ type Config struct {
 	KeyFile          string            `yaml:"key_file"`
 	ExpiryInterval   waitroom.Duration `yaml:"expiry_interval"`
 	DemoRoom         bool              `yaml:"demo_room"`
-	// SecretKey is secret: never logged, no flag (command lines are
-	// visible to every user of the machine).
-	SecretKey string `yaml:"secret_key"`
 
 	// Rooms are created at start-up when missing (an existing room keeps
 	// the settings it was given through the admin API). Each entry has the

@@ -29,11 +29,11 @@ func mountOIDC(ctx context.Context, r *mux.Router, app *App) (links []string, er
 		return nil, err
 	}
 	cfg := oidc.Config{Issuer: app.Issuer, Keys: app.Keys, Clients: app.Config.Clients, Logger: app.Logger}
-	if cfg.SecretKey, err = secretKey(app); err != nil {
-		return nil, err
-	}
 	if demoOn {
 		cfg.Demo = &oidc.DemoConfig{Room: demoRoomID, AdvanceNote: demoNote(app.Config)}
+	}
+	if cfg.SecretKey, err = secretKey(app); err != nil {
+		return nil, err
 	}
 	p, err := oidc.New(ctx, cfg, app.Queue, app.Ephemeral, store)
 	if err != nil {

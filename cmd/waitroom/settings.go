@@ -37,6 +37,7 @@ func settings(c *Config) []setting {
 		str("http_addr", &c.HTTPAddr, "Listen address of the public API, the OpenID provider and the room pages."),
 		str("admin_addr", &c.AdminAddr, "Listen address of the admin API (keep it private)."),
 		str("issuer", &c.Issuer, "Public base URL (OpenID issuer, token iss); default derived from http_addr, e.g. http://localhost:8080."),
+		secret("secret_key", &c.SecretKey, "At least 32 random bytes, hex or base64 (openssl rand -hex 32): signs room cookies and OpenID state, encrypts codes, keys client-secret hashes. The same on every replica. Empty: a key generated once and stored with the data (in PostgreSQL on the production backend, which warns; in memory on the embedded store)."),
 		str("redis_url", &c.RedisURL, "Redis URL (redis://[user:pass@]host:6379/0, rediss:// for TLS). With database_url: production backend. Neither: embedded store."),
 		boolean("redis_cluster", &c.RedisCluster, "redis_url names Redis Cluster seed nodes (redis://node1:6379?addr=node2:6379&addr=node3:6379)."),
 		str("redis_key_prefix", &c.RedisKeyPrefix, "Prefix of every Redis key, to share one Redis between deployments."),
@@ -60,7 +61,6 @@ func settings(c *Config) []setting {
 		str("key_file", &c.KeyFile, "Embedded store only: file keeping the signing keys across restarts; empty keeps them in memory."),
 		duration("expiry_interval", &c.ExpiryInterval, "How often the queue-position expiry job runs (once per deployment, on the admission leader)."),
 		boolean("demo_room", &c.DemoRoom, "Create the room \"demo\" when no room exists and none is configured."),
-		secret("secret_key", &c.SecretKey, "At least 32 random bytes, hex or base64 (openssl rand -hex 32): signs room cookies and OpenID state, encrypts codes, keys client-secret hashes. The same on every replica. Empty: a key generated once and stored with the data (in PostgreSQL on the production backend, which warns; in memory on the embedded store)."),
 	}
 }
 

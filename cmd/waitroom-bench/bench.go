@@ -1,0 +1,143 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"sync/atomic"
+	"time"
+)
+
+// Bench is the state one invocation shares across its scenarios: the
+// configuration, one tuned HTTP transport, the API clients and the pools
+// that Prepare steps fill.
+type Bench struct {
+	cfg       Config
+	transport *http.Transport
+	client    *http.Client // no cookie jar, no redirects
+	queue     *queueAPI
+	oidc      *oidcFlow
+	log       io.Writer
+
+	// scratch takes the answers of unmeasured requests (preparation).
+	scratch *Recorder
+	rec     atomic.Pointer[Recorder] // what background work records into now
+
+	serving     atomic.Int64 // last serving counter the admitter set
+	maxPosition atomic.Int64 // highest position a queue-flow visitor learned
+	tokenIDs    []string
+	tokenNext   atomic.Int64
+	lookupIDs   []string
+}
+
+// NewBench builds the clients for cfg; log receives progress lines.
+func NewBench(cfg Config, log io.Writer) *Bench {
+	conns := cfg.Users + cfg.PrefillConc + 8
+	t := newTransport(conns)
+	client := &http.Client{Transport: t, Timeout: cfg.Timeout, CheckRedirect: noRedirects}
+	b := &Bench{cfg: cfg, transport: t, client: client, log: log, scratch: NewRecorder(allSteps())}
+	b.queue = newQueueAPI(cfg, client)
+	b.oidc = newOIDCFlow(cfg, t)
+	b.rec.Store(b.scratch)
+	return b
+}
+
+// Close drops the idle connections.
+func (b *Bench) Close() { b.transport.CloseIdleConnections() }
+
+func (b *Bench) current() *Recorder { return b.rec.Load() }
+
+func (b *Bench) logf(format string, args ...any) {
+	fmt.Fprintf(b.log, "waitroom-bench: "+format+"\n", args...)
+}
+
+// progress logs done/total every few seconds until the returned stop is
+// called.
+func (b *Bench) progress(what string, done *atomic.Int64, total int64) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		t := time.NewTicker(5 * time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				b.logf("%s: %d/%d", what, done.Load(), total)
+			}
+		}
+	}()
+	return cancel
+}
+
+// allSteps is the union of every scenario's steps, for the scratch
+// recorder that preparation records into.
+func allSteps() []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range scenarios {
+		for _, st := range s.Steps {
+			if !seen[st] {
+				seen[st] = true
+				out = append(out, st)
+			}
+		}
+	}
+	return out
+}
+
+// Run runs every configured scenario in order ("depth" first fills the room
+// and expands to depthScenarios) and returns one result per scenario run.
+func (b *Bench) Run(ctx context.Context) ([]Result, error) {
+	names, err := b.plan(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var results []Result
+	for _, name := range names {
+		r, err := b.runScenario(ctx, name)
+		if err != nil {
+			return results, fmt.Errorf("%s: %w", name, err)
+		}
+		results = append(results, r)
+	}
+	return results, nil
+}
+
+// plan fills the room when asked and returns the scenarios to run.
+func (b *Bench) plan(ctx context.Context) ([]string, error) {
+	var names []string
+	wantDepth := b.cfg.Depth > 0
+	for _, n := range b.cfg.Scenarios {
+		if n == "depth" {
+			wantDepth = true
+			names = append(names, depthScenarios...)
+			continue
+		}
+		names = append(names, n)
+	}
+	if wantDepth {
+		if _, err := fill(ctx, b, b.cfg.Depth); err != nil {
+			return nil, err
+		}
+	}
+	return names, nil
+}
+
+func (b *Bench) runScenario(ctx context.Context, name string) (Result, error) {
+	sc := scenarios[name]
+	if sc.Prepare != nil {
+		if err := sc.Prepare(ctx, b); err != nil {
+			return Result{}, fmt.Errorf("prepare: %w", err)
+		}
+	}
+	// The depth the scenario ran at: what was waiting when it started.
+	waiting, err := b.queue.Waiting(ctx, b.scratch)
+	if err != nil {
+		return Result{}, fmt.Errorf("reading waiting_num: %w", err)
+	}
+	b.logf("%s: %s loop, %v warm-up + %v, %d waiting", name, b.cfg.Mode, b.cfg.Warmup, b.cfg.Duration, waiting)
+	w := b.measure(ctx, sc)
+	return b.result(name, sc, w, waiting), nil
+}

@@ -11,12 +11,13 @@ import (
 // step of the same name.
 
 const (
-	stepAssign    = "assign_queue_num"
-	stepQueueNum  = "queue_num"
-	stepServing   = "serving_num"
-	stepWaiting   = "waiting_num"
-	stepToken     = "generate_token"
-	stepIncrement = "increment_serving_counter"
+	stepAssign     = "assign_queue_num"
+	stepQueueNum   = "queue_num"
+	stepServing    = "serving_num"
+	stepWaiting    = "waiting_num"
+	stepToken      = "generate_token"
+	stepIncrement  = "increment_serving_counter"
+	stepCreateRoom = "create_room"
 )
 
 // queueAPI holds the URLs of the queue API for one room, built once.
@@ -28,6 +29,7 @@ type queueAPI struct {
 	waiting    string
 	token      string
 	increment  string
+	rooms      string
 	adminKey   string
 	httpClient *http.Client
 }
@@ -42,35 +44,57 @@ func newQueueAPI(cfg Config, client *http.Client) *queueAPI {
 		waiting:    cfg.Target + "/waiting_num?event_id=" + room,
 		token:      cfg.Target + "/generate_token",
 		increment:  cfg.Admin + "/increment_serving_counter",
+		rooms:      cfg.Admin + "/v1/rooms",
 		adminKey:   cfg.AdminKey,
 		httpClient: client,
 	}
 }
 
-// Assign enqueues one visitor and returns its request id.
-func (q *queueAPI) Assign(ctx context.Context, rec *Recorder) (string, error) {
+// Assign enqueues one visitor and returns its request id, and its position
+// when the answer carries it (waitroom's does; the AWS one did not, so 0).
+func (q *queueAPI) Assign(ctx context.Context, rec *Recorder) (id string, pos int64, err error) {
 	req, err := jsonRequest(q.assign, map[string]string{"event_id": q.room})
 	if err != nil {
-		return "", err
+		return "", 0, err
 	}
 	a, err := send(ctx, q.httpClient, rec.Step(stepAssign), req)
 	if err != nil {
-		return "", err
+		return "", 0, err
 	}
 	defer a.release()
 	if a.Status != http.StatusOK {
-		return "", &StatusError{Step: stepAssign, Status: a.Status}
+		return "", 0, &StatusError{Step: stepAssign, Status: a.Status}
 	}
 	var out struct {
-		ID string `json:"api_request_id"`
+		ID       string  `json:"api_request_id"`
+		Position flexInt `json:"queue_number"`
 	}
 	if err := a.decode(stepAssign, &out); err != nil {
-		return "", err
+		return "", 0, err
 	}
 	if out.ID == "" {
-		return "", &StepError{Step: stepAssign, Cause: "body", Err: errMissing("api_request_id")}
+		return "", 0, &StepError{Step: stepAssign, Cause: "body", Err: errMissing("api_request_id")}
 	}
-	return out.ID, nil
+	return out.ID, int64(out.Position), nil
+}
+
+// CreateRoom creates the room with default settings through the admin API;
+// a room that already exists is left as it is.
+func (q *queueAPI) CreateRoom(ctx context.Context, rec *Recorder) error {
+	req, err := jsonRequest(q.rooms, map[string]string{"id": q.room, "name": "benchmark"})
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+q.adminKey)
+	a, err := send(ctx, q.httpClient, rec.Step(stepCreateRoom), req)
+	if err != nil {
+		return err
+	}
+	defer a.release()
+	if a.Status != http.StatusCreated && a.Status != http.StatusConflict {
+		return &StatusError{Step: stepCreateRoom, Status: a.Status}
+	}
+	return nil
 }
 
 // QueueNum returns the ticket's position; assigned=false when the server

@@ -75,7 +75,8 @@ func (b *Bench) progress(what string, done *atomic.Int64, total int64) (stop fun
 // recorder that preparation records into.
 func allSteps() []string {
 	seen := map[string]bool{}
-	var out []string
+	out := []string{stepCreateRoom}
+	seen[stepCreateRoom] = true
 	for _, s := range scenarios {
 		for _, st := range s.Steps {
 			if !seen[st] {
@@ -105,8 +106,14 @@ func (b *Bench) Run(ctx context.Context) ([]Result, error) {
 	return results, nil
 }
 
-// plan fills the room when asked and returns the scenarios to run.
+// plan creates and fills the room when asked and returns the scenarios to
+// run.
 func (b *Bench) plan(ctx context.Context) ([]string, error) {
+	if b.cfg.CreateRoom {
+		if err := b.queue.CreateRoom(ctx, b.scratch); err != nil {
+			return nil, fmt.Errorf("creating room %s: %w", b.cfg.Room, err)
+		}
+	}
 	var names []string
 	wantDepth := b.cfg.Depth > 0
 	for _, n := range b.cfg.Scenarios {

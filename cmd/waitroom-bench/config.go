@@ -17,6 +17,8 @@ type Config struct {
 	Admin    string // admin listener
 	AdminKey string
 	Room     string
+	// CreateRoom creates Room through the admin API first (if missing).
+	CreateRoom bool
 
 	Scenarios []string
 	Mode      string  // "open" or "closed"
@@ -70,6 +72,7 @@ func ParseConfig(args []string, stderr io.Writer) (Config, error) {
 	fs.StringVar(&c.Admin, "admin", "http://127.0.0.1:8081", "admin listener `URL`")
 	fs.StringVar(&c.AdminKey, "admin-key", os.Getenv("WAITROOM_BENCH_ADMIN_KEY"), "admin bearer key (default $WAITROOM_BENCH_ADMIN_KEY)")
 	fs.StringVar(&c.Room, "room", "bench", "room (event_id) to load")
+	fs.BoolVar(&c.CreateRoom, "create-room", false, "create the room through the admin API first (if it does not exist)")
 	fs.StringVar(&scenarios, "scenario", "queue-flow", "comma-separated `scenarios`: "+strings.Join(scenarioNames(), ", "))
 	fs.StringVar(&c.Mode, "mode", "closed", "open (fixed arrival rate) or closed (fixed number of users)")
 	fs.Float64Var(&c.Rate, "rate", 1000, "open loop: operations started per second")

@@ -86,13 +86,13 @@ func writeResults(cfg Config, results []Result, stdout io.Writer) error {
 	return f.Close()
 }
 
-// smoke shortens a run to a check that every scenario works: a second of
-// closed-loop load by two users, small pools, quick polls.
+// smoke shortens a run to a check that every scenario works: at most a
+// second of closed-loop load by two users, small pools, quick polls.
 func (c Config) smoke() Config {
 	c.Mode = "closed"
 	c.Users = 2
 	c.Warmup = 0
-	c.Duration = time.Second
+	c.Duration = min(c.Duration, time.Second)
 	c.Drain = 5 * time.Second
 	c.PoolSize = min(c.PoolSize, 200)
 	c.PrefillConc = min(c.PrefillConc, 8)

@@ -93,17 +93,16 @@ func fanOut(ctx context.Context, n int64, conc int, fn func(ctx context.Context,
 func enqueueMany(ctx context.Context, b *Bench, ids []string, withPositions bool) (int64, error) {
 	var maxPos atomic.Int64
 	err := fanOut(ctx, int64(len(ids)), b.cfg.PrefillConc, func(ctx context.Context, i int64) error {
-		id, err := b.queue.Assign(ctx, b.scratch)
+		id, pos, err := b.queue.Assign(ctx, b.scratch)
 		if err != nil {
 			return err
 		}
 		ids[i] = id
-		if withPositions {
-			pos, err := awaitPosition(ctx, b, b.scratch, id)
-			raiseTo64(&maxPos, pos)
-			return err
+		if withPositions && pos == 0 {
+			pos, err = awaitPosition(ctx, b, b.scratch, id)
 		}
-		return nil
+		raiseTo64(&maxPos, pos)
+		return err
 	})
 	return maxPos.Load(), err
 }
@@ -163,7 +162,7 @@ func fill(ctx context.Context, b *Bench, depth int64) (int64, error) {
 	var done atomic.Int64
 	stop := b.progress("fill", &done, need)
 	err = fanOut(ctx, need, b.cfg.PrefillConc, func(ctx context.Context, i int64) error {
-		id, err := b.queue.Assign(ctx, b.scratch)
+		id, _, err := b.queue.Assign(ctx, b.scratch)
 		if err == nil {
 			sample.offer(id)
 			done.Add(1)

@@ -45,7 +45,11 @@ func (s *Step) Statuses() map[string]uint64 {
 // operations (one request for a flood, one visitor's journey for a flow),
 // each step's answers, and failed operations by cause.
 type Recorder struct {
-	Ops   Histogram
+	Ops Histogram
+	// Lag is, in open loop, how late each operation started after its due
+	// time: the generator's own delay (timer resolution, CPU shared with
+	// the server, the in-flight cap), which Ops includes.
+	Lag   Histogram
 	steps map[string]*Step // fixed before the run: read without locking
 
 	mu     sync.Mutex

@@ -43,6 +43,10 @@ func (b *Bench) measure(ctx context.Context, sc Scenario) window {
 		measStart: now.Add(b.cfg.Warmup)}
 	r.end = r.measStart.Add(b.cfg.Duration)
 	b.rec.Store(r.warm)
+	// Background work (the admitter) records into the measured window from
+	// the end of the warm-up.
+	switchRec := time.AfterFunc(b.cfg.Warmup, func() { b.rec.Store(r.meas) })
+	defer switchRec.Stop()
 	if sc.Background != nil {
 		bg, stopBG := context.WithCancel(ctx)
 		defer stopBG()
@@ -73,8 +77,11 @@ func (r *run) recorderFor(t time.Time) *Recorder {
 
 // do runs one operation and records it; it reports false when the
 // scenario's pool is used up.
-func (r *run) do(ctx context.Context, due time.Time) bool {
+func (r *run) do(ctx context.Context, due time.Time, open bool) bool {
 	rec := r.recorderFor(due)
+	if open {
+		rec.Lag.Record(time.Since(due))
+	}
 	err := r.sc.Op(ctx, r.b, rec)
 	if errors.Is(err, errExhausted) {
 		r.exhausted.Store(true)
@@ -100,7 +107,7 @@ func (r *run) closedLoop(ctx context.Context, wg *sync.WaitGroup) {
 				if !start.Before(r.end) || ctx.Err() != nil || r.exhausted.Load() {
 					return
 				}
-				if !r.do(ctx, start) {
+				if !r.do(ctx, start, false) {
 					return
 				}
 			}
@@ -123,10 +130,12 @@ func (r *run) openLoop(ctx context.Context, start time.Time, wg *sync.WaitGroup)
 			at := s.Due(next)
 			wg.Go(func() {
 				defer func() { <-slots; r.running.Add(-1) }()
-				r.do(ctx, at)
+				r.do(ctx, at, true)
 			})
 		}
-		if r.sleepUntil(ctx, time.Now().Add(s.Tick())) != nil {
+		// Sleep until the next arrival is due; what the timer oversleeps
+		// is charged to the latency of the arrivals it delays.
+		if next < total && r.sleepUntil(ctx, s.Due(next)) != nil {
 			return
 		}
 	}

@@ -47,12 +47,3 @@ func (s Schedule) DueBy(now time.Time) int64 {
 func (s Schedule) Total() int64 {
 	return int64(math.Ceil(s.End.Sub(s.Start).Seconds() * s.Rate))
 }
-
-// Tick is how long the dispatcher sleeps between looks at the clock: one
-// arrival interval, but at least a millisecond (so a high rate releases
-// arrivals in small batches instead of spinning on timers) and at most 50 ms
-// (so a low rate does not oversleep the end of the run).
-func (s Schedule) Tick() time.Duration {
-	interval := time.Duration(float64(time.Second) / s.Rate)
-	return min(max(interval, time.Millisecond), 50*time.Millisecond)
-}

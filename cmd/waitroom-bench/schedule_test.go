@@ -70,15 +70,3 @@ func TestScheduleDueIsMonotonicAndMatchesDueBy(t *testing.T) {
 		prev = due
 	}
 }
-
-func TestScheduleTick(t *testing.T) {
-	cases := []struct {
-		rate float64
-		want time.Duration
-	}{{100000, time.Millisecond}, {100, 10 * time.Millisecond}, {1, 50 * time.Millisecond}}
-	for _, c := range cases {
-		if got := (Schedule{Rate: c.rate}).Tick(); got != c.want {
-			t.Errorf("rate %v: Tick = %v, want %v", c.rate, got, c.want)
-		}
-	}
-}

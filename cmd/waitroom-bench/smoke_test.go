@@ -1,0 +1,135 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/waitroom-idp/waitroom/waitroom"
+	"github.com/waitroom-idp/waitroom/waitroom/embedded"
+	"github.com/waitroom-idp/waitroom/waitroom/httpapi"
+)
+
+const smokeAdminKey = "bench-smoke-admin-key-0123456789"
+
+// testServer is the real public and admin APIs over the embedded store,
+// in process: the smoke test checks that every scenario runs against the
+// actual handlers, not against a stand-in.
+type testServer struct {
+	public, admin *httptest.Server
+}
+
+func startTestServer(t *testing.T) *testServer {
+	t.Helper()
+	store, err := embedded.New(embedded.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = store.Close() })
+	ctx := context.Background()
+	keys, err := waitroom.LoadKeys(ctx, store, waitroom.KeyOptions{Algorithm: "ES256"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	svc := waitroom.NewService(store, keys, waitroom.Options{Logger: quiet})
+	api, err := httpapi.New(httpapi.Options{Service: svc, Keys: keys, Issuer: "http://bench.test", Logger: quiet,
+		AdminKeyHashes: []string{httpapi.HashAdminKey(smokeAdminKey)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &testServer{public: httptest.NewServer(api.PublicHandler()), admin: httptest.NewServer(api.AdminHandler())}
+	t.Cleanup(s.public.Close)
+	t.Cleanup(s.admin.Close)
+	return s
+}
+
+// runSmoke runs the command in smoke mode against s and returns its JSON
+// results.
+func runSmoke(t *testing.T, s *testServer, scenarios string, extra ...string) []Result {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "results.json")
+	args := append([]string{"-smoke", "-q", "-duration", "300ms", "-create-room", "-room", "smoke",
+		"-target", s.public.URL, "-admin", s.admin.URL, "-admin-key", smokeAdminKey,
+		"-scenario", scenarios, "-json", out}, extra...)
+	var stdout, stderr bytes.Buffer
+	if err := Main(context.Background(), args, &stdout, &stderr); err != nil {
+		t.Fatalf("smoke run failed: %v\n%s", err, stderr.String())
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var results []Result
+	if err := json.Unmarshal(b, &results); err != nil {
+		t.Fatal(err)
+	}
+	return results
+}
+
+// TestSmokeQueueScenarios runs every queue scenario briefly against the
+// in-process server and checks that each one completed operations without
+// an error. It asserts nothing about speed.
+func TestSmokeQueueScenarios(t *testing.T) {
+	s := startTestServer(t)
+	results := runSmoke(t, s, "queue-flow,enqueue,poll,lookup,token,depth", "-depth", "50")
+	want := []string{"queue-flow", "enqueue", "poll", "lookup", "token", "enqueue", "poll", "lookup", "token"}
+	if len(results) != len(want) {
+		t.Fatalf("got %d results, want %d", len(results), len(want))
+	}
+	for i, r := range results {
+		if r.Scenario != want[i] {
+			t.Errorf("result %d is %s, want %s", i, r.Scenario, want[i])
+		}
+		if r.Ops == 0 || r.Errors != 0 {
+			t.Errorf("%s: %d ops, %d errors %v", r.Scenario, r.Ops, r.Errors, r.ErrorsBy)
+		}
+	}
+	// The depth scenarios ran with the room filled.
+	if results[5].Waiting < 50 {
+		t.Errorf("depth: %d waiting at start, want >= 50", results[5].Waiting)
+	}
+	// The queue flow went through every step of the AWS flow.
+	steps := map[string]bool{}
+	for _, st := range results[0].Steps {
+		steps[st.Name] = true
+	}
+	for _, st := range []string{stepAssign, stepQueueNum, stepServing, stepToken, stepIncrement} {
+		if !steps[st] {
+			t.Errorf("queue-flow never measured %s (steps %v)", st, results[0].Steps)
+		}
+	}
+}
+
+func TestSmokeOpenLoop(t *testing.T) {
+	s := startTestServer(t)
+	out := filepath.Join(t.TempDir(), "open.json")
+	var stdout, stderr bytes.Buffer
+	err := Main(context.Background(), []string{"-mode", "open", "-rate", "300", "-c", "4", "-duration", "300ms", "-warmup", "100ms",
+		"-room", "smoke", "-create-room", "-admin-key", smokeAdminKey,
+		"-target", s.public.URL, "-admin", s.admin.URL, "-scenario", "poll,enqueue", "-json", out}, &stdout, &stderr)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr.String())
+	}
+	b, _ := os.ReadFile(out)
+	var res []Result
+	if err := json.Unmarshal(b, &res); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range res {
+		// 300/s for 0.3 s is 90 measured arrivals; every one must have run.
+		if r.Ops != 90 || r.Errors != 0 || r.Mode != "open" || r.Rate != 300 {
+			t.Errorf("%s: %d ops, %d errors, mode %s rate %v", r.Scenario, r.Ops, r.Errors, r.Mode, r.Rate)
+		}
+	}
+	t.Logf("table:\n%s", stdout.String())
+	if !bytes.Contains(stdout.Bytes(), []byte("open 300/s")) {
+		t.Errorf("table lacks the mode:\n%s", stdout.String())
+	}
+}

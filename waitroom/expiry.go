@@ -137,6 +137,10 @@ func (s *Service) ExpireRoom(ctx context.Context, room string) (ExpiryResult, er
 	pass := expiryPass{s: s, room: r, gen: c.Generation, limit: limit, now: now}
 	pass.res.MaxExpired = c.MaxExpired
 	err = pass.run(ctx)
+	if pass.res.Steps > 0 {
+		s.log.Info("queue positions expired", "room", room, "max_expired", pass.res.MaxExpired,
+			"expired", pass.res.Expired, "advanced", pass.res.Advanced)
+	}
 	return pass.res, err
 }
 
@@ -185,6 +189,9 @@ func (p *expiryPass) applyRows(ctx context.Context, rows []ServingRecord) (more 
 // step expires the positions in (MaxExpired, top] that took no token.
 func (p *expiryPass) step(ctx context.Context, top int64) (bool, error) {
 	prev := p.res.MaxExpired
+	if moved, err := p.movedElsewhere(ctx, prev); err != nil || moved {
+		return false, err
+	}
 	served, err := p.s.store.CountTokens(ctx, p.room.ID, prev, top)
 	if err != nil {
 		return false, err
@@ -203,6 +210,19 @@ func (p *expiryPass) step(ctx context.Context, top int64) (bool, error) {
 	p.res.Advanced += advance
 	p.res.Steps++
 	return true, nil
+}
+
+// movedElsewhere reports whether another process raised MaxExpired (or
+// reset the room) since this pass last looked. MarkExpired only refuses a
+// step that is not above the stored MaxExpired; this check also keeps a
+// pass from applying a step computed from a stale lower bound. The window
+// left between this read and MarkExpired is closed by the job's lease.
+func (p *expiryPass) movedElsewhere(ctx context.Context, prev int64) (bool, error) {
+	c, err := p.s.store.Counters(ctx, p.room.ID)
+	if err != nil {
+		return false, err
+	}
+	return c.MaxExpired != prev || c.Generation != p.gen, nil
 }
 
 // queueSample is the queue counter of a room seen by an expiry pass.

@@ -128,9 +128,10 @@ func (k *Keys) signTokens(rec TokenRecord, now time.Time) (Tokens, error) {
 	return t, nil
 }
 
-// expiresIn is the whole seconds left before exp, never negative.
+// expiresIn is the whole seconds left before exp, never negative. now is
+// truncated like iat is, so a first issue answers exactly the validity.
 func expiresIn(exp, now time.Time) int64 {
-	if d := exp.Sub(now); d > 0 {
+	if d := exp.Sub(now.Truncate(time.Second)); d > 0 {
 		return int64(d / time.Second)
 	}
 	return 0

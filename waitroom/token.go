@@ -40,7 +40,9 @@ func (s *Service) IssueToken(ctx context.Context, room, id, issuer string, valid
 }
 
 // admission returns the stored token record of a served ticket, creating
-// it on the first call.
+// it on the first call. CreateToken returns the record already stored, so a
+// repeat costs no extra read; only a position that looks expired checks for
+// an earlier token, since a token stops position expiry.
 func (s *Service) admission(ctx context.Context, r Room, id, issuer string, validity time.Duration, now time.Time) (TokenRecord, error) {
 	t, err := s.store.Ticket(ctx, r.ID, id)
 	if err != nil {
@@ -53,13 +55,8 @@ func (s *Service) admission(ctx context.Context, r Room, id, issuer string, vali
 	if t.Position > c.Serving {
 		return TokenRecord{}, Errorf(CodeNotServed, "Request ID not being served yet")
 	}
-	if rec, err := s.store.Token(ctx, r.ID, id); err == nil {
-		return rec, nil
-	} else if ErrorCode(err) != CodeNotFound {
-		return TokenRecord{}, err
-	}
 	if _, err := s.positionExpiry(ctx, r, t, c, now); err != nil {
-		return TokenRecord{}, err
+		return s.earlierToken(ctx, r.ID, id, err)
 	}
 	rec, err := s.newRecord(r, t, issuer, validity, now)
 	if err != nil {
@@ -67,6 +64,19 @@ func (s *Service) admission(ctx context.Context, r Room, id, issuer string, vali
 	}
 	stored, _, err := s.store.CreateToken(ctx, rec)
 	return stored, err
+}
+
+// earlierToken returns the token issued before the position expired, or
+// expiryErr if there is none.
+func (s *Service) earlierToken(ctx context.Context, room, id string, expiryErr error) (TokenRecord, error) {
+	if ErrorCode(expiryErr) != CodeExpired {
+		return TokenRecord{}, expiryErr
+	}
+	rec, err := s.store.Token(ctx, room, id)
+	if ErrorCode(err) == CodeNotFound {
+		return TokenRecord{}, expiryErr
+	}
+	return rec, err
 }
 
 func (s *Service) newRecord(r Room, t Ticket, issuer string, validity time.Duration, now time.Time) (TokenRecord, error) {

@@ -18,6 +18,7 @@ const (
 	stepToken      = "generate_token"
 	stepIncrement  = "increment_serving_counter"
 	stepCreateRoom = "create_room"
+	stepCounters   = "counters"
 )
 
 // queueAPI holds the URLs of the queue API for one room, built once.
@@ -34,10 +35,10 @@ type queueAPI struct {
 	httpClient *http.Client
 }
 
-func newQueueAPI(cfg Config, client *http.Client) *queueAPI {
-	room := url.QueryEscape(cfg.Room)
+func newQueueAPI(cfg Config, roomID string, client *http.Client) *queueAPI {
+	room := url.QueryEscape(roomID)
 	return &queueAPI{
-		room:       cfg.Room,
+		room:       roomID,
 		assign:     cfg.Target + "/assign_queue_num",
 		queueNum:   cfg.Target + "/queue_num?event_id=" + room + "&request_id=",
 		serving:    cfg.Target + "/serving_num?event_id=" + room,
@@ -78,10 +79,14 @@ func (q *queueAPI) Assign(ctx context.Context, rec *Recorder) (id string, pos in
 	return out.ID, int64(out.Position), nil
 }
 
-// CreateRoom creates the room with default settings through the admin API;
-// a room that already exists is left as it is.
-func (q *queueAPI) CreateRoom(ctx context.Context, rec *Recorder) error {
-	req, err := jsonRequest(q.rooms, map[string]string{"id": q.room, "name": "benchmark"})
+// CreateRoom creates the room through the admin API, with default settings
+// except those in settings; a room that already exists is left as it is.
+func (q *queueAPI) CreateRoom(ctx context.Context, rec *Recorder, settings map[string]any) error {
+	room := map[string]any{"id": q.room, "name": "benchmark"}
+	for k, v := range settings {
+		room[k] = v
+	}
+	req, err := jsonRequest(q.rooms, room)
 	if err != nil {
 		return err
 	}
@@ -188,6 +193,39 @@ func (q *queueAPI) Increment(ctx context.Context, rec *Recorder, by int64) (int6
 	}
 	err = a.decode(stepIncrement, &out)
 	return int64(out.Serving), err
+}
+
+// QueueLength reads the room's queue counter (positions handed out) from
+// the admin API.
+func (q *queueAPI) QueueLength(ctx context.Context, rec *Recorder) (int64, error) {
+	req, err := http.NewRequest(http.MethodGet, q.rooms+"/"+url.PathEscape(q.room)+"/counters", nil)
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Authorization", "Bearer "+q.adminKey)
+	a, err := send(ctx, q.httpClient, rec.Step(stepCounters), req)
+	if err != nil {
+		return 0, err
+	}
+	defer a.release()
+	if a.Status != http.StatusOK {
+		return 0, &StatusError{Step: stepCounters, Status: a.Status}
+	}
+	var out struct {
+		Queue flexInt `json:"queue"`
+	}
+	err = a.decode(stepCounters, &out)
+	return int64(out.Queue), err
+}
+
+// RaiseServing raises the serving counter to at least pos.
+func (q *queueAPI) RaiseServing(ctx context.Context, rec *Recorder, pos int64) error {
+	serving, err := q.Serving(ctx, rec)
+	if err != nil || serving >= pos {
+		return err
+	}
+	_, err = q.Increment(ctx, rec, pos-serving)
+	return err
 }
 
 func (q *queueAPI) get(ctx context.Context, rec *Recorder, step, u string) (answer, error) {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"sync/atomic"
 	"time"
 )
@@ -16,7 +17,8 @@ type Bench struct {
 	cfg       Config
 	transport *http.Transport
 	client    *http.Client // no cookie jar, no redirects
-	queue     *queueAPI
+	queue     *queueAPI    // the room of the queue scenarios
+	admit     *admission   // admits visitors of the queue flow
 	oidc      *oidcFlow
 	log       io.Writer
 
@@ -24,11 +26,9 @@ type Bench struct {
 	scratch *Recorder
 	rec     atomic.Pointer[Recorder] // what background work records into now
 
-	serving     atomic.Int64 // last serving counter the admitter set
-	maxPosition atomic.Int64 // highest position a queue-flow visitor learned
-	tokenIDs    []string
-	tokenNext   atomic.Int64
-	lookupIDs   []string
+	tokenIDs  []string
+	tokenNext atomic.Int64
+	lookupIDs []string
 }
 
 // NewBench builds the clients for cfg; log receives progress lines.
@@ -37,8 +37,9 @@ func NewBench(cfg Config, log io.Writer) *Bench {
 	t := newTransport(conns)
 	client := &http.Client{Transport: t, Timeout: cfg.Timeout, CheckRedirect: noRedirects}
 	b := &Bench{cfg: cfg, transport: t, client: client, log: log, scratch: NewRecorder(allSteps())}
-	b.queue = newQueueAPI(cfg, client)
-	b.oidc = newOIDCFlow(cfg, t)
+	b.queue = newQueueAPI(cfg, cfg.Room, client)
+	b.admit = newAdmission(b.queue, cfg.AdmitRate)
+	b.oidc = newOIDCFlow(cfg, t, newQueueAPI(cfg, cfg.OIDCRoom, client))
 	b.rec.Store(b.scratch)
 	return b
 }
@@ -75,8 +76,8 @@ func (b *Bench) progress(what string, done *atomic.Int64, total int64) (stop fun
 // recorder that preparation records into.
 func allSteps() []string {
 	seen := map[string]bool{}
-	out := []string{stepCreateRoom}
-	seen[stepCreateRoom] = true
+	out := []string{stepCreateRoom, stepCounters}
+	seen[stepCreateRoom], seen[stepCounters] = true, true
 	for _, s := range scenarios {
 		for _, st := range s.Steps {
 			if !seen[st] {
@@ -110,8 +111,8 @@ func (b *Bench) Run(ctx context.Context) ([]Result, error) {
 // run.
 func (b *Bench) plan(ctx context.Context) ([]string, error) {
 	if b.cfg.CreateRoom {
-		if err := b.queue.CreateRoom(ctx, b.scratch); err != nil {
-			return nil, fmt.Errorf("creating room %s: %w", b.cfg.Room, err)
+		if err := b.createRooms(ctx); err != nil {
+			return nil, err
 		}
 	}
 	var names []string
@@ -130,6 +131,23 @@ func (b *Bench) plan(ctx context.Context) ([]string, error) {
 		}
 	}
 	return names, nil
+}
+
+// createRooms creates the queue room with default settings, and the room
+// of the OIDC client without queue-position expiry: its serving counter is
+// kept ahead of its queue for instant admission, and expiry would count
+// those not-yet-taken positions as expired.
+func (b *Bench) createRooms(ctx context.Context) error {
+	if err := b.queue.CreateRoom(ctx, b.scratch, nil); err != nil {
+		return fmt.Errorf("creating room %s: %w", b.cfg.Room, err)
+	}
+	if !slices.ContainsFunc(b.cfg.Scenarios, func(s string) bool { return s == "oidc-flow" || s == "userinfo" }) {
+		return nil
+	}
+	if err := b.oidc.queue.CreateRoom(ctx, b.scratch, map[string]any{"expiry_enabled": false}); err != nil {
+		return fmt.Errorf("creating room %s: %w", b.cfg.OIDCRoom, err)
+	}
+	return nil
 }
 
 func (b *Bench) runScenario(ctx context.Context, name string) (Result, error) {

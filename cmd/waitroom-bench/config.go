@@ -37,6 +37,8 @@ type Config struct {
 	PrefillConc int   // concurrent enqueues used to reach Depth
 	PoolSize    int   // pre-admitted tickets for the token flood, ids for lookups
 
+	OIDCRoom     string // the room the OIDC client names
+	Headroom     int64  // serving counter kept this far ahead of the OIDC room's queue
 	Issuer       string
 	ClientID     string
 	ClientSecret string
@@ -87,6 +89,8 @@ func ParseConfig(args []string, stderr io.Writer) (Config, error) {
 	fs.Int64Var(&c.Depth, "depth", 0, "fill the room to this many waiting tickets before measuring")
 	fs.IntVar(&c.PrefillConc, "prefill-c", 64, "concurrent enqueues used to fill the room")
 	fs.IntVar(&c.PoolSize, "pool", 20000, "token: admitted tickets prepared before the run; lookup: ticket ids to look up")
+	fs.StringVar(&c.OIDCRoom, "oidc-room", "bench-oidc", "the room the OIDC client (-client-id) names")
+	fs.Int64Var(&c.Headroom, "headroom", 1000000, "oidc-flow: raise the OIDC room's serving counter this far ahead of its queue, so that every visitor is admitted at once")
 	fs.StringVar(&c.Issuer, "issuer", "", "OIDC issuer `URL` (default: the target)")
 	fs.StringVar(&c.ClientID, "client-id", "bench", "OIDC client id (a client with instant admission)")
 	fs.StringVar(&c.ClientSecret, "client-secret", os.Getenv("WAITROOM_BENCH_CLIENT_SECRET"), "OIDC client secret (default $WAITROOM_BENCH_CLIENT_SECRET)")
@@ -149,7 +153,7 @@ func (c Config) Validate() error {
 	if c.Duration <= 0 || c.Warmup < 0 || c.Timeout <= 0 || c.Drain < 0 {
 		errs = append(errs, errors.New("-duration and -timeout must be > 0, -warmup and -drain >= 0"))
 	}
-	if c.Depth < 0 || c.PrefillConc < 1 || c.PoolSize < 1 || c.AdmitRate < 0 || c.WaitingEvery < 0 {
+	if c.Headroom < 0 || c.Depth < 0 || c.PrefillConc < 1 || c.PoolSize < 1 || c.AdmitRate < 0 || c.WaitingEvery < 0 {
 		errs = append(errs, errors.New("-depth, -admit-rate, -waiting-every must be >= 0; -prefill-c, -pool >= 1"))
 	}
 	return errors.Join(errs...)

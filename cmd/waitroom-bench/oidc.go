@@ -22,13 +22,14 @@ const (
 	stepDiscovery = "discovery"
 	stepAuthorize = "authorize"
 	stepRoom      = "room"
+	stepStatus    = "room_status"
 	stepAdmit     = "admit"
 	stepCallback  = "callback"
 	stepOIDCToken = "token"
 	stepUserinfo  = "userinfo"
 )
 
-var oidcSteps = []string{stepAuthorize, stepRoom, stepAdmit, stepCallback, stepOIDCToken, stepUserinfo}
+var oidcSteps = []string{stepAuthorize, stepRoom, stepStatus, stepAdmit, stepCallback, stepOIDCToken, stepUserinfo, stepIncrement}
 
 // maxHops bounds the redirects of one login, so a redirect loop fails the
 // flow instead of spinning.
@@ -47,14 +48,34 @@ type oidcFlow struct {
 	transport http.RoundTripper
 	client    *http.Client // for token and userinfo: no jar needed
 	disc      discovery
+	queue     *queueAPI  // the client's room
+	admit     *admission // admits visitors the room page holds back
 
 	tokens    []string // access tokens for the userinfo flood
 	tokenNext atomic.Uint64
 }
 
-func newOIDCFlow(cfg Config, t http.RoundTripper) *oidcFlow {
-	return &oidcFlow{cfg: cfg, transport: t,
+func newOIDCFlow(cfg Config, t http.RoundTripper, room *queueAPI) *oidcFlow {
+	return &oidcFlow{cfg: cfg, transport: t, queue: room, admit: newAdmission(room, 0),
 		client: &http.Client{Transport: t, Timeout: cfg.Timeout, CheckRedirect: noRedirects}}
+}
+
+// prepare discovers the endpoints and opens the client's room: its serving
+// counter goes -headroom past its queue, so every login of the run is
+// admitted on its first visit to the room page, as with a room that admits
+// at once. Visitors beyond the headroom wait for the admitter.
+func (f *oidcFlow) prepare(ctx context.Context, rec *Recorder) error {
+	if err := f.discover(ctx, rec); err != nil {
+		return err
+	}
+	queued, err := f.queue.QueueLength(ctx, rec)
+	if err != nil {
+		return fmt.Errorf("room %s: %w", f.queue.room, err)
+	}
+	if err := f.queue.RaiseServing(ctx, rec, queued+f.cfg.Headroom); err != nil {
+		return err
+	}
+	return f.admit.start(ctx, rec)
 }
 
 // discover fetches the provider metadata once.
@@ -182,18 +203,19 @@ func (f *oidcFlow) afterHop(ctx context.Context, rec *Recorder, l *login, step s
 		}
 		return loc.String(), f.stepOf(step, loc), nil
 	case a.Status == http.StatusOK && step == stepRoom:
-		next, err := f.admit(ctx, rec, l, at, a)
-		if err != nil {
+		// The room page held the visitor back: wait for admission, then
+		// load the page again, which admits and redirects.
+		if err := f.awaitAdmission(ctx, rec, l, at); err != nil {
 			return "", "", err
 		}
-		return next, f.stepOf(stepAdmit, mustParse(next)), nil
+		return at.String(), stepAdmit, nil
 	}
 	return "", "", &StatusError{Step: step, Status: a.Status}
 }
 
 // stepOf names the hop to loc: the first redirect out of /authorize lands
-// on the room; anything after the room or the admission is the provider's
-// callback that issues the code.
+// on the room page; a redirect from there (or from the admitting reload)
+// that is not yet the relying party's is the provider's callback.
 func (f *oidcFlow) stepOf(from string, loc *url.URL) string {
 	if from == stepAuthorize {
 		return stepRoom
@@ -201,18 +223,59 @@ func (f *oidcFlow) stepOf(from string, loc *url.URL) string {
 	return stepCallback
 }
 
-func mustParse(s string) *url.URL {
-	u, err := url.Parse(s)
-	if err != nil {
-		return &url.URL{}
-	}
-	return u
+// roomStatus is what the room page polls.
+type roomStatus struct {
+	Position int64 `json:"position"`
+	Ready    bool  `json:"ready"`
+	Closed   bool  `json:"closed"`
 }
 
-// admit asks the room to let the visitor in (the room admits at once for
-// the benchmark client) and returns where the browser goes next.
-func (f *oidcFlow) admit(ctx context.Context, rec *Recorder, l *login, room *url.URL, page answer) (string, error) {
-	return "", &StepError{Step: stepAdmit, Cause: "unsupported", Err: fmt.Errorf("room page at %s: admission protocol not wired yet", room.Path)}
+// awaitAdmission polls the room's status (as the room page's script
+// does) until the visitor may enter, telling the admitter its position.
+func (f *oidcFlow) awaitAdmission(ctx context.Context, rec *Recorder, l *login, room *url.URL) error {
+	status, err := room.Parse(f.statusPath())
+	if err != nil {
+		return err
+	}
+	for {
+		st, err := f.status(ctx, rec, l, status.String())
+		if err != nil || st.Ready {
+			return err
+		}
+		if st.Closed {
+			return &StepError{Step: stepStatus, Cause: "room closed", Err: errors.New("room closed")}
+		}
+		f.admit.queued(st.Position)
+		if err := pause(ctx, f.cfg.PollInterval); err != nil {
+			return err
+		}
+	}
+}
+
+// statusPath is the room status endpoint under the issuer.
+func (f *oidcFlow) statusPath() string {
+	iss, err := url.Parse(f.disc.Issuer)
+	if err != nil {
+		return "/queue/" + url.PathEscape(f.queue.room) + "/status"
+	}
+	return strings.TrimSuffix(iss.Path, "/") + "/queue/" + url.PathEscape(f.queue.room) + "/status"
+}
+
+func (f *oidcFlow) status(ctx context.Context, rec *Recorder, l *login, u string) (roomStatus, error) {
+	var st roomStatus
+	req, err := http.NewRequest(http.MethodGet, u, nil)
+	if err != nil {
+		return st, err
+	}
+	a, err := send(ctx, l.browser, rec.Step(stepStatus), req)
+	if err != nil {
+		return st, err
+	}
+	defer a.release()
+	if a.Status != http.StatusOK {
+		return st, &StatusError{Step: stepStatus, Status: a.Status}
+	}
+	return st, a.decode(stepStatus, &st)
 }
 
 // codeFrom checks the state and returns the code of the final redirect.
@@ -319,6 +382,10 @@ func (f *oidcFlow) userinfo(ctx context.Context, rec *Recorder, access string) e
 // prepareTokens runs n logins to collect access tokens for the userinfo
 // flood.
 func (f *oidcFlow) prepareTokens(ctx context.Context, rec *Recorder, n, conc int) error {
+	// Logins beyond the headroom wait in the room: admit them meanwhile.
+	admitting, stop := context.WithCancel(ctx)
+	defer stop()
+	go f.admit.run(admitting, func() *Recorder { return rec })
 	tokens := make([]string, n)
 	err := fanOut(ctx, int64(n), conc, func(ctx context.Context, i int64) error {
 		tok, err := f.Flow(ctx, rec)

@@ -20,51 +20,6 @@ func raiseTo64(a *atomic.Int64, v int64) {
 	}
 }
 
-// prepareAdmission learns where the serving counter stands, so that the
-// admitter only moves it forward from there.
-func prepareAdmission(ctx context.Context, b *Bench) error {
-	serving, err := b.queue.Serving(ctx, b.scratch)
-	b.serving.Store(serving)
-	return err
-}
-
-// admitter moves the serving counter during a queue-flow run: at
-// -admit-rate per second, or (rate 0) up to the highest position a visitor
-// of this run has learned, which admits everyone as they arrive.
-func admitter(ctx context.Context, b *Bench) {
-	const every = 100 * time.Millisecond
-	t := time.NewTicker(every)
-	defer t.Stop()
-	var owed float64
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		var by int64
-		if b.cfg.AdmitRate > 0 {
-			owed += b.cfg.AdmitRate * every.Seconds()
-			by = int64(owed)
-			owed -= float64(by)
-		} else {
-			by = b.maxPosition.Load() - b.serving.Load()
-		}
-		if by <= 0 {
-			continue
-		}
-		rec := b.current()
-		serving, err := b.queue.Increment(ctx, rec, by)
-		if err != nil {
-			if ctx.Err() == nil {
-				rec.Fail(err)
-			}
-			continue
-		}
-		b.serving.Store(serving)
-	}
-}
-
 // fanOut calls fn(i) for i in [0, n) on conc goroutines and returns the
 // first error (the others stop soon after).
 func fanOut(ctx context.Context, n int64, conc int, fn func(ctx context.Context, i int64) error) error {
@@ -98,7 +53,7 @@ func enqueueMany(ctx context.Context, b *Bench, ids []string, withPositions bool
 			return err
 		}
 		ids[i] = id
-		if withPositions && pos == 0 {
+		if withPositions && pos == 0 { // an answer without the position (AWS)
 			pos, err = awaitPosition(ctx, b, b.scratch, id)
 		}
 		raiseTo64(&maxPos, pos)
@@ -126,12 +81,7 @@ func prepareTokenPool(ctx context.Context, b *Bench) error {
 
 // admitUpTo raises the serving counter to at least pos.
 func admitUpTo(ctx context.Context, b *Bench, pos int64) error {
-	serving, err := b.queue.Serving(ctx, b.scratch)
-	if err != nil || serving >= pos {
-		return err
-	}
-	_, err = b.queue.Increment(ctx, b.scratch, pos-serving)
-	return err
+	return b.queue.RaiseServing(ctx, b.scratch, pos)
 }
 
 // prepareLookup uses the ids sampled while filling the room, or enqueues a

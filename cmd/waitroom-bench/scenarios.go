@@ -32,7 +32,9 @@ var scenarios = map[string]Scenario{
 	"queue-flow": {
 		About: "assign → poll queue_num → poll serving_num (and now and then waiting_num) → generate_token, admitted through the admin API",
 		Unit:  "flows", Steps: []string{stepAssign, stepQueueNum, stepServing, stepWaiting, stepToken, stepIncrement},
-		Prepare: prepareAdmission, Op: queueFlow, Background: admitter,
+		Prepare:    func(ctx context.Context, b *Bench) error { return b.admit.start(ctx, b.scratch) },
+		Op:         queueFlow,
+		Background: func(ctx context.Context, b *Bench) { b.admit.run(ctx, b.current) },
 	},
 	"enqueue": {
 		About: "POST /assign_queue_num", Unit: "requests", Steps: []string{stepAssign},
@@ -59,16 +61,20 @@ var scenarios = map[string]Scenario{
 	"oidc-flow": {
 		About: "browser login with PKCE against a client with instant admission: authorize → room → admit → callback → token → userinfo",
 		Unit:  "flows", Steps: append([]string{stepDiscovery}, oidcSteps...),
-		Prepare: func(ctx context.Context, b *Bench) error { return b.oidc.discover(ctx, b.scratch) },
+		Prepare: func(ctx context.Context, b *Bench) error { return b.oidc.prepare(ctx, b.scratch) },
 		Op: func(ctx context.Context, b *Bench, rec *Recorder) error {
 			_, err := b.oidc.Flow(ctx, rec)
 			return err
 		},
+		Background: func(ctx context.Context, b *Bench) { b.oidc.admit.run(ctx, b.current) },
 	},
 	"userinfo": {
 		About: "GET /userinfo with a bearer access token", Unit: "requests", Steps: []string{stepUserinfo},
+		// The tokens come from logins before the run; should one of them
+		// wait in the room, the admitter lets it in.
+		Background: func(ctx context.Context, b *Bench) { b.oidc.admit.run(ctx, b.current) },
 		Prepare: func(ctx context.Context, b *Bench) error {
-			if err := b.oidc.discover(ctx, b.scratch); err != nil {
+			if err := b.oidc.prepare(ctx, b.scratch); err != nil {
 				return err
 			}
 			return b.oidc.prepareTokens(ctx, b.scratch, min(b.cfg.PoolSize, 100), min(b.cfg.PrefillConc, 8))
@@ -107,7 +113,7 @@ func queueFlow(ctx context.Context, b *Bench, rec *Recorder) error {
 	if err != nil {
 		return err
 	}
-	raiseTo64(&b.maxPosition, pos)
+	b.admit.queued(pos)
 	if err := awaitServing(ctx, b, rec, pos); err != nil {
 		return err
 	}

@@ -11,16 +11,24 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/waitroom-idp/waitroom/oidc"
+	"github.com/waitroom-idp/waitroom/oidc/memstore"
 	"github.com/waitroom-idp/waitroom/waitroom"
 	"github.com/waitroom-idp/waitroom/waitroom/embedded"
 	"github.com/waitroom-idp/waitroom/waitroom/httpapi"
 )
 
-const smokeAdminKey = "bench-smoke-admin-key-0123456789"
+const (
+	smokeAdminKey     = "bench-smoke-admin-key-0123456789"
+	smokeClientSecret = "bench-smoke-client-secret-0123456789"
+	smokeRedirect     = "http://rp.bench.test/callback"
+)
 
-// testServer is the real public and admin APIs over the embedded store,
-// in process: the smoke test checks that every scenario runs against the
-// actual handlers, not against a stand-in.
+// testServer is the real public and admin APIs and the OpenID provider
+// over the embedded store, in process, wired as the server wires them
+// (the provider mounted on the public router after the REST routes): the
+// smoke test checks that every scenario runs against the actual handlers,
+// not against a stand-in.
 type testServer struct {
 	public, admin *httptest.Server
 }
@@ -47,6 +55,14 @@ func startTestServer(t *testing.T) *testServer {
 	s := &testServer{public: httptest.NewServer(api.PublicHandler()), admin: httptest.NewServer(api.AdminHandler())}
 	t.Cleanup(s.public.Close)
 	t.Cleanup(s.admin.Close)
+	prov, err := oidc.New(ctx, oidc.Config{Issuer: s.public.URL, SecretKey: []byte("bench-smoke-secret-key-0123456789abcdef"),
+		Keys: keys, Logger: quiet, Clients: []oidc.Client{{ID: "bench", Secret: smokeClientSecret, Room: "smoke-oidc",
+			RedirectURIs: []string{smokeRedirect}}}},
+		oidc.ServiceQueue{Service: svc}, store, memstore.New())
+	if err != nil {
+		t.Fatal(err)
+	}
+	api.PublicRouter().PathPrefix("/").Handler(prov.Handler())
 	return s
 }
 
@@ -55,7 +71,8 @@ func startTestServer(t *testing.T) *testServer {
 func runSmoke(t *testing.T, s *testServer, scenarios string, extra ...string) []Result {
 	t.Helper()
 	out := filepath.Join(t.TempDir(), "results.json")
-	args := append([]string{"-smoke", "-q", "-duration", "300ms", "-create-room", "-room", "smoke",
+	args := append([]string{"-smoke", "-q", "-duration", "300ms", "-create-room", "-room", "smoke", "-oidc-room", "smoke-oidc",
+		"-client-id", "bench", "-client-secret", smokeClientSecret, "-redirect-uri", smokeRedirect,
 		"-target", s.public.URL, "-admin", s.admin.URL, "-admin-key", smokeAdminKey,
 		"-scenario", scenarios, "-json", out}, extra...)
 	var stdout, stderr bytes.Buffer
@@ -103,6 +120,36 @@ func TestSmokeQueueScenarios(t *testing.T) {
 	for _, st := range []string{stepAssign, stepQueueNum, stepServing, stepToken, stepIncrement} {
 		if !steps[st] {
 			t.Errorf("queue-flow never measured %s (steps %v)", st, results[0].Steps)
+		}
+	}
+}
+
+// TestSmokeOIDCScenarios runs the browser login and the userinfo flood,
+// once with every visitor admitted at once (headroom) and once with none
+// (the flow waits in the room until the admitter lets it in).
+func TestSmokeOIDCScenarios(t *testing.T) {
+	for _, headroom := range []string{"1000000", "0"} {
+		s := startTestServer(t)
+		results := runSmoke(t, s, "oidc-flow,userinfo", "-headroom", headroom)
+		if len(results) != 2 {
+			t.Fatalf("got %d results", len(results))
+		}
+		for _, r := range results {
+			if r.Ops == 0 || r.Errors != 0 {
+				t.Errorf("headroom %s: %s: %d ops, %d errors %v", headroom, r.Scenario, r.Ops, r.Errors, r.ErrorsBy)
+			}
+		}
+		steps := map[string]uint64{}
+		for _, st := range results[0].Steps {
+			steps[st.Name] = st.Count
+		}
+		for _, st := range []string{stepAuthorize, stepRoom, stepOIDCToken, stepUserinfo} {
+			if steps[st] == 0 {
+				t.Errorf("headroom %s: oidc-flow never measured %s (%v)", headroom, st, steps)
+			}
+		}
+		if headroom == "0" && (steps[stepStatus] == 0 || steps[stepAdmit] == 0) {
+			t.Errorf("without headroom the flow must wait in the room and be admitted: %v", steps)
 		}
 	}
 }

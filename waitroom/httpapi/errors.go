@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/waitroom-idp/waitroom/waitroom"
 	"github.com/waitroom-idp/waitroom/waitroom/httpapi/middleware"
@@ -115,13 +116,9 @@ func (a *API) logError(r *http.Request, status int, body errorBody, err error) {
 		"status", status, "code", body.Code, "err", err.Error())
 }
 
-func ceilSeconds(d interface{ Seconds() float64 }) int {
-	s := d.Seconds()
-	n := int(s)
-	if float64(n) < s {
-		n++
-	}
-	return max(n, 1)
+// ceilSeconds rounds a wait up to whole seconds, at least one.
+func ceilSeconds(d time.Duration) int {
+	return max(int((d+time.Second-1)/time.Second), 1)
 }
 
 // invalid is a 400 for bad input found by the transport itself.

@@ -46,6 +46,12 @@ func answerTicket(t waitroom.Ticket) ticketAnswer {
 	return ticketAnswer{QueueNumber: t.Position, EntryTime: t.EntryTime.Unix(), EventID: t.Room, Status: int(t.Status)}
 }
 
+// idempotencyHeader lets a client retry /assign_queue_num (after a timeout,
+// say) without taking a second place: the same key in the same room returns
+// the same ticket. Keys should be random (a UUID): whoever knows one can
+// read its ticket.
+const idempotencyHeader = "Idempotency-Key"
+
 // assignQueueNum enqueues synchronously: unlike AWS, the answer is sent
 // only once the position is assigned and stored, and it carries it.
 func (a *API) assignQueueNum(w http.ResponseWriter, r *http.Request) error {
@@ -59,7 +65,7 @@ func (a *API) assignQueueNum(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	t, err := a.svc.Enqueue(r.Context(), room, "")
+	t, err := a.svc.Enqueue(r.Context(), room, r.Header.Get(idempotencyHeader))
 	if err != nil {
 		return awsEventTexts.wrap(err)
 	}

@@ -103,23 +103,55 @@ type activeToken struct {
 	Expires   time.Time `db:"expires"`
 }
 
-// afterWrite reacts to a write script's answer: a missing or older hash is
-// rebuilt from PostgreSQL (which already holds the write); a Redis failure
-// is logged and reported, the durable write stands.
-func (s *Store) afterWrite(ctx context.Context, room string, res int64, err error) error {
+// afterWrite reacts to a write script's answer once PostgreSQL holds the
+// write: a missing or older hash is rebuilt from PostgreSQL. It never fails
+// the caller, whose write is durable: if Redis cannot be brought up to
+// date now, the room is marked stale and repaired later (repair.go).
+func (s *Store) afterWrite(ctx context.Context, room string, res int64, err error) {
+	if err == nil && (res == fastMissing || res == fastOlder) {
+		err = s.rebuild(ctx, room)
+	}
 	if err != nil {
-		return mapErr(err, "the counters could not be updated")
+		s.markStale(room, err)
 	}
-	if res == fastMissing || res == fastOlder {
-		return s.rebuild(ctx, room)
-	}
-	return nil
 }
 
 // rebuild reads a consistent snapshot of the room from PostgreSQL and
 // writes it to Redis unless another process already did. Counting the
 // tokens scans them: this runs only when Redis lost the room.
+//
+// Concurrent calls for one room in this process share one rebuild: after a
+// Redis restart every poll finds the hash missing at once, and only one of
+// them should read PostgreSQL.
 func (s *Store) rebuild(ctx context.Context, room string) error {
+	s.rebuildMu.Lock()
+	if c, ok := s.rebuilding[room]; ok {
+		s.rebuildMu.Unlock()
+		select {
+		case <-c.done:
+			return c.err
+		case <-ctx.Done():
+			return waitroom.Wrap(waitroom.CodeUnavailable, ctx.Err(), "the counters are being rebuilt")
+		}
+	}
+	c := &rebuildCall{done: make(chan struct{})}
+	s.rebuilding[room] = c
+	s.rebuildMu.Unlock()
+
+	c.err = s.rebuildOnce(ctx, room)
+	s.rebuildMu.Lock()
+	delete(s.rebuilding, room)
+	s.rebuildMu.Unlock()
+	close(c.done)
+	return c.err
+}
+
+type rebuildCall struct {
+	done chan struct{}
+	err  error
+}
+
+func (s *Store) rebuildOnce(ctx context.Context, room string) error {
 	st, active, err := s.snapshot(ctx, room)
 	if err != nil {
 		return err

@@ -88,7 +88,8 @@ func (s *Store) SetServing(ctx context.Context, room string, value int64, at tim
 func (s *Store) copyState(ctx context.Context, room string, st stateRow) error {
 	res, err := applyState.Run(ctx, s.rdb, []string{s.countersKey(room)},
 		st.Generation, st.Version, st.Serving, st.Expired, st.MaxExpired).Int64()
-	return s.afterWrite(ctx, room, res, err)
+	s.afterWrite(ctx, room, res, err)
+	return nil
 }
 
 type historyRow struct {
@@ -181,8 +182,38 @@ func (s *Store) Reset(ctx context.Context, room string) error {
 	if err != nil {
 		return roomErr(err, "the room could not be reset")
 	}
-	_, err = s.writeFast(ctx, room, roomState{Generation: st.Generation, Version: st.Version}, nil, false)
-	return err
+	if _, err := s.writeFast(ctx, room, roomState{Generation: st.Generation, Version: st.Version}, nil, false); err != nil {
+		s.markStale(room, err) // the reset is durable; Redis catches up
+	}
+	s.goBackground(func(ctx context.Context) { s.purgeGenerations(ctx, room, st.Generation) })
+	return nil
+}
+
+// purgeBatch bounds each DELETE, so that purging a room of ten million
+// tickets never holds long locks or a huge transaction.
+const purgeBatch = 5000
+
+// purgeGenerations deletes the rows of generations before gen, which no
+// longer count. It runs in the background after Reset; rows it leaves (the
+// process stopped) are harmless and go with the next reset.
+func (s *Store) purgeGenerations(ctx context.Context, room string, gen int64) {
+	for _, table := range []string{"tickets", "tokens", "serving_history"} {
+		for {
+			res, err := s.db.ExecContext(ctx, `
+				DELETE FROM `+table+` WHERE ctid = ANY(ARRAY(
+					SELECT ctid FROM `+table+` WHERE room = $1 AND generation < $2 LIMIT $3))`,
+				room, gen, purgeBatch)
+			if err != nil {
+				if ctx.Err() == nil {
+					s.log.Warn("purging rows of reset generations failed", "room", room, "table", table, "err", err)
+				}
+				return
+			}
+			if n, _ := res.RowsAffected(); n < purgeBatch {
+				break
+			}
+		}
+	}
 }
 
 // roomExists turns an empty answer into CodeNotFound when the room itself

@@ -2,6 +2,7 @@ package redispg_test
 
 import (
 	"context"
+	"log/slog"
 	"testing"
 
 	"github.com/waitroom-idp/waitroom/waitroom"
@@ -19,7 +20,8 @@ type backend struct {
 func newBackend(tb testing.TB) backend {
 	dsn := testenv.Postgres(tb)
 	addr, prefix := testenv.Redis(tb)
-	return backend{cfg: redispg.Config{DatabaseURL: dsn, RedisURL: addr, KeyPrefix: prefix, MaxOpenConns: 8}}
+	return backend{cfg: redispg.Config{DatabaseURL: dsn, RedisURL: addr, KeyPrefix: prefix, MaxOpenConns: 4,
+		Logger: slog.New(slog.DiscardHandler)}}
 }
 
 func (b backend) open(tb testing.TB) *redispg.Store {

@@ -76,7 +76,8 @@ func (s *Store) CreateToken(ctx context.Context, rec waitroom.TokenRecord) (wait
 func (s *Store) tokenEventFast(ctx context.Context, room string, gen int64, field, op, requestID string, expires time.Time, trimBelow int64) error {
 	res, err := tokenEvent.Run(ctx, s.rdb, []string{s.countersKey(room), s.activeKey(room)},
 		gen, field, op, requestID, micros(expires), trimBelow).Int64()
-	return s.afterWrite(ctx, room, res, err)
+	s.afterWrite(ctx, room, res, err)
+	return nil
 }
 
 func (s *Store) tokenOfGeneration(ctx context.Context, room, requestID string, gen int64) (waitroom.TokenRecord, error) {

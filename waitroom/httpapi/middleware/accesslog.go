@@ -54,13 +54,14 @@ func AccessLog(base *slog.Logger, observe func(Observation)) func(http.Handler) 
 	}
 }
 
-// levelFor keeps successful polls at debug level: at tens of thousands of
-// polls a second an info line per request would drown everything else.
+// levelFor keeps successful polls, and refusals of a flood (429), at debug
+// level: at tens of thousands of requests a second an info line each would
+// drown everything else.
 func levelFor(status int) slog.Level {
 	switch {
 	case status >= 500:
 		return slog.LevelError
-	case status >= 400:
+	case status >= 400 && status != http.StatusTooManyRequests:
 		return slog.LevelInfo
 	default:
 		return slog.LevelDebug

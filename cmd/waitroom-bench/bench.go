@@ -118,9 +118,13 @@ func (b *Bench) plan(ctx context.Context) ([]string, error) {
 	var names []string
 	wantDepth := b.cfg.Depth > 0
 	for _, n := range b.cfg.Scenarios {
-		if n == "depth" {
+		switch n {
+		case "depth":
 			wantDepth = true
 			names = append(names, depthScenarios...)
+			continue
+		case "fill":
+			wantDepth = true
 			continue
 		}
 		names = append(names, n)

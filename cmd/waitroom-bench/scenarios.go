@@ -26,8 +26,8 @@ type Scenario struct {
 // (e.g. every pre-admitted ticket got its first token).
 var errExhausted = errors.New("prepared pool used up")
 
-// scenarios is every scenario by name; "depth" is handled by Run (it fills
-// the room, then runs depthScenarios).
+// scenarios is every scenario by name; "depth" and "fill" are handled by
+// Run (they fill the room; depth then runs depthScenarios).
 var scenarios = map[string]Scenario{
 	"queue-flow": {
 		About: "assign → poll queue_num → poll serving_num (and now and then waiting_num) → generate_token, admitted through the admin API",
@@ -85,6 +85,9 @@ var scenarios = map[string]Scenario{
 	},
 	"depth": {
 		About: "fill the room to -depth waiting tickets, then run " + fmt.Sprint(depthScenarios),
+	},
+	"fill": {
+		About: "only fill the room to -depth waiting tickets (no measurement; bench.sh measures memory around it)",
 	},
 }
 

@@ -1,0 +1,207 @@
+#!/usr/bin/env bash
+# The benchmark suite (make bench): builds the server and the load
+# generator, starts the server on Redis + PostgreSQL on loopback (a fresh
+# database and Redis key prefix per server), runs every scenario RUNS times,
+# and regenerates docs/benchmarks.md from the JSON results with
+# `waitroom-bench summarize`.
+#
+# The server is pinned to SERVER_CORES and the generator to GEN_CORES with
+# taskset; Redis and PostgreSQL are not pinned and share every core. On a
+# 2-core machine the generator therefore shares the machine with the
+# server and its stores, and the report says so.
+#
+# Settings (environment):
+#   RUNS=3            repeated runs per figure (the report gives the median and spread)
+#   DURATION=20s      measured time per run;  WARMUP=5s before it
+#   SERVER_CORES=0    GEN_CORES=1
+#   DEPTHS="0 1000000 10000000"   queue depths for B6, filled through the public
+#                     enqueue API (10 M tickets take tens of minutes at B1 rates)
+#   BURST_RATE=0      B8: open-loop enqueue rate for 30 s (0 skips; use 3 × the B1 figure)
+#   QUICK=1           a few seconds per scenario, one run, small depths: checks the script, not the server
+#   OUT=dir           where binaries, logs and JSON results go (default: a new temporary directory)
+#   DOC=docs/benchmarks.md
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+RUNS=${RUNS:-3}
+DURATION=${DURATION:-20s}
+WARMUP=${WARMUP:-5s}
+SERVER_CORES=${SERVER_CORES:-0}
+GEN_CORES=${GEN_CORES:-1}
+DEPTHS=${DEPTHS:-"0 1000000 10000000"}
+BURST_RATE=${BURST_RATE:-0}
+DOC=${DOC:-docs/benchmarks.md}
+if [ -n "${QUICK:-}" ]; then
+	RUNS=1 DURATION=2s WARMUP=1s DEPTHS="0 2000"
+fi
+OUT=${OUT:-$(mktemp -d /tmp/waitroom-bench.XXXXXX)}
+mkdir -p "$OUT/results"
+
+PUBLIC_ADDR=127.0.0.1:18080
+ADMIN_ADDR=127.0.0.1:18081
+PG_BASE=postgresql://postgres@127.0.0.1:5432
+DB=waitroom_bench
+REDIS_PREFIX="wrbench:$$:"
+ADMIN_KEY=$(head -c 24 /dev/urandom | base64 | tr -d '/+=')
+CLIENT_SECRET=$(head -c 24 /dev/urandom | base64 | tr -d '/+=')
+export WAITROOM_BENCH_ADMIN_KEY=$ADMIN_KEY WAITROOM_BENCH_CLIENT_SECRET=$CLIENT_SECRET
+
+log() { echo "[bench.sh] $*" >&2; }
+
+SERVER_PID=""
+stop_server() {
+	if [ -n "$SERVER_PID" ]; then
+		kill "$SERVER_PID" 2>/dev/null || true
+		wait "$SERVER_PID" 2>/dev/null || true
+		SERVER_PID=""
+	fi
+	psql -q "$PG_BASE/postgres" -c "DROP DATABASE IF EXISTS $DB" >/dev/null 2>&1 || true
+	redis-cli -h 127.0.0.1 --scan --pattern "${REDIS_PREFIX}*" | xargs -r -n 500 redis-cli -h 127.0.0.1 del >/dev/null || true
+}
+trap stop_server EXIT
+
+# The OpenID provider reads its clients from the config file once the
+# server mounts it; older trees reject the key, so it is only written when
+# the server knows it.
+oidc_available() { grep -q 'yaml:"clients"' cmd/waitroom/config.go; }
+
+write_config() { # ALG
+	local alg=$1
+	cat >"$OUT/server-$alg.yaml" <<EOF
+http_addr: $PUBLIC_ADDR
+admin_addr: $ADMIN_ADDR
+issuer: http://$PUBLIC_ADDR
+database_url: $PG_BASE/$DB?sslmode=disable
+redis_url: redis://127.0.0.1:6379/0
+redis_key_prefix: "$REDIS_PREFIX"
+admin_key_hashes: ["$(printf '%s' "$ADMIN_KEY" | sha256sum | cut -d' ' -f1)"]
+assign_rate_limit: 0
+log_level: warn
+signing_algorithm: $alg
+key_file: $OUT/keys-$alg.json
+demo_room: false
+rooms:
+  - {id: bench, name: Benchmark}
+  - {id: bench-depth, name: Benchmark depth}
+  - {id: bench-oidc, name: Benchmark OpenID, expiry_enabled: false}
+EOF
+	if oidc_available; then
+		cat >>"$OUT/server-$alg.yaml" <<EOF
+clients:
+  - id: bench
+    secret: "$CLIENT_SECRET"
+    room: bench-oidc
+    redirect_uris: ["http://127.0.0.1:9999/callback"]
+EOF
+	fi
+}
+
+start_server() { # ALG
+	local alg=$1
+	stop_server
+	psql -q "$PG_BASE/postgres" -c "CREATE DATABASE $DB" >/dev/null
+	write_config "$alg"
+	taskset -c "$SERVER_CORES" "$OUT/waitroom" serve -config "$OUT/server-$alg.yaml" >"$OUT/server-$alg.log" 2>&1 &
+	SERVER_PID=$!
+	for _ in $(seq 1 100); do
+		if curl -fsS "http://$PUBLIC_ADDR/readyz" >/dev/null 2>&1; then
+			log "server ($alg) ready, pid $SERVER_PID, cores $SERVER_CORES"
+			return 0
+		fi
+		kill -0 "$SERVER_PID" 2>/dev/null || break
+		sleep 0.2
+	done
+	log "server did not start; its log:"
+	cat "$OUT/server-$alg.log" >&2
+	exit 1
+}
+
+# bench NAME LABEL NOTE ARGS...: RUNS runs of the generator, pinned, each
+# writing one JSON file.
+bench() {
+	local name=$1 label=$2 note=$3
+	shift 3
+	for run in $(seq 1 "$RUNS"); do
+		SEQ=$((SEQ + 1))
+		log "$label ($name) run $run/$RUNS"
+		taskset -c "$GEN_CORES" "$OUT/waitroom-bench" \
+			-target "http://$PUBLIC_ADDR" -admin "http://$ADMIN_ADDR" -server-pid "$SERVER_PID" \
+			-duration "$DURATION" -warmup "$WARMUP" -label "$label" -note "$note" \
+			-note "server pinned to core(s) $SERVER_CORES, load generator to core(s) $GEN_CORES; Redis and PostgreSQL unpinned, on the same machine" \
+			-q -json "$OUT/results/$(printf '%03d' "$SEQ")-$name-$run.json" "$@"
+	done
+}
+SEQ=0
+
+# memory_per_ticket DEPTH: fill the room to DEPTH and note the growth of
+# Redis memory and of the database per ticket (B7).
+memory_per_ticket() {
+	local depth=$1 redis0 redis1 pg0 pg1 waiting0
+	redis0=$(redis-cli -h 127.0.0.1 info memory | sed -n 's/^used_memory:\([0-9]*\).*/\1/p')
+	pg0=$(psql -qtA "$PG_BASE/$DB" -c "SELECT pg_database_size(current_database())")
+	waiting0=$(curl -fsS "http://$PUBLIC_ADDR/waiting_num?event_id=bench-depth" | sed 's/[^0-9]//g')
+	taskset -c "$GEN_CORES" "$OUT/waitroom-bench" -target "http://$PUBLIC_ADDR" -admin "http://$ADMIN_ADDR" \
+		-room bench-depth -scenario fill -depth "$depth" -q
+	psql -q "$PG_BASE/$DB" -c "CHECKPOINT" >/dev/null 2>&1 || true
+	redis1=$(redis-cli -h 127.0.0.1 info memory | sed -n 's/^used_memory:\([0-9]*\).*/\1/p')
+	pg1=$(psql -qtA "$PG_BASE/$DB" -c "SELECT pg_database_size(current_database())")
+	local added=$((depth - waiting0))
+	if [ "$added" -gt 0 ]; then
+		MEMORY_NOTE="memory per waiting ticket while filling $waiting0 → $depth: Redis $(((redis1 - redis0) / added)) B (used_memory, whole instance), PostgreSQL $(((pg1 - pg0) / added)) B (database size)"
+		log "$MEMORY_NOTE"
+	fi
+}
+
+log "results in $OUT"
+go build -o "$OUT/waitroom" ./cmd/waitroom
+go build -o "$OUT/waitroom-bench" ./cmd/waitroom-bench
+
+for alg in RS256 ES256; do
+	start_server "$alg"
+	bench token-$alg "B3 token $alg" "target B3: ≥ 5,000/s with ES256, ≥ 1,200/s with RS256" -scenario token -c 32
+	if oidc_available; then
+		bench oidc-$alg "B4 OIDC flow $alg" "target B4: ≥ 1,500 flows/s with ES256, ≥ 500/s with RS256" -scenario oidc-flow -c 32
+	fi
+	if [ "$alg" = ES256 ]; then continue; fi
+
+	bench enqueue "B1 enqueue" "target B1: ≥ 10,000/s, p99 ≤ 50 ms" -scenario enqueue -c 64
+	bench poll "B2 poll" "target B2: ≥ 50,000/s, p99 ≤ 20 ms" -scenario poll -c 64
+	if oidc_available; then
+		bench userinfo "B5 userinfo" "target B5: ≥ 10,000/s" -scenario userinfo -c 64
+	fi
+	bench queue-flow "queue flow" "AWS load-test flow, open loop, everyone admitted as they queue" \
+		-scenario queue-flow -mode open -rate 500 -c 4000 -poll-interval 1s
+	if [ "$BURST_RATE" != 0 ]; then
+		bench burst "B8 burst" "target B8: 3 × B1 for 30 s, no 5xx, nothing lost" \
+			-scenario enqueue -mode open -rate "$BURST_RATE" -c 5000 -duration 30s
+	fi
+	for depth in $DEPTHS; do
+		MEMORY_NOTE="room filled through the public enqueue API"
+		if [ "$depth" != 0 ]; then memory_per_ticket "$depth"; fi
+		bench depth-$depth "B6 depth $depth" "$MEMORY_NOTE" -room bench-depth -scenario depth -depth "$depth" -c 64
+	done
+done
+stop_server
+
+{
+	cat <<'EOF'
+How these figures were produced: `make bench` runs `cmd/waitroom-bench/bench.sh`,
+which builds `cmd/waitroom` and `cmd/waitroom-bench`, starts the server on
+Redis and PostgreSQL on loopback (a fresh database and Redis key prefix for
+each signing algorithm), pins the server and the load generator to separate
+cores with `taskset`, runs every scenario several times and writes this file
+from the JSON results with `waitroom-bench summarize`. Redis, PostgreSQL and
+the generator run on the same machine as the server, so every figure is for
+the whole set-up on that machine, not for the server alone.
+
+Latency is measured per operation from its start (closed loop) or from its
+due time (open loop, so a stall is charged to every arrival it delays); rates
+are operations completed per second of the measured window. Targets (B1–B8)
+are those of the design's performance plan.
+EOF
+	if [ -n "${QUICK:-}" ]; then
+		printf '\n**QUICK run: a check of the script with runs of a few seconds, not a measurement.**\n'
+	fi
+} >"$OUT/intro.md"
+"$OUT/waitroom-bench" summarize -intro "$OUT/intro.md" -out "$DOC" "$OUT"/results/*.json
+log "wrote $DOC (raw results in $OUT/results)"

@@ -37,8 +37,8 @@ fi
 OUT=${OUT:-$(mktemp -d /tmp/waitroom-bench.XXXXXX)}
 mkdir -p "$OUT/results"
 
-PUBLIC_ADDR=127.0.0.1:18080
-ADMIN_ADDR=127.0.0.1:18081
+PUBLIC_ADDR=${PUBLIC_ADDR:-127.0.0.1:28480}
+ADMIN_ADDR=${ADMIN_ADDR:-127.0.0.1:28481}
 PG_BASE=postgresql://postgres@127.0.0.1:5432
 DB=waitroom_bench
 REDIS_PREFIX="wrbench:$$:"
@@ -96,19 +96,27 @@ EOF
 	fi
 }
 
+port_taken() { ss -ltn | awk '{print $4}' | grep -qx "$1"; }
+
 start_server() { # ALG
 	local alg=$1
 	stop_server
+	for addr in "$PUBLIC_ADDR" "$ADMIN_ADDR"; do
+		if port_taken "$addr"; then
+			log "$addr is already in use by another process; set PUBLIC_ADDR / ADMIN_ADDR"
+			exit 1
+		fi
+	done
 	psql -q "$PG_BASE/postgres" -c "CREATE DATABASE $DB" >/dev/null
 	write_config "$alg"
 	taskset -c "$SERVER_CORES" "$OUT/waitroom" serve -config "$OUT/server-$alg.yaml" >"$OUT/server-$alg.log" 2>&1 &
 	SERVER_PID=$!
-	for _ in $(seq 1 100); do
+	for _ in $(seq 1 150); do
+		kill -0 "$SERVER_PID" 2>/dev/null || break
 		if curl -fsS "http://$PUBLIC_ADDR/readyz" >/dev/null 2>&1; then
 			log "server ($alg) ready, pid $SERVER_PID, cores $SERVER_CORES"
 			return 0
 		fi
-		kill -0 "$SERVER_PID" 2>/dev/null || break
 		sleep 0.2
 	done
 	log "server did not start; its log:"

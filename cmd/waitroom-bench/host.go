@@ -21,10 +21,15 @@ type Host struct {
 // currentHost reads the machine's facts from /proc; missing files leave
 // fields empty rather than failing a run.
 func currentHost() Host {
+	// runtime.NumCPU counts only the cores this process may use (taskset);
+	// the machine's count comes from /proc/cpuinfo.
 	h := Host{CPUs: runtime.NumCPU(), Go: runtime.Version()}
 	h.Name, _ = os.Hostname()
 	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
 		h.CPUModel = cpuModel(string(b))
+		if n := strings.Count(string(b), "\nprocessor\t") + boolInt(strings.HasPrefix(string(b), "processor\t")); n > 0 {
+			h.CPUs = n
+		}
 	}
 	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
 		if v, err := statusField(b, "MemTotal"); err == nil {
@@ -47,4 +52,11 @@ func cpuModel(cpuinfo string) string {
 		}
 	}
 	return ""
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -46,7 +46,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if cfg.Smoke {
 		cfg = cfg.smoke()
 	}
-	cfg.Command = "waitroom-bench " + strings.Join(args, " ")
+	cfg.Command = commandLine(args)
 	cfg.Host = currentHost()
 	b := NewBench(cfg, stderr)
 	defer b.Close()
@@ -114,4 +114,17 @@ func smokeVerdict(results []Result) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// commandLine is the invocation as a shell would take it back: arguments
+// with spaces or shell characters are single-quoted.
+func commandLine(args []string) string {
+	parts := []string{"waitroom-bench"}
+	for _, a := range args {
+		if a == "" || strings.ContainsAny(a, " \t\n'\"\\$`*?[]{}()<>|&;#~!") {
+			a = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+		}
+		parts = append(parts, a)
+	}
+	return strings.Join(parts, " ")
 }

@@ -27,7 +27,8 @@ type Result struct {
 	Host     Host      `json:"host"`
 	Notes    []string  `json:"notes,omitempty"`
 
-	Ops          uint64            `json:"ops"`
+	Ops          uint64            `json:"ops"`       // operations due in the window, all timed
+	Completed    int64             `json:"completed"` // operations that ended in the window: the rate
 	Errors       uint64            `json:"errors"`
 	AchievedRate float64           `json:"achieved_rate"`
 	Latency      Latency           `json:"latency"`
@@ -73,7 +74,7 @@ func (b *Bench) result(name string, sc Scenario, w window, waiting int64) Result
 		Scenario: name, About: sc.About, Unit: sc.Unit, Label: b.cfg.Label, Mode: b.cfg.Mode,
 		Users: b.cfg.Users, Started: w.start.UTC().Truncate(time.Second), Seconds: round3(secs),
 		Waiting: waiting, Command: b.cfg.Command, Host: b.cfg.Host, Notes: b.cfg.Notes,
-		Ops: w.rec.Ops.Count(), Errors: w.rec.ErrorCount(), ErrorsBy: w.rec.Errors(),
+		Ops: w.rec.Ops.Count(), Completed: w.completed, Errors: w.rec.ErrorCount(), ErrorsBy: w.rec.Errors(),
 		Latency: summarize(&w.rec.Ops), Delayed: w.delayed, CutOff: w.inFlight, StoppedEarly: w.stopped,
 		Server: w.server, Generator: w.self,
 	}
@@ -82,7 +83,7 @@ func (b *Bench) result(name string, sc Scenario, w window, waiting int64) Result
 		lag := summarize(&w.rec.Lag)
 		r.StartLag = &lag
 	}
-	r.AchievedRate = round3(float64(r.Ops) / secs)
+	r.AchievedRate = round3(float64(w.completed) / secs)
 	for _, st := range sc.Steps {
 		s := w.rec.Step(st)
 		if s.Latency.Count() == 0 {

@@ -24,7 +24,7 @@ func fixtureWindow() window {
 		rec.Step(stepAssign).Observe(status, d)
 		rec.Op(due, due.Add(d), err)
 	}
-	return window{rec: rec, start: due, elapsed: 2 * time.Second,
+	return window{rec: rec, start: due, elapsed: 2 * time.Second, completed: 1000,
 		server: procUsage{PID: 42, CPUPercent: 150, RSSMax: 64 << 20}}
 }
 
@@ -123,5 +123,13 @@ func TestNotesFlagUntrustworthyRuns(t *testing.T) {
 	}
 	if strings.Contains(notes, "offered") {
 		t.Errorf("99 of 100/s is within 5%%, no note expected:\n%s", notes)
+	}
+}
+
+func TestCommandLineQuotesWhatAShellWouldSplit(t *testing.T) {
+	got := commandLine([]string{"-label", "B3 token RS256", "-note", "it's", "-c", "32"})
+	want := `waitroom-bench -label 'B3 token RS256' -note 'it'\''s' -c 32`
+	if got != want {
+		t.Fatalf("got  %s\nwant %s", got, want)
 	}
 }

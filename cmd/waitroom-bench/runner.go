@@ -18,6 +18,11 @@ type window struct {
 	delayed  int64 // open loop: arrivals that waited for a free slot (-c reached)
 	stopped  bool  // the run ended early: its pool was used up
 	inFlight int64 // operations still running when the drain time ran out
+	// completed counts operations that ended inside the window (whenever
+	// they were due): the throughput. The latency histogram holds the
+	// operations due inside it (started, in closed loop), wherever they
+	// ended, so that slow ones are not left out.
+	completed int64
 }
 
 // run is the shared state of one measurement.
@@ -28,7 +33,8 @@ type run struct {
 	measStart  time.Time
 	end        time.Time
 	exhausted  atomic.Bool
-	lastDone   atomic.Int64 // unix nanos of the last measured completion
+	stopAt     atomic.Int64 // unix nanos when the pool ran out (0: it did not)
+	inWindow   atomic.Int64 // operations that completed inside the measured window
 	running    atomic.Int64
 	delayed    atomic.Int64
 }
@@ -62,7 +68,8 @@ func (b *Bench) measure(ctx context.Context, sc Scenario) window {
 	inFlight := r.drain(&wg, cancel)
 	w := window{rec: r.meas, start: r.measStart, delayed: r.delayed.Load(), stopped: r.exhausted.Load(), inFlight: inFlight}
 	w.server, w.self = watch()
-	w.elapsed = r.elapsedSince()
+	w.elapsed = r.window()
+	w.completed = r.inWindow.Load()
 	b.rec.Store(b.scratch)
 	return w
 }
@@ -84,13 +91,15 @@ func (r *run) do(ctx context.Context, due time.Time, open bool) bool {
 	}
 	err := r.sc.Op(ctx, r.b, rec)
 	if errors.Is(err, errExhausted) {
-		r.exhausted.Store(true)
+		if r.exhausted.CompareAndSwap(false, true) {
+			r.stopAt.Store(time.Now().UnixNano())
+		}
 		return false
 	}
 	done := time.Now()
 	rec.Op(due, done, err)
-	if rec == r.meas {
-		raiseTo64(&r.lastDone, done.UnixNano())
+	if !done.Before(r.measStart) && !done.After(r.end) {
+		r.inWindow.Add(1)
 	}
 	return true
 }
@@ -190,14 +199,14 @@ func (r *run) drain(wg *sync.WaitGroup, cancel context.CancelFunc) int64 {
 	return n
 }
 
-// elapsedSince is the measured time: from the end of the warm-up to the
-// last measured completion, or to the planned end if nothing finished.
-func (r *run) elapsedSince() time.Duration {
-	last := r.lastDone.Load()
-	if last == 0 {
-		return r.end.Sub(r.measStart)
+// window returns the measured window's length: from the end of the
+// warm-up to the planned end, or to when the pool ran out if earlier.
+func (r *run) window() time.Duration {
+	end := r.end
+	if at := r.stopAt.Load(); at != 0 && time.Unix(0, at).Before(end) {
+		end = time.Unix(0, at)
 	}
-	return max(time.Unix(0, last).Sub(r.measStart), time.Millisecond)
+	return max(end.Sub(r.measStart), time.Millisecond)
 }
 
 // watchProcesses samples the server's and the generator's CPU time and

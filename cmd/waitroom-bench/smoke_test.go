@@ -25,42 +25,61 @@ const (
 )
 
 // testServer is the real public and admin APIs and the OpenID provider
-// over the embedded store, in process, wired as the server wires them
-// (the provider mounted on the public router after the REST routes): the
-// smoke test checks that every scenario runs against the actual handlers,
-// not against a stand-in.
+// over one backend, in process, wired as the server wires them (the
+// provider mounted on the public router after the REST routes): the smoke
+// test and the handler benchmarks run against the actual handlers, not
+// against a stand-in.
 type testServer struct {
 	public, admin *httptest.Server
+	svc           *waitroom.Service
+	api           *httpapi.API
 }
 
-func startTestServer(t *testing.T) *testServer {
-	t.Helper()
-	store, err := embedded.New(embedded.Options{})
+// stores is one backend: the queue store, the ephemeral store and the
+// provider's client store.
+type stores struct {
+	queue waitroom.Store
+	eph   waitroom.Ephemeral
+	oidc  oidc.Store
+}
+
+func embeddedStores(tb testing.TB) stores {
+	s, err := embedded.New(embedded.Options{})
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	t.Cleanup(func() { _ = store.Close() })
+	tb.Cleanup(func() { _ = s.Close() })
+	return stores{queue: s, eph: s, oidc: memstore.New()}
+}
+
+func startTestServer(tb testing.TB) *testServer {
+	return startServerOn(tb, embeddedStores(tb), "ES256")
+}
+
+// startServerOn builds the server over st, signing with alg.
+func startServerOn(tb testing.TB, st stores, alg string) *testServer {
+	tb.Helper()
 	ctx := context.Background()
-	keys, err := waitroom.LoadKeys(ctx, store, waitroom.KeyOptions{Algorithm: "ES256"})
+	keys, err := waitroom.LoadKeys(ctx, st.queue, waitroom.KeyOptions{Algorithm: alg})
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	svc := waitroom.NewService(store, keys, waitroom.Options{Logger: quiet})
+	svc := waitroom.NewService(st.queue, keys, waitroom.Options{Logger: quiet})
 	api, err := httpapi.New(httpapi.Options{Service: svc, Keys: keys, Issuer: "http://bench.test", Logger: quiet,
 		AdminKeyHashes: []string{httpapi.HashAdminKey(smokeAdminKey)}})
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	s := &testServer{public: httptest.NewServer(api.PublicHandler()), admin: httptest.NewServer(api.AdminHandler())}
-	t.Cleanup(s.public.Close)
-	t.Cleanup(s.admin.Close)
+	s := &testServer{public: httptest.NewServer(api.PublicHandler()), admin: httptest.NewServer(api.AdminHandler()), svc: svc, api: api}
+	tb.Cleanup(s.public.Close)
+	tb.Cleanup(s.admin.Close)
 	prov, err := oidc.New(ctx, oidc.Config{Issuer: s.public.URL, SecretKey: []byte("bench-smoke-secret-key-0123456789abcdef"),
 		Keys: keys, Logger: quiet, Clients: []oidc.Client{{ID: "bench", Secret: smokeClientSecret, Room: "smoke-oidc",
 			RedirectURIs: []string{smokeRedirect}}}},
-		oidc.ServiceQueue{Service: svc}, store, memstore.New())
+		oidc.ServiceQueue{Service: svc}, st.eph, st.oidc)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	api.PublicRouter().PathPrefix("/").Handler(prov.Handler())
 	return s

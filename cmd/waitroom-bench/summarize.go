@@ -249,7 +249,7 @@ func writeGroup(b *strings.Builder, n int, g Group) {
 	r0 := g.Runs[0]
 	fmt.Fprintf(b, "### <a id=\"run-%d\"></a>%d. %s — %s\n\n", n, n, orDash(r0.Label), r0.Scenario)
 	if r0.About != "" {
-		fmt.Fprintf(b, "%s (one operation = one of %s).\n\n", r0.About, r0.Unit)
+		fmt.Fprintf(b, "%s. Rates count %s completed in the measured window.\n\n", r0.About, r0.Unit)
 	}
 	fmt.Fprintf(b, "```\n%s\n```\n\n", r0.Command)
 	fmt.Fprintf(b, "- %d runs, %s each, at %s\n", len(g.Runs), fmt.Sprintf("%.0f s", r0.Seconds), runDates(g.Runs))

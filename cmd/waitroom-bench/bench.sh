@@ -192,21 +192,7 @@ done
 stop_server
 
 {
-	cat <<'EOF'
-How these figures were produced: `make bench` runs `cmd/waitroom-bench/bench.sh`,
-which builds `cmd/waitroom` and `cmd/waitroom-bench`, starts the server on
-Redis and PostgreSQL on loopback (a fresh database and Redis key prefix for
-each signing algorithm), pins the server and the load generator to separate
-cores with `taskset`, runs every scenario several times and writes this file
-from the JSON results with `waitroom-bench summarize`. Redis, PostgreSQL and
-the generator run on the same machine as the server, so every figure is for
-the whole set-up on that machine, not for the server alone.
-
-Latency is measured per operation from its start (closed loop) or from its
-due time (open loop, so a stall is charged to every arrival it delays); rates
-are operations completed per second of the measured window. Targets (B1–B8)
-are those of the design's performance plan.
-EOF
+	cat cmd/waitroom-bench/benchmarks-intro.md
 	if [ -n "${QUICK:-}" ]; then
 		printf '\n**QUICK run: a check of the script with runs of a few seconds, not a measurement.**\n'
 	fi

@@ -139,7 +139,7 @@ func RenderMarkdown(intro string, groups []Group) string {
 		b.WriteString(intro + "\n\n")
 	}
 	if len(groups) == 0 {
-		b.WriteString("No measured runs.\n")
+		b.WriteString("No measured runs yet: run `make bench` on an otherwise idle machine.\n")
 		return b.String()
 	}
 	writeMachine(&b, groups)

@@ -87,7 +87,7 @@ func TestSummarizeWritesMarkdown(t *testing.T) {
 
 func TestSummarizeNothing(t *testing.T) {
 	doc := RenderMarkdown("", nil)
-	if !strings.Contains(doc, "No measured runs.") {
+	if !strings.Contains(doc, "No measured runs yet") {
 		t.Fatalf("got %q", doc)
 	}
 }

@@ -122,6 +122,10 @@ func TestMountedCatchAllKeepsMethodErrors(t *testing.T) {
 	if a := e.get("/somewhere-else"); a.Code != http.StatusTeapot {
 		t.Fatalf("catch-all not reached: %d", a.Code)
 	}
+	metrics := e.do(e.admin, http.MethodGet, "/metrics", "").Body.String()
+	if !strings.Contains(metrics, `waitroom_http_requests_total{listener="public",method="GET",route="/",status="418"} 1`) {
+		t.Fatal("a mounted handler's requests are not labelled with its prefix")
+	}
 }
 
 func TestCORS(t *testing.T) {

@@ -86,7 +86,7 @@ func (a *API) queueNum(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return awsRequestTexts.wrap(err)
 	}
-	writeJSON(w, http.StatusOK, maxAge(a.opts.QueueNumMaxAge), answerTicket(t))
+	writeJSON(w, http.StatusOK, a.queueNumCache, answerTicket(t))
 	return nil
 }
 
@@ -100,7 +100,7 @@ func (a *API) servingNum(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return awsEventTexts.wrap(err)
 	}
-	writeJSON(w, http.StatusOK, maxAge(a.opts.ServingMaxAge), map[string]string{"serving_counter": strconv.FormatInt(n, 10)})
+	writeJSON(w, http.StatusOK, a.servingCache, map[string]string{"serving_counter": strconv.FormatInt(n, 10)})
 	return nil
 }
 
@@ -113,7 +113,7 @@ func (a *API) waitingNum(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return awsEventTexts.wrap(err)
 	}
-	writeJSON(w, http.StatusOK, maxAge(a.opts.ServingMaxAge), map[string]int64{"waiting_num": n})
+	writeJSON(w, http.StatusOK, a.servingCache, map[string]int64{"waiting_num": n})
 	return nil
 }
 
@@ -194,7 +194,7 @@ func (a *API) publicKey(w http.ResponseWriter, r *http.Request) error {
 	if !ok {
 		return waitroom.Errorf(waitroom.CodeInternal, "current signing key %q has no public JWK", kid)
 	}
-	writeJSON(w, http.StatusOK, maxAge(a.opts.PublicKeyMaxAge), jwk)
+	writeJSON(w, http.StatusOK, a.publicKeyCache, jwk)
 	return nil
 }
 

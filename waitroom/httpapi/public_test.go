@@ -18,7 +18,7 @@ const unknownRequest = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
 
 // expectUnavailable checks the answer of a call made while the store is
 // down: 503, Retry-After, and no trace of the cause.
-func expectUnavailable(t *testing.T, a answer) {
+func expectUnavailable(t testing.TB, a answer) {
 	t.Helper()
 	a.expect(http.StatusServiceUnavailable, "unavailable")
 	if a.Header().Get("Retry-After") == "" {

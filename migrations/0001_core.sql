@@ -55,7 +55,9 @@ CREATE TABLE tokens (
     expires        timestamptz NOT NULL,
     kid            text NOT NULL,
     session_status smallint NOT NULL DEFAULT 0,
-    PRIMARY KEY (room, generation, request_id)
+    -- request_id first: lookups by request id then never tie, in the
+    -- planner's eyes, with the (room, generation, ...) indexes below.
+    PRIMARY KEY (request_id, room, generation)
 );
 -- Paging through expired tokens by (expires, request_id).
 CREATE INDEX tokens_expires ON tokens (room, generation, expires, request_id);

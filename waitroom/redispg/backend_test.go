@@ -436,3 +436,90 @@ func TestRedisClientChoice(t *testing.T) {
 		c.Close()
 	}
 }
+
+// A rebuild streams the active set in chunks: a room with more tokens than
+// one chunk comes back whole.
+func TestRebuildLargeActiveSet(t *testing.T) {
+	t.Parallel()
+	b := newBackend(t)
+	inst := b.instance(t)
+	s := inst.Store.(*redispg.Store)
+	room := mustRoom(t, s)
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	// Rows written straight into PostgreSQL: 2,500 active tokens and 500
+	// completed ones, as if Redis had lost them all.
+	if _, err := s.DB().ExecContext(ctx, `
+		INSERT INTO tokens (room, generation, request_id, position, issuer, issued_at, not_before, expires, kid, session_status)
+		SELECT $1, 0, gen_random_uuid(), g, '', $2::timestamptz, $2::timestamptz, $2::timestamptz + interval '1 hour', 'k', CASE WHEN g > 2500 THEN 1 ELSE 0 END
+		FROM generate_series(1, 3000) g`, room, now); err != nil {
+		t.Fatal(err)
+	}
+	inst.LoseFastState(t)
+	n, err := s.ActiveTokens(ctx, room, now)
+	if err != nil || n != 2500 {
+		t.Fatalf("active tokens after rebuild = %d, %v; want 2500", n, err)
+	}
+	c, err := s.Counters(ctx, room)
+	if err != nil || c.Tokens != 3000 || c.Completed != 500 {
+		t.Fatalf("counters after rebuild = %+v, %v", c, err)
+	}
+	keys, err := s.Redis().Keys(ctx, b.cfg.KeyPrefix+"*staging*").Result()
+	if err != nil || len(keys) != 0 {
+		t.Fatalf("staging keys left behind: %v %v", keys, err)
+	}
+}
+
+func TestConfigProblemsReportedTogether(t *testing.T) {
+	t.Parallel()
+	_, err := redispg.Open(ctx, redispg.Config{KeyPrefix: "x{"})
+	wantCode(t, err, waitroom.CodeInvalid)
+	for _, want := range []string{"database url", "redis url", "key prefix"} {
+		if !strings.Contains(waitroom.ErrorMessage(err), want) {
+			t.Fatalf("%q does not mention %s", waitroom.ErrorMessage(err), want)
+		}
+	}
+}
+
+// A rebuild waits for token writers in flight (holding the fence between
+// their commit and their Redis update), so the rebuilt counters include
+// them exactly once.
+func TestRebuildWaitsForTokenWriters(t *testing.T) {
+	t.Parallel()
+	b := newBackend(t)
+	inst := b.instance(t)
+	s := inst.Store.(*redispg.Store)
+	room := mustRoom(t, s)
+	tk, _, err := s.Enqueue(ctx, room, newTicket(time.Now(), ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	exec, commit, err := s.HoldTokenFence(ctx, room)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := exec(`INSERT INTO tokens (room, generation, request_id, position, issuer, issued_at, not_before, expires, kid)
+		VALUES ($1, 0, $2, 1, '', now(), now(), now() + interval '1 hour', 'k')`, room, tk.ID); err != nil {
+		t.Fatal(err)
+	}
+	inst.LoseFastState(t)
+	other := b.open(t)
+	got := make(chan waitroom.Counters, 1)
+	go func() {
+		c, err := other.Counters(ctx, room)
+		if err != nil {
+			t.Error(err)
+		}
+		got <- c
+	}()
+	select {
+	case c := <-got:
+		t.Fatalf("rebuild answered %+v while a token writer held the fence", c)
+	case <-time.After(300 * time.Millisecond):
+	}
+	if err := commit(); err != nil {
+		t.Fatal(err)
+	}
+	if c := <-got; c.Tokens != 1 || c.Queue != 1 {
+		t.Fatalf("rebuilt counters %+v, want the writer's token counted once", c)
+	}
+}

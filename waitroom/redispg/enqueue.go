@@ -131,8 +131,7 @@ func (s *Store) commitBatch(room string, batch []*enqueueRequest) {
 	}
 	if queue > 0 {
 		// The tickets are durable; a Redis failure only delays the copy.
-		res, rerr := raiseQueue.Run(ctx, s.rdb, []string{s.countersKey(room)}, gen, queue).Int64()
-		s.afterWrite(ctx, room, res, rerr)
+		s.writeAbsolute(ctx, room, raiseQueue, gen, queue)
 	}
 	for i, r := range live {
 		r.done <- results[i]

@@ -56,13 +56,9 @@ func (s *Store) repairStale(ctx context.Context) {
 }
 
 func (s *Store) forceRebuild(ctx context.Context, room string) error {
-	st, active, err := s.snapshot(ctx, room)
-	if err != nil {
-		if isNotFound(err) {
-			return s.rdb.Del(ctx, s.countersKey(room), s.activeKey(room)).Err()
-		}
-		return err
+	_, err := s.rebuildFenced(ctx, room, true)
+	if isNotFound(err) { // the room was deleted: drop its leftovers
+		return s.rdb.Del(ctx, s.countersKey(room), s.activeKey(room)).Err()
 	}
-	_, err = s.writeFast(ctx, room, st, active, true)
 	return err
 }

@@ -42,7 +42,7 @@ func (s *Store) CreateRoom(ctx context.Context, room waitroom.Room) error {
 	if err != nil {
 		return mapErr(err, "the room could not be stored")
 	}
-	if _, err := s.writeFast(ctx, room.ID, roomState{}, nil, true); err != nil {
+	if _, err := s.writeFast(ctx, room.ID, roomState{}, "", true); err != nil {
 		s.markStale(room.ID, err) // the room exists; Redis catches up
 	}
 	return nil

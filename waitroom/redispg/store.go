@@ -95,6 +95,9 @@ const (
 // pending migrations and returns the store. An unreachable service gives a
 // CodeUnavailable error that names it.
 func Open(ctx context.Context, cfg Config) (*Store, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
 	s := &Store{prefix: cfg.KeyPrefix, batchMax: cfg.BatchMax, log: cfg.Logger, committers: map[string]*committer{}}
 	if s.batchMax <= 0 {
 		s.batchMax = defaultBatchMax
@@ -114,6 +117,29 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	s.bg, s.stopBG = context.WithCancel(context.Background())
 	s.goBackground(s.repairLoop)
 	return s, nil
+}
+
+// validate reports every problem of cfg at once.
+func (cfg Config) validate() error {
+	var problems []string
+	if cfg.DatabaseURL == "" {
+		problems = append(problems, "database url: required")
+	}
+	if cfg.RedisURL == "" {
+		problems = append(problems, "redis url: required")
+	}
+	// A brace in the prefix would become the Redis Cluster hash tag of
+	// every key, defeating the per-room {room} tags.
+	if strings.ContainsAny(cfg.KeyPrefix, "{}") {
+		problems = append(problems, "key prefix: must not contain '{' or '}'")
+	}
+	if cfg.BatchMax < 0 || cfg.MaxOpenConns < 0 {
+		problems = append(problems, "batch max, max open conns: must not be negative")
+	}
+	if len(problems) > 0 {
+		return waitroom.Errorf(waitroom.CodeInvalid, "redispg config: %s", strings.Join(problems, "; "))
+	}
+	return nil
 }
 
 func (s *Store) openPostgres(ctx context.Context, cfg Config) error {
@@ -173,7 +199,22 @@ func (s *Store) openRedis(ctx context.Context, cfg Config) error {
 		return waitroom.Wrap(waitroom.CodeUnavailable, err, "Redis is unreachable")
 	}
 	s.rdb = client
+	s.warnIfEvicting(pctx)
 	return nil
+}
+
+// warnIfEvicting logs when Redis may evict keys under memory pressure: an
+// evicted active-token set is not noticed (only a missing counters hash
+// triggers a rebuild), so the backend wants maxmemory-policy noeviction.
+// Best effort: managed Redis services often refuse CONFIG.
+func (s *Store) warnIfEvicting(ctx context.Context) {
+	policy, err := s.rdb.ConfigGet(ctx, "maxmemory-policy").Result()
+	if err != nil {
+		return
+	}
+	if p, ok := policy["maxmemory-policy"]; ok && p != "noeviction" {
+		s.log.Warn("Redis may evict keys; set maxmemory-policy noeviction so that waiting-room counters are never dropped", "maxmemory-policy", p)
+	}
 }
 
 func newRedisClient(cfg Config) (redis.UniversalClient, error) {

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -12,6 +13,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -46,14 +48,14 @@ func (c *clock) Advance(d time.Duration) {
 
 // backend is what a test environment runs on.
 type backend struct {
-	name  string
-	open  func(t *testing.T, now func() time.Time) (waitroom.Store, waitroom.Ephemeral, oidc.Store)
+	name string
+	open func(t testing.TB, now func() time.Time) (waitroom.Store, waitroom.Ephemeral, oidc.Store)
 }
 
 // redispgBackend runs on PostgreSQL and Redis, each test in its own schema
 // and key prefix.
 func redispgBackend() backend {
-	return backend{name: "redispg", open: func(t *testing.T, now func() time.Time) (waitroom.Store, waitroom.Ephemeral, oidc.Store) {
+	return backend{name: "redispg", open: func(t testing.TB, now func() time.Time) (waitroom.Store, waitroom.Ephemeral, oidc.Store) {
 		dsn := testdb.Postgres(t)
 		addr, prefix := testdb.Redis(t)
 		s, err := redispg.Open(context.Background(), redispg.Config{DatabaseURL: dsn, RedisURL: addr, KeyPrefix: prefix})
@@ -66,7 +68,7 @@ func redispgBackend() backend {
 }
 
 func embeddedBackend() backend {
-	return backend{name: "embedded", open: func(t *testing.T, now func() time.Time) (waitroom.Store, waitroom.Ephemeral, oidc.Store) {
+	return backend{name: "embedded", open: func(t testing.TB, now func() time.Time) (waitroom.Store, waitroom.Ephemeral, oidc.Store) {
 		s, err := embedded.New(embedded.Options{Clock: now})
 		if err != nil {
 			t.Fatal(err)
@@ -78,7 +80,7 @@ func embeddedBackend() backend {
 // env is a provider on an httptest server over one backend, with one room
 // ("r1") and confidential clients of that room.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	ctx    context.Context
 	clock  *clock
 	svc    *waitroom.Service
@@ -101,18 +103,58 @@ const (
 
 type envOption func(*envConfig)
 
-type envConfig struct {
-	backend  backend
-	prefix   string
-	clients  []oidc.Client
-	startAt  time.Duration
-	alg      string
+// flaky is an Ephemeral that can be switched off, to play a Redis outage.
+type flaky struct {
+	waitroom.Ephemeral
+	down atomic.Bool
 }
 
-func withBackend(b backend) envOption         { return func(c *envConfig) { c.backend = b } }
-func withPrefix(p string) envOption           { return func(c *envConfig) { c.prefix = p } }
-func withClients(cl ...oidc.Client) envOption { return func(c *envConfig) { c.clients = append(c.clients, cl...) } }
-func startingAt(d time.Duration) envOption    { return func(c *envConfig) { c.startAt = d } }
+func (f *flaky) err() error {
+	if f.down.Load() {
+		return waitroom.Errorf(waitroom.CodeUnavailable, "redis is down")
+	}
+	return nil
+}
+
+func (f *flaky) Put(ctx context.Context, k string, v []byte, ttl time.Duration) error {
+	if err := f.err(); err != nil {
+		return err
+	}
+	return f.Ephemeral.Put(ctx, k, v, ttl)
+}
+
+func (f *flaky) Get(ctx context.Context, k string) ([]byte, error) {
+	if err := f.err(); err != nil {
+		return nil, err
+	}
+	return f.Ephemeral.Get(ctx, k)
+}
+
+func (f *flaky) Take(ctx context.Context, k string) ([]byte, error) {
+	if err := f.err(); err != nil {
+		return nil, err
+	}
+	return f.Ephemeral.Take(ctx, k)
+}
+
+func withFlaky(f *flaky) envOption { return func(c *envConfig) { c.flaky = f } }
+
+type envConfig struct {
+	demo    bool
+	flaky   *flaky
+	backend backend
+	prefix  string
+	clients []oidc.Client
+	startAt time.Duration
+	alg     string
+}
+
+func withBackend(b backend) envOption { return func(c *envConfig) { c.backend = b } }
+func withPrefix(p string) envOption   { return func(c *envConfig) { c.prefix = p } }
+func withClients(cl ...oidc.Client) envOption {
+	return func(c *envConfig) { c.clients = append(c.clients, cl...) }
+}
+func startingAt(d time.Duration) envOption { return func(c *envConfig) { c.startAt = d } }
 
 func testClient(id string) oidc.Client {
 	return oidc.Client{
@@ -124,7 +166,7 @@ func testClient(id string) oidc.Client {
 	}
 }
 
-func newEnv(t *testing.T, opts ...envOption) *env {
+func newEnv(t testing.TB, opts ...envOption) *env {
 	t.Helper()
 	cfg := envConfig{backend: embeddedBackend()}
 	for _, o := range opts {
@@ -135,6 +177,10 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 	}
 	e := &env{t: t, ctx: context.Background(), clock: &clock{offset: cfg.startAt}}
 	qs, eph, store := cfg.backend.open(t, e.clock.Now)
+	if cfg.flaky != nil {
+		cfg.flaky.Ephemeral = eph
+		eph = cfg.flaky
+	}
 	e.eph, e.store = eph, store
 	keys, err := waitroom.LoadKeys(e.ctx, qs, waitroom.KeyOptions{Algorithm: cfg.alg, Clock: e.clock.Now})
 	if err != nil {
@@ -148,10 +194,14 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 	e.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
 	t.Cleanup(e.srv.Close)
 	e.issuer = e.srv.URL + cfg.prefix
-	e.prov, err = oidc.New(e.ctx, oidc.Config{
+	conf := oidc.Config{
 		Issuer: e.issuer, SecretKey: []byte("0123456789abcdef0123456789abcdef-test"),
 		Keys: keys, Clients: cfg.clients, Clock: e.clock.Now,
-	}, oidc.ServiceQueue{Service: e.svc}, eph, store)
+	}
+	if cfg.demo {
+		conf.Demo = &oidc.DemoConfig{Room: "demo"}
+	}
+	e.prov, err = oidc.New(e.ctx, conf, oidc.ServiceQueue{Service: e.svc}, eph, store)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,7 +224,7 @@ func (e *env) admitAll() {
 // browser is a user agent with a cookie jar that stops at the relying
 // party (any host other than the provider's).
 type browser struct {
-	t    *testing.T
+	t    testing.TB
 	c    *http.Client
 	host string
 }
@@ -287,4 +337,21 @@ func (e *env) code(b *browser, v url.Values) string {
 		e.t.Fatalf("state %q, want %q", q.Get("state"), v.Get("state"))
 	}
 	return q.Get("code")
+}
+
+// readCookieTicket reads the ticket id from a signed cookie's payload.
+func readCookieTicket(t testing.TB, value string) string {
+	t.Helper()
+	payload, _, _ := strings.Cut(value, ".")
+	b, err := base64.RawURLEncoding.DecodeString(payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c struct {
+		T string `json:"t"`
+	}
+	if err := json.Unmarshal(b, &c); err != nil {
+		t.Fatal(err)
+	}
+	return c.T
 }

@@ -15,11 +15,12 @@ import (
 	"github.com/waitroom-idp/waitroom/waitroom"
 )
 
-// Room modes, read from the room's optional "mode" setting.
+// Room modes, read from the room's optional "mode" setting (the admission
+// policies' modes: queue, passthrough, paused, closed).
 const (
-	modeOpen   = "open"
+	modeOpen   = "open"   // queue or passthrough: the serving counter decides
 	modePaused = "paused" // visitors queue, nobody is admitted
-	modeClosed = "closed" // nobody queues
+	modeClosed = "closed" // no new entries; those in line keep draining
 )
 
 // roomMode reads a room's mode. Rooms are documents that gain fields over
@@ -30,6 +31,11 @@ func roomMode(r waitroom.Room) string {
 	if err != nil {
 		return modeOpen
 	}
+	return modeOf(b)
+}
+
+// modeOf reads the mode of a room document.
+func modeOf(b []byte) string {
 	var m struct {
 		Mode string `json:"mode"`
 	}
@@ -62,15 +68,17 @@ func (p *Provider) login(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if v.mode == modeClosed {
-		return p.loginError(w, r, v, oidc.ErrAccessDenied().WithDescription("the waiting room is closed"),
-			"The waiting room is closed", "Nobody can enter right now. Please come back later.")
-	}
 	if adm, ok := p.usableAdmission(r, v); ok {
 		return p.complete(w, r, v, adm)
 	}
 	if v.ar.promptNone() {
 		return p.redirectError(w, r, v.ar, oidc.ErrLoginRequired().WithDescription("no admission to the waiting room"))
+	}
+	var held ticketCookie
+	if v.mode == modeClosed && !p.cookies.get(r, ticketCookieName(v.room.ID), &held) {
+		// Closed: no new entries; visitors already in line keep draining.
+		return &pageError{http.StatusServiceUnavailable, "The waiting room is closed",
+			"Nobody new can join the line right now. Please come back later."}
 	}
 	tc, err := p.ensureTicket(w, r, v)
 	if err != nil {
@@ -147,8 +155,9 @@ func (p *Provider) ensureTicket(w http.ResponseWriter, r *http.Request, v *visit
 	return fresh, nil
 }
 
-// admitOrWait re-checks on the server that the ticket may enter (serving
-// counter, queue-position expiry) and admits it, or shows the room.
+// admitOrWait admits the ticket once the serving counter has reached it
+// (complete re-checks with the queue core, expiry included), or shows the
+// room.
 func (p *Provider) admitOrWait(w http.ResponseWriter, r *http.Request, v *visit, tc ticketCookie) error {
 	ctx := r.Context()
 	serving, err := p.queue.Serving(ctx, v.room.ID)
@@ -157,15 +166,6 @@ func (p *Provider) admitOrWait(w http.ResponseWriter, r *http.Request, v *visit,
 	}
 	if serving < tc.Position || v.mode == modePaused {
 		return p.showRoom(w, v, tc, serving)
-	}
-	_, err = p.queue.QueuePositionExpiry(ctx, v.room.ID, tc.TicketID)
-	switch waitroom.ErrorCode(err) {
-	case waitroom.CodeExpired:
-		return p.showExpired(w, r, v)
-	case waitroom.CodeUnavailable, waitroom.CodeInternal:
-		if err != nil {
-			return err
-		}
 	}
 	adm := admissionCookie{TicketID: tc.TicketID, Position: tc.Position, QueuedAt: tc.QueuedAt,
 		AdmittedAt: v.now.Unix(), Expires: v.now.Add(p.cfg.AdmissionTTL).Unix()}
@@ -182,10 +182,18 @@ func (p *Provider) complete(w http.ResponseWriter, r *http.Request, v *visit, ad
 		http.Redirect(w, r, p.initiateLoginURL(c), http.StatusSeeOther)
 		return nil
 	}
+	// The room records the admission now (tokens counter, active
+	// session), which also re-checks it: an admission that expired or
+	// whose session ended is caught here, not as a failed code exchange.
+	rec, err := p.queue.Admit(r.Context(), v.room.ID, adm.TicketID, p.cfg.Issuer)
+	if err != nil {
+		return p.admissionRefused(w, r, v, err)
+	}
 	g := &grant{
 		ID: v.ar.ID, ClientID: c.ID, Subject: p.subject(w, r, c, v.room.ID, adm.TicketID),
 		Scopes: v.ar.Scopes, Room: v.room.ID, TicketID: adm.TicketID, Position: adm.Position,
 		QueuedAt: time.Unix(adm.QueuedAt, 0), AdmittedAt: time.Unix(adm.AdmittedAt, 0),
+		AdmissionEnds: rec.ExpiresAt,
 	}
 	if v.ar.HintSubject != "" && v.ar.HintSubject != g.Subject && v.ar.promptNone() {
 		return p.redirectError(w, r, v.ar, oidc.ErrLoginRequired().WithDescription("id_token_hint names another visitor"))
@@ -200,6 +208,28 @@ func (p *Provider) complete(w http.ResponseWriter, r *http.Request, v *visit, ad
 		return err
 	}
 	return p.codeResponse(w, r, v.ar, code)
+}
+
+// admissionRefused answers a ticket the room will not admit (any more):
+// its admission expired, its session ended, or the serving counter moved
+// back. The browser's room cookies for it are dropped.
+func (p *Provider) admissionRefused(w http.ResponseWriter, r *http.Request, v *visit, err error) error {
+	code := waitroom.ErrorCode(err)
+	switch code {
+	case waitroom.CodeNotServed, waitroom.CodeExpired, waitroom.CodeSessionClosed, waitroom.CodeNotFound:
+	default:
+		return err
+	}
+	p.cookies.clear(w, admissionCookieName(v.room.ID))
+	if v.ar.promptNone() {
+		return p.redirectError(w, r, v.ar, oidc.ErrLoginRequired().WithDescription("no valid admission to the waiting room"))
+	}
+	if code == waitroom.CodeNotServed {
+		http.Redirect(w, r, p.loginURL(v.ar.ID), http.StatusSeeOther) // back to the room page
+		return nil
+	}
+	p.cookies.clear(w, ticketCookieName(v.room.ID))
+	return p.showExpired(w, r, v)
 }
 
 // codeResponse sends the code to the client (query or form_post).
@@ -243,15 +273,6 @@ func (p *Provider) redirectError(w http.ResponseWriter, r *http.Request, ar *aut
 	return nil
 }
 
-// loginError answers prompt=none with an error redirect and shows a page
-// otherwise.
-func (p *Provider) loginError(w http.ResponseWriter, r *http.Request, v *visit, e *oidc.Error, title, msg string) error {
-	if v.ar.promptNone() {
-		return p.redirectError(w, r, v.ar, e)
-	}
-	return &pageError{http.StatusServiceUnavailable, title, msg}
-}
-
 // roomPage is the data of room.html.
 type roomPage struct {
 	Base, Title, RoomName, StatusURL string
@@ -283,20 +304,25 @@ func ahead(position, serving int64) int64 {
 func (p *Provider) showExpired(w http.ResponseWriter, r *http.Request, v *visit) error {
 	p.renderMessage(w, r, http.StatusGone, messagePage{
 		Title:   "Your place has expired",
-		Message: "Your turn came but you did not come back in time. You can join the line again.",
+		Message: "Your turn came and went, or your previous visit has ended. You can join the line again.",
 		Action:  p.issuer.Path + "/login/" + url.PathEscape(v.ar.ID) + "/rejoin", ActionLabel: "Join the line again",
 	})
 	return nil
 }
 
 // rejoin drops the browser's expired ticket so that the room page queues
-// it again.
+// it again. Only a request that carries the ticket cookie may drop it: a
+// cross-site form post does not carry it (SameSite=Lax), so another site
+// cannot make a visitor lose their place.
 func (p *Provider) rejoin(w http.ResponseWriter, r *http.Request) error {
 	v, err := p.loadVisit(r.Context(), mux.Vars(r)["id"])
 	if err != nil {
 		return err
 	}
-	p.cookies.clear(w, ticketCookieName(v.room.ID))
+	var tc ticketCookie
+	if p.cookies.get(r, ticketCookieName(v.room.ID), &tc) {
+		p.cookies.clear(w, ticketCookieName(v.room.ID))
+	}
 	http.Redirect(w, r, p.loginURL(v.ar.ID), http.StatusSeeOther)
 	return nil
 }
@@ -332,7 +358,7 @@ func (p *Provider) status(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusOK, roomStatus{
 		Room: roomID, Position: tc.Position, Serving: serving, Ahead: ahead(tc.Position, serving),
-		Ready: serving >= tc.Position && mode == modeOpen, Paused: mode == modePaused, Closed: mode == modeClosed,
+		Ready: serving >= tc.Position && mode != modePaused, Paused: mode == modePaused, Closed: mode == modeClosed,
 	})
 	return nil
 }

@@ -180,6 +180,26 @@ func (s *storage) markCodeUsed(ctx context.Context, codeID, grantID string) erro
 	return s.eph.put(ctx, keyCodeUsed+codeID, grantID, codeUsedTTL)
 }
 
+// rememberGrant keeps an issued grant until its admission ends, so that
+// end_session can end the visitor's room session from the ID token's sid
+// alone (a relying party's back-channel logout has no browser cookies).
+func (s *storage) rememberGrant(ctx context.Context, g *grant) error {
+	ttl := g.AdmissionEnds.Sub(s.now())
+	if ttl < time.Second {
+		return nil
+	}
+	return s.eph.put(ctx, keyGrant+g.ID, g, ttl)
+}
+
+// grantByID returns a remembered grant.
+func (s *storage) grantByID(ctx context.Context, id string) (*grant, error) {
+	g := new(grant)
+	if len(id) > 64 {
+		return nil, waitroom.Errorf(waitroom.CodeNotFound, "unknown session")
+	}
+	return g, s.eph.get(ctx, keyGrant+id, g)
+}
+
 // restoreCode puts a consumed code back after an outage stopped the
 // exchange before anything was issued, so the client may retry.
 func (s *storage) restoreCode(ctx context.Context, codeID string, a *authRequest) {
@@ -218,36 +238,30 @@ func (s *storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Token
 	return id, refresh, exp, err
 }
 
-// prepareGrant returns the grant of a token request. For a code exchange it
-// records the admission in the queue core (tokens counter, session), which
-// also re-checks that the ticket may still be admitted.
+// prepareGrant returns the grant of a token request, refusing one whose
+// admission has ended.
 func (s *storage) prepareGrant(ctx context.Context, req op.TokenRequest) (*grant, error) {
 	g, ok := grantOf(req)
 	if !ok {
 		return nil, oidc.ErrInvalidGrant().WithDescription("unsupported token request")
 	}
-	if _, isCode := req.(*authRequest); isCode {
-		rec, err := s.queue.Admit(ctx, g.Room, g.TicketID, s.issuer)
-		if err != nil {
-			return nil, admissionError(err)
-		}
-		g.AdmissionEnds = rec.ExpiresAt
-		return g, nil
+	// The admission was recorded when the code was issued (a minute ago
+	// at most); a refresh was checked by TokenRequestByRefreshToken.
+	if !s.now().Before(g.AdmissionEnds) {
+		return nil, oidc.ErrInvalidGrant().WithDescription("the admission has ended")
 	}
-	return g, s.checkAdmission(ctx, g)
+	return g, nil
 }
 
-// checkAdmission refuses a grant whose admission has ended.
+// checkAdmission refuses a grant whose admission has ended: expired, or
+// its session completed or abandoned (logout, revocation, the site's own
+// update_session). The queue core is the one to ask.
 func (s *storage) checkAdmission(ctx context.Context, g *grant) error {
 	if !s.now().Before(g.AdmissionEnds) {
 		return oidc.ErrInvalidGrant().WithDescription("the admission has ended")
 	}
-	closed, err := s.eph.exists(ctx, keyClosed+g.Room+":"+g.TicketID)
-	if err != nil {
-		return err
-	}
-	if closed {
-		return oidc.ErrInvalidGrant().WithDescription("the session has ended")
+	if _, err := s.queue.Admit(ctx, g.Room, g.TicketID, s.issuer); err != nil {
+		return admissionError(err)
 	}
 	return nil
 }

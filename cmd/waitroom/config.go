@@ -12,6 +12,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/waitroom-idp/waitroom/oidc"
 	"github.com/waitroom-idp/waitroom/waitroom"
 )
 
@@ -50,6 +51,9 @@ type Config struct {
 	// the settings it was given through the admin API). Each entry has the
 	// fields of the admin API's room JSON; only the file can set them.
 	Rooms []map[string]any `yaml:"rooms"`
+	// Clients are the OpenID clients (relying parties) of the file; see
+	// README.md for their schema. Read-only through the admin API.
+	Clients []oidc.Client `yaml:"clients"`
 }
 
 // DefaultConfig is the configuration with nothing set: the embedded store,

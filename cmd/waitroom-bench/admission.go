@@ -47,9 +47,7 @@ func (a *admission) run(ctx context.Context, current func() *Recorder) {
 		}
 		var by int64
 		if a.rate > 0 {
-			owed += a.rate * every.Seconds()
-			by = int64(owed)
-			owed -= float64(by)
+			by, owed = admissionsDue(a.rate, every, owed)
 		} else {
 			by = a.maxPosition.Load() - a.serving.Load()
 		}
@@ -68,4 +66,13 @@ func (a *admission) increment(ctx context.Context, rec *Recorder, by int64) {
 		return
 	}
 	a.serving.Store(serving)
+}
+
+// admissionsDue returns how many whole admissions a tick of length dt owes
+// at rate per second, carrying the fraction left over to the next tick so
+// that a rate below one per tick is still met over time.
+func admissionsDue(rate float64, dt time.Duration, carried float64) (by int64, carry float64) {
+	owed := carried + rate*dt.Seconds()
+	by = int64(owed)
+	return by, owed - float64(by)
 }

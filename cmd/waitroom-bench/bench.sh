@@ -178,7 +178,7 @@ for alg in RS256 ES256; do
 		bench userinfo "B5 userinfo" "target B5: ≥ 10,000/s" -scenario userinfo -c 64
 	fi
 	bench queue-flow "queue flow" "AWS load-test flow, open loop, everyone admitted as they queue" \
-		-scenario queue-flow -mode open -rate 500 -c 4000 -poll-interval 1s
+		-scenario queue-flow -mode open -rate 300 -c 4000 -poll-interval 1s
 	if [ "$BURST_RATE" != 0 ]; then
 		bench burst "B8 burst" "target B8: 3 × B1 for 30 s, no 5xx, nothing lost" \
 			-scenario enqueue -mode open -rate "$BURST_RATE" -c 5000 -duration 30s

@@ -93,7 +93,7 @@ func (c Config) smoke() Config {
 	c.Users = 2
 	c.Warmup = 0
 	c.Duration = min(c.Duration, time.Second)
-	c.Drain = 5 * time.Second
+	c.Drain = 30 * time.Second // only waited for as long as an operation runs
 	c.PoolSize = min(c.PoolSize, 200)
 	c.PrefillConc = min(c.PrefillConc, 8)
 	c.Depth = min(c.Depth, 200)

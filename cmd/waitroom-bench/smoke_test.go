@@ -199,3 +199,13 @@ func TestSmokeOpenLoop(t *testing.T) {
 		t.Errorf("table lacks the mode:\n%s", stdout.String())
 	}
 }
+
+// TestSmokeQueueFlowAtAdmitRate runs the queue flow with admission at a
+// fixed rate instead of following the visitors.
+func TestSmokeQueueFlowAtAdmitRate(t *testing.T) {
+	s := startTestServer(t)
+	results := runSmoke(t, s, "queue-flow", "-admit-rate", "200")
+	if len(results) != 1 || results[0].Ops == 0 || results[0].Errors != 0 {
+		t.Fatalf("results %+v", results)
+	}
+}

@@ -36,6 +36,7 @@ type Config struct {
 	Depth       int64 // tickets waiting in the room before measuring
 	PrefillConc int   // concurrent enqueues used to reach Depth
 	PoolSize    int   // pre-admitted tickets for the token flood, ids for lookups
+	Fill        storeFill
 
 	OIDCRoom     string // the room the OIDC client names
 	Headroom     int64  // serving counter kept this far ahead of the OIDC room's queue
@@ -88,6 +89,9 @@ func ParseConfig(args []string, stderr io.Writer) (Config, error) {
 	fs.Float64Var(&c.AdmitRate, "admit-rate", 0, "queue-flow: admissions per second through the admin API (0: admit each visitor as it enqueues)")
 	fs.Int64Var(&c.Depth, "depth", 0, "fill the room to this many waiting tickets before measuring")
 	fs.IntVar(&c.PrefillConc, "prefill-c", 64, "concurrent enqueues used to fill the room")
+	fs.StringVar(&c.Fill.DatabaseURL, "fill-database-url", "", "fill the room through the server's PostgreSQL + Redis backend at this database `URL` (bulk path) instead of the public API")
+	fs.StringVar(&c.Fill.RedisURL, "fill-redis-url", "redis://127.0.0.1:6379/0", "with -fill-database-url: the server's Redis")
+	fs.StringVar(&c.Fill.KeyPrefix, "fill-key-prefix", "", "with -fill-database-url: the server's Redis key prefix")
 	fs.IntVar(&c.PoolSize, "pool", 20000, "token: admitted tickets prepared before the run; lookup: ticket ids to look up")
 	fs.StringVar(&c.OIDCRoom, "oidc-room", "bench-oidc", "the room the OIDC client (-client-id) names")
 	fs.Int64Var(&c.Headroom, "headroom", 1000000, "oidc-flow: raise the OIDC room's serving counter this far ahead of its queue, so that every visitor is admitted at once")

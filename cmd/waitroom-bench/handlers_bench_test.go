@@ -38,12 +38,12 @@ type benchBackend struct {
 
 var benchBackends = []benchBackend{
 	{"embedded", func(b *testing.B) stores { return embeddedStores(b) }},
-	{"redispg", redispgStores},
+	{"redispg", func(b *testing.B) stores { return redispgStores(b) }},
 }
 
 // redispgStores opens the production backend in a fresh PostgreSQL schema
 // and Redis key prefix, removed when the benchmark ends.
-func redispgStores(b *testing.B) stores {
+func redispgStores(b testing.TB) stores {
 	dsn := envOr("WAITROOM_TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable")
 	redisURL := envOr("WAITROOM_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 	db, err := sql.Open("postgres", dsn)
@@ -51,7 +51,7 @@ func redispgStores(b *testing.B) stores {
 		err = db.Ping()
 	}
 	if err != nil {
-		b.Skipf("redispg: PostgreSQL unreachable (%v); SKIPPING the redispg benchmarks", err)
+		unreachable(b, "PostgreSQL", err)
 	}
 	schema := "bench_" + randomHex(6)
 	if _, err := db.Exec("CREATE SCHEMA " + schema); err != nil {
@@ -68,10 +68,20 @@ func redispgStores(b *testing.B) stores {
 	prefix := "bench:" + randomHex(6) + ":"
 	s, err := redispg.Open(context.Background(), redispg.Config{DatabaseURL: u.String(), RedisURL: redisURL, KeyPrefix: prefix})
 	if err != nil {
-		b.Skipf("redispg: %v; SKIPPING the redispg benchmarks", err)
+		unreachable(b, "Redis + PostgreSQL", err)
 	}
 	b.Cleanup(func() { s.Close(); deleteRedisPrefix(redisURL, prefix) })
-	return stores{queue: s, eph: s, oidc: pgstore.New(s.DB())}
+	return stores{queue: s, eph: s, oidc: pgstore.New(s.DB()), fill: storeFill{DatabaseURL: u.String(), RedisURL: redisURL, KeyPrefix: prefix}}
+}
+
+// unreachable skips, loudly, when the services are missing, except under
+// CI=true where they must be there.
+func unreachable(tb testing.TB, what string, err error) {
+	tb.Helper()
+	if os.Getenv("CI") == "true" {
+		tb.Fatalf("%s unreachable and CI=true: %v", what, err)
+	}
+	tb.Skipf("%s unreachable: %v — SKIPPING (set CI=true to make this a failure)", what, err)
 }
 
 func deleteRedisPrefix(redisURL, prefix string) {

@@ -99,7 +99,7 @@ func prepareLookup(ctx context.Context, b *Bench) error {
 }
 
 // fill brings the room up to depth waiting tickets through the public
-// enqueue path, keeping a uniform sample of the new ids (reservoir
+// enqueue path, or the backend's bulk path when configured, keeping a uniform sample of the new ids (reservoir
 // sampling) so lookups hit the whole depth of the queue.
 func fill(ctx context.Context, b *Bench, depth int64) (int64, error) {
 	waiting, err := b.queue.Waiting(ctx, b.scratch)
@@ -111,14 +111,18 @@ func fill(ctx context.Context, b *Bench, depth int64) (int64, error) {
 	start := time.Now()
 	var done atomic.Int64
 	stop := b.progress("fill", &done, need)
-	err = fanOut(ctx, need, b.cfg.PrefillConc, func(ctx context.Context, i int64) error {
-		id, _, err := b.queue.Assign(ctx, b.scratch)
-		if err == nil {
-			sample.offer(id)
-			done.Add(1)
-		}
-		return err
-	})
+	if b.cfg.Fill.enabled() {
+		err = fillThroughStore(ctx, b.cfg.Fill, b.cfg.Room, need, b.cfg.PrefillConc, sample, &done)
+	} else {
+		err = fanOut(ctx, need, b.cfg.PrefillConc, func(ctx context.Context, i int64) error {
+			id, _, err := b.queue.Assign(ctx, b.scratch)
+			if err == nil {
+				sample.offer(id)
+				done.Add(1)
+			}
+			return err
+		})
+	}
 	stop()
 	if err != nil {
 		return 0, fmt.Errorf("filling the room: %w", err)

@@ -41,6 +41,7 @@ type stores struct {
 	queue waitroom.Store
 	eph   waitroom.Ephemeral
 	oidc  oidc.Store
+	fill  storeFill // where the backend is, for the bulk fill (redispg only)
 }
 
 func embeddedStores(tb testing.TB) stores {
@@ -207,5 +208,24 @@ func TestSmokeQueueFlowAtAdmitRate(t *testing.T) {
 	results := runSmoke(t, s, "queue-flow", "-admit-rate", "200")
 	if len(results) != 1 || results[0].Ops == 0 || results[0].Errors != 0 {
 		t.Fatalf("results %+v", results)
+	}
+}
+
+// TestSmokeBulkFill fills a room through the Redis + PostgreSQL backend
+// (the bulk path of the depth scenario) under a server on the same
+// backend, then measures at that depth. Skipped without PostgreSQL and
+// Redis (fails under CI=true, where they must be there).
+func TestSmokeBulkFill(t *testing.T) {
+	st := redispgStores(t)
+	s := startServerOn(t, st, "ES256")
+	results := runSmoke(t, s, "fill,poll,lookup", "-depth", "150",
+		"-fill-database-url", st.fill.DatabaseURL, "-fill-redis-url", st.fill.RedisURL, "-fill-key-prefix", st.fill.KeyPrefix)
+	if len(results) != 2 {
+		t.Fatalf("got %d results, want poll and lookup", len(results))
+	}
+	for _, r := range results {
+		if r.Waiting < 150 || r.Ops == 0 || r.Errors != 0 {
+			t.Errorf("%s: %d waiting, %d ops, %d errors %v", r.Scenario, r.Waiting, r.Ops, r.Errors, r.ErrorsBy)
+		}
 	}
 }

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/url"
 )
@@ -31,6 +33,7 @@ type queueAPI struct {
 	token      string
 	increment  string
 	rooms      string
+	assignBody []byte
 	adminKey   string
 	httpClient *http.Client
 }
@@ -46,6 +49,7 @@ func newQueueAPI(cfg Config, roomID string, client *http.Client) *queueAPI {
 		token:      cfg.Target + "/generate_token",
 		increment:  cfg.Admin + "/increment_serving_counter",
 		rooms:      cfg.Admin + "/v1/rooms",
+		assignBody: mustJSON(map[string]string{"event_id": roomID}),
 		adminKey:   cfg.AdminKey,
 		httpClient: client,
 	}
@@ -54,10 +58,12 @@ func newQueueAPI(cfg Config, roomID string, client *http.Client) *queueAPI {
 // Assign enqueues one visitor and returns its request id, and its position
 // when the answer carries it (waitroom's does; the AWS one did not, so 0).
 func (q *queueAPI) Assign(ctx context.Context, rec *Recorder) (id string, pos int64, err error) {
-	req, err := jsonRequest(q.assign, map[string]string{"event_id": q.room})
+	// The body never changes: build it once, not per request.
+	req, err := http.NewRequest(http.MethodPost, q.assign, bytes.NewReader(q.assignBody))
 	if err != nil {
 		return "", 0, err
 	}
+	req.Header.Set("Content-Type", "application/json")
 	a, err := send(ctx, q.httpClient, rec.Step(stepAssign), req)
 	if err != nil {
 		return "", 0, err
@@ -246,6 +252,14 @@ func (q *queueAPI) getJSON(ctx context.Context, rec *Recorder, step, u string, o
 		return &StatusError{Step: step, Status: a.Status}
 	}
 	return a.decode(step, out)
+}
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err) // only called with maps of strings
+	}
+	return b
 }
 
 type errMissing string

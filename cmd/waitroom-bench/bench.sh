@@ -32,7 +32,7 @@ DEPTHS=${DEPTHS:-"0 1000000 10000000"}
 BURST_RATE=${BURST_RATE:-0}
 DOC=${DOC:-docs/benchmarks.md}
 if [ -n "${QUICK:-}" ]; then
-	RUNS=1 DURATION=2s WARMUP=1s DEPTHS="0 2000"
+	RUNS=1 DURATION=2s WARMUP=1s DEPTHS="0 150000"
 fi
 OUT=${OUT:-$(mktemp -d /tmp/waitroom-bench.XXXXXX)}
 mkdir -p "$OUT/results"

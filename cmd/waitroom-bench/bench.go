@@ -167,6 +167,24 @@ func (b *Bench) runScenario(ctx context.Context, name string) (Result, error) {
 		return Result{}, fmt.Errorf("reading waiting_num: %w", err)
 	}
 	b.logf("%s: %s loop, %v warm-up + %v, %d waiting", name, b.cfg.Mode, b.cfg.Warmup, b.cfg.Duration, waiting)
+	before, counted := b.queueLength(ctx, sc)
 	w := b.measure(ctx, sc)
-	return b.result(name, sc, w, waiting), nil
+	r := b.result(name, sc, w, waiting)
+	if after, ok := b.queueLength(ctx, sc); counted && ok {
+		growth := after - before
+		r.QueueGrowth = &growth
+	}
+	return r, nil
+}
+
+// queueLength reads the room's queue counter around a scenario that
+// enqueues, so the report can check that every acknowledged enqueue holds
+// a position (nothing lost). It needs the admin key; without it, or when
+// the scenario does not enqueue, ok is false.
+func (b *Bench) queueLength(ctx context.Context, sc Scenario) (n int64, ok bool) {
+	if b.cfg.AdminKey == "" || !slices.Contains(sc.Steps, stepAssign) {
+		return 0, false
+	}
+	n, err := b.queue.QueueLength(ctx, b.scratch)
+	return n, err == nil
 }

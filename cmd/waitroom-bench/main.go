@@ -111,6 +111,8 @@ func smokeVerdict(results []Result) error {
 			errs = append(errs, fmt.Errorf("%s: no operation completed", r.Scenario))
 		case r.Errors > 0:
 			errs = append(errs, fmt.Errorf("%s: %d errors: %v", r.Scenario, r.Errors, r.ErrorsBy))
+		case r.QueueGrowth != nil && *r.QueueGrowth < int64(r.Acknowledged):
+			errs = append(errs, fmt.Errorf("%s: %d enqueues acknowledged, queue grew by %d", r.Scenario, r.Acknowledged, *r.QueueGrowth))
 		}
 	}
 	return errors.Join(errs...)

@@ -38,6 +38,12 @@ type Result struct {
 	Delayed      int64             `json:"delayed_arrivals,omitempty"`
 	CutOff       int64             `json:"cut_off,omitempty"`
 	StoppedEarly bool              `json:"stopped_early,omitempty"`
+	// Acknowledged is the enqueues answered 200 over the whole run
+	// (warm-up included); QueueGrowth how far the room's queue counter
+	// moved meanwhile (admin API). Fewer positions than acknowledgements
+	// would mean a lost place in line.
+	Acknowledged uint64 `json:"acknowledged_enqueues,omitempty"`
+	QueueGrowth  *int64 `json:"queue_growth,omitempty"`
 
 	Server    procUsage `json:"server"`
 	Generator procUsage `json:"generator"`
@@ -76,7 +82,7 @@ func (b *Bench) result(name string, sc Scenario, w window, waiting int64) Result
 		Waiting: waiting, Command: b.cfg.Command, Host: b.cfg.Host, Notes: b.cfg.Notes,
 		Ops: w.rec.Ops.Count(), Completed: w.completed, Errors: w.rec.ErrorCount(), ErrorsBy: w.rec.Errors(),
 		Latency: summarize(&w.rec.Ops), Delayed: w.delayed, CutOff: w.inFlight, StoppedEarly: w.stopped,
-		Server: w.server, Generator: w.self,
+		Server: w.server, Generator: w.self, Acknowledged: w.acknowledged,
 	}
 	if b.cfg.Mode == "open" {
 		r.Rate = b.cfg.Rate
@@ -183,6 +189,9 @@ func resultNotes(r Result) []string {
 	}
 	if r.CutOff > 0 {
 		out = append(out, fmt.Sprintf("%d operations still running at the end of the drain time were canceled", r.CutOff))
+	}
+	if r.QueueGrowth != nil && uint64(max(*r.QueueGrowth, 0)) < r.Acknowledged {
+		out = append(out, fmt.Sprintf("LOST: %d enqueues acknowledged but the queue grew by only %d", r.Acknowledged, *r.QueueGrowth))
 	}
 	if r.StoppedEarly {
 		out = append(out, "stopped early: the prepared pool was used up (raise -pool)")

@@ -113,10 +113,11 @@ func TestEmptyResultsAreAnEmptyArray(t *testing.T) {
 }
 
 func TestNotesFlagUntrustworthyRuns(t *testing.T) {
-	r := Result{Scenario: "token", Rate: 100, AchievedRate: 99, Users: 5, Delayed: 3, CutOff: 2, StoppedEarly: true,
+	lost := int64(5)
+	r := Result{Scenario: "token", Rate: 100, Acknowledged: 7, QueueGrowth: &lost, AchievedRate: 99, Users: 5, Delayed: 3, CutOff: 2, StoppedEarly: true,
 		StartLag: &Latency{P50: 0.4, P99: 2.5}, Server: procUsage{PID: 1, Err: "no such process"}}
 	notes := strings.Join(resultNotes(r), "\n")
-	for _, want := range []string{"started late", "3 arrivals waited", "2 operations", "pool was used up", "server figures unavailable"} {
+	for _, want := range []string{"started late", "3 arrivals waited", "2 operations", "pool was used up", "server figures unavailable", "LOST: 7 enqueues acknowledged but the queue grew by only 5"} {
 		if !strings.Contains(notes, want) {
 			t.Errorf("notes lack %q:\n%s", want, notes)
 		}

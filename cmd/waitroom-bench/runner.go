@@ -23,6 +23,9 @@ type window struct {
 	// operations due inside it (started, in closed loop), wherever they
 	// ended, so that slow ones are not left out.
 	completed int64
+	// acknowledged counts the enqueues answered 200 during the whole run
+	// (warm-up included).
+	acknowledged uint64
 }
 
 // run is the shared state of one measurement.
@@ -70,6 +73,7 @@ func (b *Bench) measure(ctx context.Context, sc Scenario) window {
 	w.server, w.self = watch()
 	w.elapsed = r.window()
 	w.completed = r.inWindow.Load()
+	w.acknowledged = acknowledgedEnqueues(r.warm) + acknowledgedEnqueues(r.meas)
 	b.rec.Store(b.scratch)
 	return w
 }
@@ -244,4 +248,12 @@ func (r *run) watchProcesses() func() (server, self procUsage) {
 		wg.Wait()
 		return server, self
 	}
+}
+
+func acknowledgedEnqueues(rec *Recorder) uint64 {
+	s, ok := rec.steps[stepAssign]
+	if !ok {
+		return 0
+	}
+	return s.statuses[200].Load()
 }

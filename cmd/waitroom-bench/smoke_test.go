@@ -128,6 +128,18 @@ func TestSmokeQueueScenarios(t *testing.T) {
 			t.Errorf("%s: %d ops, %d errors %v", r.Scenario, r.Ops, r.Errors, r.ErrorsBy)
 		}
 	}
+	// Every acknowledged enqueue holds a position.
+	for _, r := range results {
+		if r.Scenario == "poll" {
+			continue // does not enqueue
+		}
+		if r.QueueGrowth == nil || *r.QueueGrowth < int64(r.Acknowledged) {
+			t.Errorf("%s: queue growth %v for %d acknowledged enqueues", r.Scenario, r.QueueGrowth, r.Acknowledged)
+		}
+	}
+	if results[1].Acknowledged == 0 || *results[1].QueueGrowth != int64(results[1].Acknowledged) {
+		t.Errorf("enqueue: %d acknowledged, queue grew by %v", results[1].Acknowledged, results[1].QueueGrowth)
+	}
 	// The depth scenarios ran with the room filled.
 	if results[5].Waiting < 50 {
 		t.Errorf("depth: %d waiting at start, want >= 50", results[5].Waiting)

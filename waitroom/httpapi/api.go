@@ -98,6 +98,8 @@ type API struct {
 	admin     *routeTable
 	specs     map[string][]byte
 
+	outageLog outageLog
+
 	// Cache-Control values, formatted once.
 	servingCache, queueNumCache, publicKeyCache string
 }

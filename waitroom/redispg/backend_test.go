@@ -523,3 +523,30 @@ func TestRebuildWaitsForTokenWriters(t *testing.T) {
 		t.Fatalf("rebuilt counters %+v, want the writer's token counted once", c)
 	}
 }
+
+// A purge started for a reset room never touches a room created again
+// under the same id (whose generations restart at 0).
+func TestPurgeSparesRecreatedRoom(t *testing.T) {
+	t.Parallel()
+	s := newBackend(t).open(t)
+	room := mustRoom(t, s)
+	for range 2 {
+		if err := s.Reset(ctx, room); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.DeleteRoom(ctx, room); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateRoom(ctx, waitroom.NewRoom(room, "")); err != nil {
+		t.Fatal(err)
+	}
+	tk, _, err := s.Enqueue(ctx, room, newTicket(time.Now(), ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.PurgeGenerations(ctx, room, 2) // the late purge of the old room
+	if _, err := s.Ticket(ctx, room, tk.ID); err != nil {
+		t.Fatalf("ticket of the recreated room purged: %v", err)
+	}
+}

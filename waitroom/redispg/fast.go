@@ -21,11 +21,12 @@ import (
 //	<prefix>wr:{room}:active  sorted set: request ids of tokens with
 //	                          session status 0, scored by expiry (µs)
 //
-// Writers change PostgreSQL first and Redis after the commit. Absolute
-// values (queue, serving, expired, max expired) carry the generation and a
-// version so that a late write never overwrites a newer one; the counters
-// of token events are increments applied only within the same generation.
-// When the hash is missing, it is rebuilt from PostgreSQL as a whole.
+// Absolute values (queue, serving, expired, max expired) are copied after
+// their PostgreSQL commit, with the generation and a version so that a late
+// write never overwrites a newer one. The counters of token events are
+// increments, applied only within the same generation, inside the token's
+// transaction under the token fence (fence.go). When the hash is missing,
+// it is rebuilt from PostgreSQL as a whole.
 
 func (s *Store) countersKey(room string) string { return s.prefix + "wr:{" + room + "}:c" }
 func (s *Store) activeKey(room string) string   { return s.prefix + "wr:{" + room + "}:active" }
@@ -166,13 +167,21 @@ func (s *Store) rebuild(ctx context.Context, room string) error {
 	s.rebuilding[room] = c
 	s.rebuildMu.Unlock()
 
-	c.err = s.rebuildOnce(ctx, room)
+	// The rebuild serves every waiter: it must not end with the first
+	// caller's context.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), rebuildTimeout)
+	c.err = s.rebuildOnce(rctx, room)
+	cancel()
 	s.rebuildMu.Lock()
 	delete(s.rebuilding, room)
 	s.rebuildMu.Unlock()
 	close(c.done)
 	return c.err
 }
+
+// rebuildTimeout bounds one rebuild; a room with millions of tokens takes
+// seconds to walk.
+const rebuildTimeout = time.Minute
 
 type rebuildCall struct {
 	done chan struct{}

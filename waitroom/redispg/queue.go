@@ -201,9 +201,12 @@ const purgeBatch = 5000
 func (s *Store) purgeGenerations(ctx context.Context, room string, gen int64) {
 	for _, table := range []string{"tickets", "tokens", "serving_history"} {
 		for {
+			// The room_state check stops the purge if the room was
+			// deleted and created again (its generations restart at 0).
 			res, err := s.db.ExecContext(ctx, `
 				DELETE FROM `+table+` WHERE ctid = ANY(ARRAY(
-					SELECT ctid FROM `+table+` WHERE room = $1 AND generation < $2 LIMIT $3))`,
+					SELECT ctid FROM `+table+` WHERE room = $1 AND generation < $2 LIMIT $3))
+				AND EXISTS (SELECT 1 FROM room_state WHERE room = $1 AND generation >= $2)`,
 				room, gen, purgeBatch)
 			if err != nil {
 				if ctx.Err() == nil {

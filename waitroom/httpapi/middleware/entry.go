@@ -83,11 +83,14 @@ func Entry(base *slog.Logger, trusted TrustedProxies, observe func(Observation))
 	}
 }
 
-// levelFor keeps successful polls, and refusals of a flood (429), at debug
-// level: at tens of thousands of requests a second an info line each would
-// drown everything else.
+// levelFor keeps successful polls, refusals of a flood (429) and the 503s
+// of a store outage (whose cause the error writer logs, throttled) at debug
+// level: at tens of thousands of requests a second a line each would drown
+// everything else.
 func levelFor(status int) slog.Level {
 	switch {
+	case status == http.StatusServiceUnavailable:
+		return slog.LevelDebug
 	case status >= 500:
 		return slog.LevelError
 	case status >= 400 && status != http.StatusTooManyRequests:

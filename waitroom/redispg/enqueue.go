@@ -111,8 +111,16 @@ func (s *Store) nextBatch(c *committer) []*enqueueRequest {
 
 func (s *Store) commitBatch(room string, batch []*enqueueRequest) {
 	live := batch[:0:0]
+	ids := make(map[string]bool, len(batch))
 	for _, r := range batch {
-		if r.ctx.Err() == nil { // a caller that left gets no ticket
+		switch {
+		case r.ctx.Err() != nil: // a caller that left gets no ticket
+		case ids[r.ticket.ID]:
+			// Ticket ids are unique (tickets_id); a repeated id must not
+			// fail the whole batch.
+			r.done <- enqueueResult{err: waitroom.Errorf(waitroom.CodeConflict, "the ticket id is already in use")}
+		default:
+			ids[r.ticket.ID] = true
 			live = append(live, r)
 		}
 	}

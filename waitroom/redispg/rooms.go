@@ -61,7 +61,7 @@ func (s *Store) Room(ctx context.Context, id string) (waitroom.Room, error) {
 // Rooms returns every room, ordered by id.
 func (s *Store) Rooms(ctx context.Context) ([]waitroom.Room, error) {
 	var docs [][]byte
-	if err := s.db.SelectContext(ctx, &docs, `SELECT doc FROM rooms ORDER BY id`); err != nil {
+	if err := s.db.SelectContext(ctx, &docs, `SELECT doc FROM rooms ORDER BY id COLLATE "C"`); err != nil {
 		return nil, mapErr(err, "the rooms could not be read")
 	}
 	rooms := make([]waitroom.Room, 0, len(docs))

@@ -37,9 +37,10 @@ func (r tokenRow) record() waitroom.TokenRecord {
 const tokenColumns = `room, generation, request_id, position, issuer, issued_at, not_before, expires, kid, session_status`
 
 // CreateToken inserts the record if the request has none in the current
-// generation. The INSERT reads room_state in the same statement, so a
-// record for a generation that is no longer current is never stored; ON
-// CONFLICT makes concurrent calls create exactly one.
+// generation, and counts it in Redis within the same transaction under the
+// token fence (fence.go). The INSERT reads room_state in the same
+// statement, so a record for a generation that is no longer current is
+// never stored; ON CONFLICT makes concurrent calls create exactly one.
 func (s *Store) CreateToken(ctx context.Context, rec waitroom.TokenRecord) (waitroom.TokenRecord, bool, error) {
 	id, err := uuid.Parse(rec.RequestID)
 	if err != nil {
@@ -48,27 +49,13 @@ func (s *Store) CreateToken(ctx context.Context, rec waitroom.TokenRecord) (wait
 	rec.RequestID = id.String()
 	var row tokenRow
 	var event fastResult
-	err = s.inTokenFence(ctx, rec.Room, func(tx *sqlx.Tx) error {
-		err := tx.GetContext(ctx, &row, `
-			INSERT INTO tokens (room, generation, request_id, position, issuer, issued_at, not_before, expires, kid, session_status)
-			SELECT $1, s.generation, $3, $4, $5, $6, $7, $8, $9, $10
-			FROM room_state s WHERE s.room = $1 AND s.generation = $2
-			ON CONFLICT DO NOTHING
-			RETURNING `+tokenColumns,
-			rec.Room, rec.Generation, rec.RequestID, rec.Position, rec.Issuer, rec.IssuedAt, rec.NotBefore,
-			rec.ExpiresAt, rec.KeyID, int(rec.SessionStatus))
-		if err != nil {
-			return err
+	err = s.inTokenFence(ctx, rec.Room, func(tx *sqlx.Tx) (err error) {
+		if row, err = insertToken(ctx, tx, rec); err == nil {
+			// Trimming on creation keeps the active set bounded when
+			// nobody asks for ActiveTokens.
+			event = s.tokenEventFast(ctx, row, "t", addIfActive(row), micros(row.IssuedAt.Add(-trimGrace)))
 		}
-		op := ""
-		if row.SessionStatus == int(waitroom.SessionActive) {
-			op = "add"
-		}
-		// Trimming on creation too keeps the set bounded when nobody asks
-		// for ActiveTokens.
-		trim := micros(row.IssuedAt.Add(-trimGrace))
-		event = s.tokenEventFast(ctx, row, "t", op, trim)
-		return nil
+		return err
 	})
 	if errors.Is(err, sql.ErrNoRows) {
 		// Already there, or the room was reset since the ticket was read.
@@ -81,6 +68,29 @@ func (s *Store) CreateToken(ctx context.Context, rec waitroom.TokenRecord) (wait
 	}
 	s.afterWrite(ctx, rec.Room, event.res, event.err)
 	return row.record(), true, nil
+}
+
+// insertToken stores rec; sql.ErrNoRows if it exists or its generation is
+// no longer current.
+func insertToken(ctx context.Context, tx *sqlx.Tx, rec waitroom.TokenRecord) (tokenRow, error) {
+	var row tokenRow
+	err := tx.GetContext(ctx, &row, `
+		INSERT INTO tokens (room, generation, request_id, position, issuer, issued_at, not_before, expires, kid, session_status)
+		SELECT $1, s.generation, $3, $4, $5, $6, $7, $8, $9, $10
+		FROM room_state s WHERE s.room = $1 AND s.generation = $2
+		ON CONFLICT DO NOTHING
+		RETURNING `+tokenColumns,
+		rec.Room, rec.Generation, rec.RequestID, rec.Position, rec.Issuer, rec.IssuedAt, rec.NotBefore,
+		rec.ExpiresAt, rec.KeyID, int(rec.SessionStatus))
+	return row, err
+}
+
+// addIfActive is the active-set operation for a new token.
+func addIfActive(row tokenRow) string {
+	if row.SessionStatus == int(waitroom.SessionActive) {
+		return "add"
+	}
+	return ""
 }
 
 // fastResult is the answer of a Redis write script.

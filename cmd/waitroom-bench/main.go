@@ -14,6 +14,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"os/signal"
 	"strings"
@@ -25,10 +26,11 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := Main(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
-	if err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "waitroom-bench:", err)
-		}
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		return
+	case err != nil:
+		fmt.Fprintln(os.Stderr, "waitroom-bench:", err)
 		os.Exit(1)
 	}
 }
@@ -118,15 +120,50 @@ func smokeVerdict(results []Result) error {
 	return errors.Join(errs...)
 }
 
-// commandLine is the invocation as a shell would take it back: arguments
-// with spaces or shell characters are single-quoted.
+// commandLine is the invocation as a shell would take it back, for the
+// report: arguments with spaces or shell characters are single-quoted,
+// secrets (-admin-key, -client-secret, passwords in URLs) are redacted.
 func commandLine(args []string) string {
 	parts := []string{"waitroom-bench"}
+	secretNext := false
 	for _, a := range args {
-		if a == "" || strings.ContainsAny(a, " \t\n'\"\\$`*?[]{}()<>|&;#~!") {
-			a = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+		switch {
+		case secretNext:
+			a, secretNext = "REDACTED", false
+		case isSecretFlag(a):
+			secretNext = !strings.Contains(a, "=")
+			if name, _, ok := strings.Cut(a, "="); ok {
+				a = name + "=REDACTED"
+			}
+		default:
+			a = redactURL(a)
 		}
-		parts = append(parts, a)
+		parts = append(parts, shellQuote(a))
 	}
 	return strings.Join(parts, " ")
+}
+
+func isSecretFlag(a string) bool {
+	name, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "=")
+	return strings.HasPrefix(a, "-") && (name == "admin-key" || name == "client-secret")
+}
+
+// redactURL hides the password of a URL argument.
+func redactURL(a string) string {
+	u, err := url.Parse(a)
+	if err != nil || u.User == nil {
+		return a
+	}
+	if _, ok := u.User.Password(); !ok {
+		return a
+	}
+	u.User = url.UserPassword(u.User.Username(), "REDACTED")
+	return u.String()
+}
+
+func shellQuote(a string) string {
+	if a == "" || strings.ContainsAny(a, " \t\n'\"\\$`*?[]{}()<>|&;#~!") {
+		return "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+	}
+	return a
 }

@@ -134,3 +134,17 @@ func TestCommandLineQuotesWhatAShellWouldSplit(t *testing.T) {
 		t.Fatalf("got  %s\nwant %s", got, want)
 	}
 }
+
+func TestCommandLineRedactsSecrets(t *testing.T) {
+	got := commandLine([]string{"-admin-key", "s3cret", "-client-secret=hush", "-fill-database-url",
+		"postgresql://postgres:pw@127.0.0.1:5432/db", "-target", "http://127.0.0.1:8080"})
+	for _, secret := range []string{"s3cret", "hush", ":pw@"} {
+		if strings.Contains(got, secret) {
+			t.Fatalf("command line shows %q: %s", secret, got)
+		}
+	}
+	want := "waitroom-bench -admin-key REDACTED -client-secret=REDACTED -fill-database-url postgresql://postgres:REDACTED@127.0.0.1:5432/db -target http://127.0.0.1:8080"
+	if got != want {
+		t.Fatalf("got  %s\nwant %s", got, want)
+	}
+}

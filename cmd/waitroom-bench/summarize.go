@@ -193,12 +193,13 @@ func maxTime(a, b time.Time) time.Time {
 
 func writeSummary(b *strings.Builder, groups []Group) {
 	b.WriteString("## Summary\n\n")
-	b.WriteString("Each figure is the median of the runs, with the lowest and highest run in brackets.\n\n")
-	b.WriteString("| # | what | scenario | load | runs | waiting | achieved /s | p50 ms | p99 ms | max ms | errors | server CPU % | server RSS MiB |\n")
-	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	b.WriteString("Each figure is the median of the runs, with the lowest and highest run in brackets. ")
+	b.WriteString("CPU % is CPU time over wall time (100 = one core busy); the generator's own share shows how much of the machine the load took.\n\n")
+	b.WriteString("| # | what | scenario | load | runs | waiting | achieved /s | p50 ms | p99 ms | max ms | errors | server CPU % | server RSS MiB | generator CPU % |\n")
+	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for i, g := range groups {
 		r0 := g.Runs[0]
-		fmt.Fprintf(b, "| [%d](#run-%d) | %s | %s | %s | %d | %s | %s | %s | %s | %s | %d | %s | %s |\n",
+		fmt.Fprintf(b, "| [%d](#run-%d) | %s | %s | %s | %d | %s | %s | %s | %s | %s | %d | %s | %s | %s |\n",
 			i+1, i+1, orDash(r0.Label), r0.Scenario, loadText(r0), len(g.Runs),
 			spreadOf(g.Runs, func(r Result) float64 { return float64(r.Waiting) }).format("%.0f"),
 			spreadOf(g.Runs, func(r Result) float64 { return r.AchievedRate }).format("%.0f"),
@@ -207,7 +208,8 @@ func writeSummary(b *strings.Builder, groups []Group) {
 			spreadOf(g.Runs, func(r Result) float64 { return r.Latency.Max }).format("%.1f"),
 			totalErrors(g.Runs),
 			serverText(g.Runs, func(u procUsage) float64 { return u.CPUPercent }, "%.0f"),
-			serverText(g.Runs, func(u procUsage) float64 { return float64(u.RSSMax) / (1 << 20) }, "%.0f"))
+			serverText(g.Runs, func(u procUsage) float64 { return float64(u.RSSMax) / (1 << 20) }, "%.0f"),
+			spreadOf(g.Runs, func(r Result) float64 { return r.Generator.CPUPercent }).format("%.0f"))
 	}
 	b.WriteString("\n")
 }

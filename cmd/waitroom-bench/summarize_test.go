@@ -31,9 +31,9 @@ func sampleRun(label string, rate float64, at time.Time) Result {
 	return Result{Scenario: "enqueue", About: "POST /assign_queue_num", Unit: "requests", Label: label, Mode: "closed", Users: 64,
 		Started: at, Seconds: 10, Command: "waitroom-bench -scenario enqueue -c 64", AchievedRate: rate, Ops: uint64(rate * 10),
 		Latency: Latency{P50: 1, P99: 5, Max: 9}, Host: Host{CPUs: 2, MemBytes: 24 << 30, Go: "go1.26", GeneratorCores: "1"},
-		Server: procUsage{PID: 9, CPUPercent: 95, RSSMax: 80 << 20, Cores: "0"},
-		Steps:  []StepResult{{Name: stepAssign, Rate: rate, Latency: Latency{P50: 0.8, P99: 4}}},
-		Notes:  []string{"target B1: ≥ 10,000/s, p99 ≤ 50 ms"}}
+		Server: procUsage{PID: 9, CPUPercent: 95, RSSMax: 80 << 20, Cores: "0"}, Generator: procUsage{PID: 10, CPUPercent: 40},
+		Steps: []StepResult{{Name: stepAssign, Rate: rate, Latency: Latency{P50: 0.8, P99: 4}}},
+		Notes: []string{"target B1: ≥ 10,000/s, p99 ≤ 50 ms"}}
 }
 
 func TestGroupRunsKeepsRepeatsTogether(t *testing.T) {
@@ -73,7 +73,7 @@ func TestSummarizeWritesMarkdown(t *testing.T) {
 		"How these were measured.",
 		"2 cores, 24.0 GiB memory",
 		"Runs from 2026-11-21T20:00:00Z to 2026-11-21T20:02:00Z",
-		"| [1](#run-1) | B1 enqueue | enqueue | closed loop, 64 users | 3 | 0 | 10000 (9000–11000) | 1.00 | 5.00 | 9.0 | 0 | 95 | 80 |",
+		"| [1](#run-1) | B1 enqueue | enqueue | closed loop, 64 users | 3 | 0 | 10000 (9000–11000) | 1.00 | 5.00 | 9.0 | 0 | 95 | 80 | 40 |",
 		"waitroom-bench -scenario enqueue -c 64",
 		"Cores: server 0, load generator 1",
 		"target B1",

@@ -145,7 +145,7 @@ func (b *Bench) createRooms(ctx context.Context) error {
 	if err := b.queue.CreateRoom(ctx, b.scratch, nil); err != nil {
 		return fmt.Errorf("creating room %s: %w", b.cfg.Room, err)
 	}
-	if !slices.ContainsFunc(b.cfg.Scenarios, func(s string) bool { return s == "oidc-flow" || s == "userinfo" }) {
+	if !slices.ContainsFunc(b.cfg.Scenarios, func(s string) bool { return s == "oidc-flow" || s == "userinfo" || s == "room-status" }) {
 		return nil
 	}
 	if err := b.oidc.queue.CreateRoom(ctx, b.scratch, map[string]any{"expiry_enabled": false}); err != nil {

@@ -180,6 +180,7 @@ for alg in RS256 ES256; do
 	bench enqueue "B1 enqueue" "target B1: ≥ 10,000/s, p99 ≤ 50 ms" -scenario enqueue -c 64
 	bench poll "B2 poll" "target B2: ≥ 50,000/s, p99 ≤ 20 ms" -scenario poll -c 64
 	if oidc_available; then
+		bench room-status "B2 room status" "target B2: ≥ 50,000/s, p99 ≤ 20 ms" -scenario room-status -c 64
 		bench userinfo "B5 userinfo" "target B5: ≥ 10,000/s" -scenario userinfo -c 64
 	fi
 	bench queue-flow "queue flow" "AWS load-test flow, open loop, everyone admitted as they queue" \

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	mathrand "math/rand/v2"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -53,6 +54,8 @@ type oidcFlow struct {
 
 	tokens    []string // access tokens for the userinfo flood
 	tokenNext atomic.Uint64
+	browsers  []*login // logged-in browsers for the room-status flood
+	statusURL string
 }
 
 func newOIDCFlow(cfg Config, t http.RoundTripper, room *queueAPI) *oidcFlow {
@@ -382,17 +385,57 @@ func (f *oidcFlow) userinfo(ctx context.Context, rec *Recorder, access string) e
 // prepareTokens runs n logins to collect access tokens for the userinfo
 // flood.
 func (f *oidcFlow) prepareTokens(ctx context.Context, rec *Recorder, n, conc int) error {
-	// Logins beyond the headroom wait in the room: admit them meanwhile.
+	tokens := make([]string, n)
+	err := f.whileAdmitting(ctx, rec, func() error {
+		return fanOut(ctx, int64(n), conc, func(ctx context.Context, i int64) error {
+			tok, err := f.Flow(ctx, rec)
+			tokens[i] = tok
+			return err
+		})
+	})
+	f.tokens = tokens
+	return err
+}
+
+// prepareBrowsers runs n logins and keeps the browsers: each holds its
+// ticket cookie for the room, which is what the room page's status poll
+// reads.
+func (f *oidcFlow) prepareBrowsers(ctx context.Context, rec *Recorder, n, conc int) error {
+	browsers := make([]*login, n)
+	err := f.whileAdmitting(ctx, rec, func() error {
+		return fanOut(ctx, int64(n), conc, func(ctx context.Context, i int64) error {
+			l, err := newLogin(f)
+			if err == nil {
+				_, err = f.browse(ctx, rec, l)
+			}
+			browsers[i] = l
+			return err
+		})
+	})
+	if err != nil {
+		return err
+	}
+	iss, err := url.Parse(f.disc.Issuer)
+	if err != nil {
+		return err
+	}
+	status, err := iss.Parse(f.statusPath())
+	f.browsers, f.statusURL = browsers, status.String()
+	return err
+}
+
+// whileAdmitting runs fn with the admitter on: logins beyond the headroom
+// wait in the room until it lets them in.
+func (f *oidcFlow) whileAdmitting(ctx context.Context, rec *Recorder, fn func() error) error {
 	admitting, stop := context.WithCancel(ctx)
 	defer stop()
 	go f.admit.run(admitting, func() *Recorder { return rec })
-	tokens := make([]string, n)
-	err := fanOut(ctx, int64(n), conc, func(ctx context.Context, i int64) error {
-		tok, err := f.Flow(ctx, rec)
-		tokens[i] = tok
-		return err
-	})
-	f.tokens = tokens
+	return fn()
+}
+
+// pollStatus is one poll of the room page by one of the prepared browsers.
+func (f *oidcFlow) pollStatus(ctx context.Context, rec *Recorder) error {
+	_, err := f.status(ctx, rec, f.browsers[mathrand.IntN(len(f.browsers))], f.statusURL)
 	return err
 }
 

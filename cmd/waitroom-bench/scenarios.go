@@ -83,6 +83,17 @@ var scenarios = map[string]Scenario{
 			return b.oidc.userinfo(ctx, rec, b.oidc.nextToken())
 		},
 	},
+	"room-status": {
+		About: "GET the room page's status JSON (/queue/{room}/status) as a browser holding a ticket", Unit: "requests",
+		Steps: []string{stepStatus},
+		Prepare: func(ctx context.Context, b *Bench) error {
+			if err := b.oidc.prepare(ctx, b.scratch); err != nil {
+				return err
+			}
+			return b.oidc.prepareBrowsers(ctx, b.scratch, min(b.cfg.PoolSize, 100), min(b.cfg.PrefillConc, 8))
+		},
+		Op: func(ctx context.Context, b *Bench, rec *Recorder) error { return b.oidc.pollStatus(ctx, rec) },
+	},
 	"depth": {
 		About: "fill the room to -depth waiting tickets, then run " + fmt.Sprint(depthScenarios),
 	},

@@ -162,8 +162,8 @@ func TestSmokeQueueScenarios(t *testing.T) {
 func TestSmokeOIDCScenarios(t *testing.T) {
 	for _, headroom := range []string{"1000000", "0"} {
 		s := startTestServer(t)
-		results := runSmoke(t, s, "oidc-flow,userinfo", "-headroom", headroom)
-		if len(results) != 2 {
+		results := runSmoke(t, s, "oidc-flow,userinfo,room-status", "-headroom", headroom)
+		if len(results) != 3 {
 			t.Fatalf("got %d results", len(results))
 		}
 		for _, r := range results {
@@ -190,7 +190,7 @@ func TestSmokeOpenLoop(t *testing.T) {
 	s := startTestServer(t)
 	out := filepath.Join(t.TempDir(), "open.json")
 	var stdout, stderr bytes.Buffer
-	err := Main(context.Background(), []string{"-mode", "open", "-rate", "300", "-c", "4", "-duration", "300ms", "-warmup", "100ms",
+	err := Main(context.Background(), []string{"-mode", "open", "-rate", "300", "-c", "4", "-duration", "300ms", "-warmup", "100ms", "-drain", "60s",
 		"-room", "smoke", "-create-room", "-admin-key", smokeAdminKey,
 		"-target", s.public.URL, "-admin", s.admin.URL, "-scenario", "poll,enqueue", "-json", out}, &stdout, &stderr)
 	if err != nil {

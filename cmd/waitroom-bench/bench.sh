@@ -136,6 +136,7 @@ bench() {
 			-target "http://$PUBLIC_ADDR" -admin "http://$ADMIN_ADDR" -server-pid "$SERVER_PID" \
 			-duration "$DURATION" -warmup "$WARMUP" -label "$label" -note "$note" \
 			-note "server pinned to core(s) $SERVER_CORES, load generator to core(s) $GEN_CORES; Redis and PostgreSQL unpinned, on the same machine" \
+			-note "load average before the run: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine skews figures)" \
 			-q -json "$OUT/results/$(printf '%03d' "$SEQ")-$name-$run.json" "$@"
 	done
 }

@@ -259,6 +259,13 @@ func writeGroup(b *strings.Builder, n int, g Group) {
 	for _, note := range r0.Notes {
 		fmt.Fprintf(b, "- %s\n", note)
 	}
+	for _, r := range g.Runs[1:] {
+		for _, note := range r.Notes {
+			if !slices.Contains(r0.Notes, note) { // e.g. each run's load average
+				fmt.Fprintf(b, "- Run at %s: %s\n", r.Started.UTC().Format("15:04:05"), note)
+			}
+		}
+	}
 	for _, r := range g.Runs {
 		for _, note := range resultNotes(r) {
 			fmt.Fprintf(b, "- Run at %s: %s\n", r.Started.UTC().Format("15:04:05"), note)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -52,7 +53,9 @@ func TestSummarizeWritesMarkdown(t *testing.T) {
 	t0 := time.Date(2026, 11, 21, 20, 0, 0, 0, time.UTC)
 	for i, rate := range []float64{9000, 11000, 10000} {
 		var buf bytes.Buffer
-		if err := WriteJSON(&buf, []Result{sampleRun("B1 enqueue", rate, t0.Add(time.Duration(i)*time.Minute))}); err != nil {
+		r := sampleRun("B1 enqueue", rate, t0.Add(time.Duration(i)*time.Minute))
+		r.Notes = append(r.Notes, fmt.Sprintf("load average before the run: 0.%d", i))
+		if err := WriteJSON(&buf, []Result{r}); err != nil {
 			t.Fatal(err)
 		}
 		if err := os.WriteFile(filepath.Join(dir, string(rune('a'+i))+".json"), buf.Bytes(), 0o644); err != nil {
@@ -77,6 +80,9 @@ func TestSummarizeWritesMarkdown(t *testing.T) {
 		"waitroom-bench -scenario enqueue -c 64",
 		"Cores: server 0, load generator 1",
 		"target B1",
+		"- load average before the run: 0.0\n",
+		"- Run at 20:01:00: load average before the run: 0.1\n",
+		"- Run at 20:02:00: load average before the run: 0.2\n",
 		"| assign_queue_num | 10000 (9000–11000) | 0.80 | 0.00 | 4.00 | 0.0 |",
 	} {
 		if !strings.Contains(doc, want) {

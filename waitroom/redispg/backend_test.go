@@ -577,3 +577,25 @@ func TestForcedRepairKeepsNewerValues(t *testing.T) {
 		t.Fatalf("after a forced rewrite: %+v; newer queue 9 / serving 7 moved back", c)
 	}
 }
+
+// A room created again under the id of a deleted room whose Redis keys
+// were left behind starts from zero.
+func TestRecreatedRoomStartsFromZero(t *testing.T) {
+	t.Parallel()
+	b := newBackend(t)
+	s := b.open(t)
+	room := mustRoom(t, s)
+	if err := s.DeleteRoom(ctx, room); err != nil {
+		t.Fatal(err)
+	}
+	key := b.cfg.KeyPrefix + "wr:{" + room + "}:c"
+	if err := s.Redis().HSet(ctx, key, "g", 0, "q", 9, "s", 7, "v", 100).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateRoom(ctx, waitroom.NewRoom(room, "")); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := s.Counters(ctx, room); err != nil || c != (waitroom.Counters{}) {
+		t.Fatalf("counters of the new room: %+v, %v", c, err)
+	}
+}

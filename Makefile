@@ -9,3 +9,10 @@ test:
 
 build:
 	go build -o bin/waitroom ./cmd/waitroom
+
+# The benchmark suite: starts the server on local Redis + PostgreSQL, runs
+# cmd/waitroom-bench (pinned with taskset) and regenerates
+# docs/benchmarks.md. Takes a while; see the script for its settings.
+.PHONY: bench
+bench:
+	cmd/waitroom-bench/bench.sh

@@ -2,9 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -14,11 +11,11 @@ import (
 	"testing"
 
 	_ "github.com/lib/pq"
-	"github.com/redis/go-redis/v9"
 
 	"github.com/waitroom-idp/waitroom/oidc/pgstore"
 	"github.com/waitroom-idp/waitroom/waitroom"
 	"github.com/waitroom-idp/waitroom/waitroom/redispg"
+	"github.com/waitroom-idp/waitroom/waitroom/testenv"
 )
 
 // HTTP-level benchmarks of the hot paths, on both backends: each calls the
@@ -42,73 +39,16 @@ var benchBackends = []benchBackend{
 }
 
 // redispgStores opens the production backend in a fresh PostgreSQL schema
-// and Redis key prefix, removed when the benchmark ends.
+// and Redis key prefix (testenv), removed when the benchmark ends.
 func redispgStores(b testing.TB) stores {
-	dsn := envOr("WAITROOM_TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable")
-	redisURL := envOr("WAITROOM_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-	db, err := sql.Open("postgres", dsn)
-	if err == nil {
-		err = db.Ping()
-	}
+	dsn := testenv.Postgres(b)
+	redisURL, prefix := testenv.Redis(b)
+	s, err := redispg.Open(context.Background(), redispg.Config{DatabaseURL: dsn, RedisURL: redisURL, KeyPrefix: prefix})
 	if err != nil {
-		unreachable(b, "PostgreSQL", err)
+		b.Fatalf("redispg: %v", err)
 	}
-	schema := "bench_" + randomHex(6)
-	if _, err := db.Exec("CREATE SCHEMA " + schema); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() {
-		_, _ = db.Exec("DROP SCHEMA " + schema + " CASCADE")
-		db.Close()
-	})
-	u, _ := url.Parse(dsn)
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	prefix := "bench:" + randomHex(6) + ":"
-	s, err := redispg.Open(context.Background(), redispg.Config{DatabaseURL: u.String(), RedisURL: redisURL, KeyPrefix: prefix})
-	if err != nil {
-		unreachable(b, "Redis + PostgreSQL", err)
-	}
-	b.Cleanup(func() { s.Close(); deleteRedisPrefix(redisURL, prefix) })
-	return stores{queue: s, eph: s, oidc: pgstore.New(s.DB()), fill: storeFill{DatabaseURL: u.String(), RedisURL: redisURL, KeyPrefix: prefix}}
-}
-
-// unreachable skips, loudly, when the services are missing, except under
-// CI=true where they must be there.
-func unreachable(tb testing.TB, what string, err error) {
-	tb.Helper()
-	if os.Getenv("CI") == "true" {
-		tb.Fatalf("%s unreachable and CI=true: %v", what, err)
-	}
-	tb.Skipf("%s unreachable: %v — SKIPPING (set CI=true to make this a failure)", what, err)
-}
-
-func deleteRedisPrefix(redisURL, prefix string) {
-	opts, err := redis.ParseURL(redisURL)
-	if err != nil {
-		return
-	}
-	c := redis.NewClient(opts)
-	defer c.Close()
-	ctx := context.Background()
-	iter := c.Scan(ctx, 0, prefix+"*", 500).Iterator()
-	for iter.Next(ctx) {
-		c.Del(ctx, iter.Val())
-	}
-}
-
-func envOr(name, def string) string {
-	if v := os.Getenv(name); v != "" {
-		return v
-	}
-	return def
-}
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
+	b.Cleanup(func() { s.Close() })
+	return stores{queue: s, eph: s, oidc: pgstore.New(s.DB()), fill: storeFill{DatabaseURL: dsn, RedisURL: redisURL, KeyPrefix: prefix}}
 }
 
 // forBackends runs fn once per backend and signing algorithm.

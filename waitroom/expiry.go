@@ -136,7 +136,7 @@ func (s *Service) ExpireRoom(ctx context.Context, room string) (ExpiryResult, er
 		return ExpiryResult{}, err
 	}
 	now := s.now()
-	pass := expiryPass{s: s, room: r, gen: c.Generation, cutoff: now.Add(-r.ExpiryPeriod.D()), now: now}
+	pass := expiryPass{s: s, room: r, gen: c.Generation, queue: c.Queue, cutoff: now.Add(-r.ExpiryPeriod.D()), now: now}
 	pass.res.MaxExpired = c.MaxExpired
 	err = pass.run(ctx)
 	if pass.res.Steps > 0 {
@@ -151,6 +151,8 @@ type expiryPass struct {
 	s    *Service
 	room Room
 	gen  int64
+	// queue bounds the positions that can hold a ticket.
+	queue int64
 	// cutoff: only positions that entered at or before it may expire.
 	cutoff time.Time
 	now    time.Time
@@ -177,7 +179,7 @@ func (p *expiryPass) applyRows(ctx context.Context, rows []ServingRecord) (more 
 		if p.now.Sub(row.IssuedAt) <= p.room.ExpiryPeriod.D() {
 			return false, nil // this row's positions are still within the period
 		}
-		top, err := p.enteredBy(ctx, p.res.MaxExpired, row.Serving)
+		top, err := p.enteredBy(ctx, p.res.MaxExpired, min(row.Serving, p.queue))
 		if err != nil || top <= p.res.MaxExpired {
 			return false, err
 		}

@@ -12,26 +12,24 @@ const minSecretKey = 32
 
 var errSecretKey = errors.New("want at least 32 random bytes, hex or base64 encoded (openssl rand -hex 32)")
 
-// decodeSecretKey reads secret_key: hex, or standard or URL-safe base64
+// decodeSecretKey reads secret_key: hex when the text is hex digits only
+// (a random base64 key never is), otherwise standard or URL-safe base64
 // with or without padding. Errors never repeat the value.
 func decodeSecretKey(text string) ([]byte, error) {
 	text = strings.TrimSpace(text)
-	if b, err := hex.DecodeString(text); err == nil {
-		return atLeast(b)
+	if strings.Trim(text, "0123456789abcdefABCDEF") == "" {
+		b, err := hex.DecodeString(text)
+		if err != nil || len(b) < minSecretKey {
+			return nil, errSecretKey
+		}
+		return b, nil
 	}
 	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
-		if b, err := enc.DecodeString(text); err == nil {
-			return atLeast(b)
+		if b, err := enc.DecodeString(text); err == nil && len(b) >= minSecretKey {
+			return b, nil
 		}
 	}
 	return nil, errSecretKey
-}
-
-func atLeast(b []byte) ([]byte, error) {
-	if len(b) < minSecretKey {
-		return nil, errSecretKey
-	}
-	return b, nil
 }
 
 // secretKeyWarning is logged once at start on the production backend when

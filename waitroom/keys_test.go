@@ -1,0 +1,96 @@
+package waitroom_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+
+	"github.com/waitroom-idp/waitroom/waitroom"
+	"github.com/waitroom-idp/waitroom/waitroom/embedded"
+)
+
+func newStore(t *testing.T) *embedded.Store {
+	t.Helper()
+	s, err := embedded.New(embedded.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// TestSignaturesAreDeterministic: the same payload signed twice gives the
+// same bytes, for both algorithms, and the signature verifies. Repeat
+// generate_token answers depend on it.
+func TestSignaturesAreDeterministic(t *testing.T) {
+	for _, alg := range []string{"RS256", "ES256"} {
+		t.Run(alg, func(t *testing.T) {
+			keys, err := waitroom.LoadKeys(context.Background(), newStore(t), waitroom.KeyOptions{Algorithm: alg})
+			if err != nil {
+				t.Fatal(err)
+			}
+			kid, _, _ := keys.Current()
+			sign := func() string {
+				signer, ok := keys.Signer(kid)
+				if !ok {
+					t.Fatal("no signer for the current key")
+				}
+				js, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.SignatureAlgorithm(alg), Key: signer}, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				obj, err := js.Sign([]byte(`{"sub":"x"}`))
+				if err != nil {
+					t.Fatal(err)
+				}
+				s, _ := obj.CompactSerialize()
+				return s
+			}
+			a, b := sign(), sign()
+			if a != b {
+				t.Fatalf("two signings differ:\n%s\n%s", a, b)
+			}
+			obj, err := jose.ParseSigned(a, []jose.SignatureAlgorithm{jose.SignatureAlgorithm(alg)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			jwk, _ := keys.PublicJWK(kid)
+			if _, err := obj.Verify(jwk); err != nil {
+				t.Fatalf("deterministic signature does not verify: %v", err)
+			}
+		})
+	}
+}
+
+// TestChangingAlgorithmRotates: a restart with another algorithm publishes
+// a key of that algorithm, which signs after the publish delay.
+func TestChangingAlgorithmRotates(t *testing.T) {
+	ctx, st := context.Background(), newStore(t)
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	if _, err := waitroom.LoadKeys(ctx, st, waitroom.KeyOptions{Algorithm: "ES256", Clock: clock}); err != nil {
+		t.Fatal(err)
+	}
+	keys, err := waitroom.LoadKeys(ctx, st, waitroom.KeyOptions{Algorithm: "RS256", Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, alg, _ := keys.Current(); alg != jose.ES256 {
+		t.Fatalf("signs with %s at once, want ES256 until the new key is published", alg)
+	}
+	now = now.Add(waitroom.DefaultPublishAhead)
+	if _, alg, _ := keys.Current(); alg != jose.RS256 {
+		t.Fatalf("signs with %s after the delay, want RS256", alg)
+	}
+	if n := len(keys.JWKS().Keys); n != 2 {
+		t.Fatalf("JWKS has %d keys, want both", n)
+	}
+}
+
+func TestUnknownAlgorithm(t *testing.T) {
+	_, err := waitroom.LoadKeys(context.Background(), newStore(t), waitroom.KeyOptions{Algorithm: "HS256"})
+	if waitroom.ErrorCode(err) != waitroom.CodeInvalid {
+		t.Fatalf("LoadKeys(HS256) = %v, want invalid", err)
+	}
+}

@@ -1,0 +1,83 @@
+package waitroom
+
+import (
+	"context"
+
+	"github.com/google/uuid"
+)
+
+// Enqueue gives the caller the next position in the room. A non-empty key
+// makes the call idempotent: the same key returns the same ticket and
+// consumes no position (the room page uses it so a refresh keeps the place).
+func (s *Service) Enqueue(ctx context.Context, room, key string) (Ticket, error) {
+	if len(key) > maxIdempotencyKey {
+		return Ticket{}, Errorf(CodeInvalid, "idempotency key: at most %d characters", maxIdempotencyKey)
+	}
+	if _, err := s.Room(ctx, room); err != nil {
+		return Ticket{}, err
+	}
+	t, _, err := s.store.Enqueue(ctx, room, NewTicket{ID: uuid.NewString(), EntryTime: s.now().UTC(), Key: key})
+	return t, err
+}
+
+// Ticket returns a ticket of the room's current generation.
+func (s *Service) Ticket(ctx context.Context, room, id string) (Ticket, error) {
+	id, err := roomAndRequest(room, id)
+	if err != nil {
+		return Ticket{}, err
+	}
+	if _, err := s.Room(ctx, room); err != nil {
+		return Ticket{}, err
+	}
+	return s.store.Ticket(ctx, room, id)
+}
+
+// Counters returns the room's counters.
+func (s *Service) Counters(ctx context.Context, room string) (Counters, error) {
+	if _, err := s.Room(ctx, room); err != nil {
+		return Counters{}, err
+	}
+	return s.store.Counters(ctx, room)
+}
+
+// Serving returns the serving counter.
+func (s *Service) Serving(ctx context.Context, room string) (int64, error) {
+	c, err := s.Counters(ctx, room)
+	return c.Serving, err
+}
+
+// Waiting returns queue − tokens − expired, never negative.
+func (s *Service) Waiting(ctx context.Context, room string) (int64, error) {
+	c, err := s.Counters(ctx, room)
+	return c.Waiting(), err
+}
+
+// AdvanceServing moves the serving counter by by (negative moves back,
+// clamped at 0) and records the new value in the history.
+func (s *Service) AdvanceServing(ctx context.Context, room string, by int64) (int64, error) {
+	if _, err := s.Room(ctx, room); err != nil {
+		return 0, err
+	}
+	return s.store.AdvanceServing(ctx, room, by, s.now().UTC())
+}
+
+// SetServing sets the serving counter to v (>= 0).
+func (s *Service) SetServing(ctx context.Context, room string, v int64) (int64, error) {
+	if v < 0 {
+		return 0, Errorf(CodeInvalid, "serving counter: must not be negative")
+	}
+	if _, err := s.Room(ctx, room); err != nil {
+		return 0, err
+	}
+	return s.store.SetServing(ctx, room, v, s.now().UTC())
+}
+
+// Reset starts a new generation of the room: counters go to 0 and earlier
+// tickets and tokens are answered as not found.
+func (s *Service) Reset(ctx context.Context, room string) error {
+	if _, err := s.Room(ctx, room); err != nil {
+		return err
+	}
+	s.forgetSamples(room)
+	return s.store.Reset(ctx, room)
+}

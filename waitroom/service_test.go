@@ -1,0 +1,156 @@
+package waitroom_test
+
+import (
+	"context"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/waitroom-idp/waitroom/waitroom"
+)
+
+// countingStore counts room reads and can hide the serving history.
+type countingStore struct {
+	waitroom.Store
+	roomReads   atomic.Int64
+	hideHistory bool
+}
+
+func (c *countingStore) Room(ctx context.Context, id string) (waitroom.Room, error) {
+	c.roomReads.Add(1)
+	return c.Store.Room(ctx, id)
+}
+
+func (c *countingStore) ServingRecordAtOrAbove(ctx context.Context, room string, p int64) (waitroom.ServingRecord, bool, error) {
+	if c.hideHistory {
+		return waitroom.ServingRecord{}, false, nil
+	}
+	return c.Store.ServingRecordAtOrAbove(ctx, room, p)
+}
+
+func (c *countingStore) ServingHistory(ctx context.Context, room string, above int64, limit int) ([]waitroom.ServingRecord, error) {
+	if c.hideHistory {
+		return nil, nil
+	}
+	return c.Store.ServingHistory(ctx, room, above, limit)
+}
+
+type fixture struct {
+	ctx   context.Context
+	store *countingStore
+	svc   *waitroom.Service
+	now   time.Time
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	f := &fixture{ctx: context.Background(), store: &countingStore{Store: newStore(t)}, now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	clock := func() time.Time { return f.now }
+	keys, err := waitroom.LoadKeys(f.ctx, f.store, waitroom.KeyOptions{Algorithm: "ES256", Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.svc = waitroom.NewService(f.store, keys, waitroom.Options{Clock: clock})
+	return f
+}
+
+func (f *fixture) room(t *testing.T, edit func(*waitroom.Room)) string {
+	t.Helper()
+	r := waitroom.NewRoom("r1", "")
+	if edit != nil {
+		edit(&r)
+	}
+	if _, err := f.svc.CreateRoom(f.ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	return r.ID
+}
+
+func TestRoomIsCachedForTheTTL(t *testing.T) {
+	f := newFixture(t)
+	room := f.room(t, nil)
+	for range 100 {
+		if _, err := f.svc.Serving(f.ctx, room); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := f.store.roomReads.Load(); n != 1 {
+		t.Fatalf("%d room reads for 100 calls within the TTL, want 1", n)
+	}
+	f.now = f.now.Add(waitroom.DefaultRoomCacheTTL)
+	if _, err := f.svc.Serving(f.ctx, room); err != nil {
+		t.Fatal(err)
+	}
+	if n := f.store.roomReads.Load(); n != 2 {
+		t.Fatalf("room not read again after the TTL (%d reads)", n)
+	}
+	if _, err := f.svc.UpdateRoom(f.ctx, room, func(r *waitroom.Room) error { r.AutoAdvance = true; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if r, _ := f.svc.Room(f.ctx, room); !r.AutoAdvance {
+		t.Fatal("this process's own update is not seen at once")
+	}
+}
+
+// TestMissingHistoryRow: a served position no history row covers is
+// neither an error nor expired; the job passes over it.
+func TestMissingHistoryRow(t *testing.T) {
+	f := newFixture(t)
+	room := f.room(t, func(r *waitroom.Room) { r.ExpiryPeriod = waitroom.Duration(100 * time.Second) })
+	tk, err := f.svc.Enqueue(f.ctx, room, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.SetServing(f.ctx, room, 5); err != nil {
+		t.Fatal(err)
+	}
+	f.store.hideHistory = true
+	f.now = f.now.Add(time.Hour)
+	left, err := f.svc.QueuePositionExpiry(f.ctx, room, tk.ID)
+	if err != nil || left != 100*time.Second {
+		t.Fatalf("QueuePositionExpiry = %v, %v; want the full period, no error", left, err)
+	}
+	if _, err := f.svc.ExpireRoom(f.ctx, room); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.IssueToken(f.ctx, room, tk.ID, "", 0); err != nil {
+		t.Fatalf("IssueToken without a history row: %v", err)
+	}
+}
+
+// TestExpiryPagesThroughLongHistory: more rows than one history page are
+// all walked in one pass.
+func TestExpiryPagesThroughLongHistory(t *testing.T) {
+	f := newFixture(t)
+	room := f.room(t, func(r *waitroom.Room) { r.ExpiryPeriod = waitroom.Duration(100 * time.Second) })
+	for range 300 {
+		if _, err := f.svc.Enqueue(f.ctx, room, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := f.svc.ExpireRoom(f.ctx, room); err != nil {
+		t.Fatal(err)
+	}
+	for range 200 {
+		if _, err := f.svc.AdvanceServing(f.ctx, room, 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.now = f.now.Add(101 * time.Second)
+	res, err := f.svc.ExpireRoom(f.ctx, room)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.MaxExpired != 200 || res.Expired != 200 || res.Steps != 200 {
+		t.Fatalf("ExpireRoom = %+v, want all 200 rows applied", res)
+	}
+}
+
+func TestExpireRoomWithExpiryOff(t *testing.T) {
+	f := newFixture(t)
+	room := f.room(t, func(r *waitroom.Room) { r.ExpiryEnabled = false })
+	res, err := f.svc.ExpireRoom(f.ctx, room)
+	if err != nil || res != (waitroom.ExpiryResult{}) {
+		t.Fatalf("ExpireRoom with expiry off = %+v, %v", res, err)
+	}
+}

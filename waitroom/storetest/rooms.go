@@ -1,0 +1,160 @@
+package storetest
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/waitroom-idp/waitroom/waitroom"
+)
+
+func roomTests() []testCase {
+	return []testCase{
+		{"RoomCreateReadList", true, testRoomCreateReadList},
+		{"RoomCreateConflict", true, testRoomCreateConflict},
+		{"RoomValidation", true, testRoomValidation},
+		{"RoomUpdate", true, testRoomUpdate},
+		{"RoomDelete", true, testRoomDelete},
+		{"InvalidAndUnknownRoom", true, testInvalidAndUnknownRoom},
+	}
+}
+
+func testRoomCreateReadList(t *testing.T, b Backend) {
+	e := newEnv(t, b)
+	r1 := e.newRoom(func(r *waitroom.Room) {
+		r.ID = "b-room"
+		r.AutoAdvance = true
+		r.ExpiryPeriod = waitroom.Duration(90 * time.Second)
+	})
+	e.newRoom(func(r *waitroom.Room) { r.ID = "a-room" })
+	got, err := e.store.Room(e.ctx, "b-room")
+	noErr(t, err)
+	if got.Name != r1.Name || !got.AutoAdvance || got.ExpiryPeriod != r1.ExpiryPeriod || !got.ExpiryEnabled ||
+		got.TokenValidity != waitroom.Duration(waitroom.DefaultTokenValidity) || !got.CreatedAt.Equal(r1.CreatedAt) {
+		t.Fatalf("Room = %+v, want %+v", got, r1)
+	}
+	rooms, err := e.svc.Rooms(e.ctx)
+	noErr(t, err)
+	if len(rooms) != 2 || rooms[0].ID != "a-room" || rooms[1].ID != "b-room" {
+		t.Fatalf("Rooms = %+v, want a-room then b-room", rooms)
+	}
+	c := e.counters("b-room")
+	if c != (waitroom.Counters{}) {
+		t.Fatalf("new room counters = %+v, want zero", c)
+	}
+}
+
+func testRoomCreateConflict(t *testing.T, b Backend) {
+	e := newEnv(t, b)
+	r := e.newRoom()
+	_, err := e.svc.CreateRoom(e.ctx, waitroom.NewRoom(r.ID, "again"))
+	wantCode(t, err, waitroom.CodeConflict)
+}
+
+func testRoomValidation(t *testing.T, b Backend) {
+	e := newEnv(t, b)
+	bad := waitroom.NewRoom("bad id!", strings.Repeat("x", 201))
+	bad.ExpiryPeriod = waitroom.Duration(-time.Second)
+	_, err := e.svc.CreateRoom(e.ctx, bad)
+	wantCode(t, err, waitroom.CodeInvalid)
+	for _, field := range []string{"id", "name", "expiry_period"} {
+		if !strings.Contains(waitroom.ErrorMessage(err), field) {
+			t.Errorf("error %q does not name %s: every problem must be reported at once", err, field)
+		}
+	}
+	rooms, err := e.svc.Rooms(e.ctx)
+	noErr(t, err)
+	if len(rooms) != 0 {
+		t.Fatalf("invalid room was stored: %+v", rooms)
+	}
+}
+
+func testRoomUpdate(t *testing.T, b Backend) {
+	e := newEnv(t, b)
+	r := e.newRoom()
+	e.clock.Advance(time.Minute)
+	got, err := e.svc.UpdateRoom(e.ctx, r.ID, func(r *waitroom.Room) error { r.Name = "renamed"; r.AutoAdvance = true; return nil })
+	noErr(t, err)
+	if got.Name != "renamed" || !got.AutoAdvance || !got.UpdatedAt.After(r.UpdatedAt) {
+		t.Fatalf("UpdateRoom = %+v", got)
+	}
+	_, err = e.svc.UpdateRoom(e.ctx, r.ID, func(r *waitroom.Room) error { r.TokenValidity = 0; return nil })
+	wantCode(t, err, waitroom.CodeInvalid)
+	_, err = e.svc.UpdateRoom(e.ctx, r.ID, func(r *waitroom.Room) error { r.ID = "other"; return nil })
+	wantCode(t, err, waitroom.CodeInvalid)
+	_, err = e.svc.UpdateRoom(e.ctx, r.ID, func(r *waitroom.Room) error { return waitroom.Errorf(waitroom.CodeConflict, "no") })
+	wantCode(t, err, waitroom.CodeConflict)
+	stored, err := e.store.Room(e.ctx, r.ID)
+	noErr(t, err)
+	if stored.Name != "renamed" || stored.TokenValidity.D() != waitroom.DefaultTokenValidity {
+		t.Fatalf("failed updates changed the room: %+v", stored)
+	}
+	_, err = e.svc.UpdateRoom(e.ctx, "missing", func(*waitroom.Room) error { return nil })
+	wantCode(t, err, waitroom.CodeNotFound)
+}
+
+func testRoomDelete(t *testing.T, b Backend) {
+	e := newEnv(t, b)
+	r := e.newRoom()
+	tk := e.enqueue(r.ID)
+	e.setServing(r.ID, 1)
+	e.issue(r.ID, tk.ID)
+	noErr(t, e.svc.DeleteRoom(e.ctx, r.ID))
+	_, err := e.svc.Room(e.ctx, r.ID)
+	wantCode(t, err, waitroom.CodeNotFound)
+	_, err = e.svc.Enqueue(e.ctx, r.ID, "")
+	wantCode(t, err, waitroom.CodeNotFound)
+	wantCode(t, e.svc.DeleteRoom(e.ctx, r.ID), waitroom.CodeNotFound)
+
+	// A room created again under the same id starts empty.
+	e.newRoom(func(n *waitroom.Room) { n.ID = r.ID })
+	_, err = e.svc.Ticket(e.ctx, r.ID, tk.ID)
+	wantCode(t, err, waitroom.CodeNotFound)
+	_, err = e.store.Token(e.ctx, r.ID, tk.ID)
+	wantCode(t, err, waitroom.CodeNotFound)
+	if c := e.counters(r.ID); c.Queue != 0 || c.Serving != 0 || c.Tokens != 0 {
+		t.Fatalf("recreated room counters = %+v, want zero", c)
+	}
+	if got := e.enqueue(r.ID); got.Position != 1 {
+		t.Fatalf("first position in recreated room = %d, want 1", got.Position)
+	}
+}
+
+// testInvalidAndUnknownRoom checks that every Service call validates the
+// room id first and reports an unknown room as not found.
+func testInvalidAndUnknownRoom(t *testing.T, b Backend) {
+	e := newEnv(t, b)
+	id := "6f1c1a8e-3f3c-4a5e-9d55-2d1f0f4b7a10"
+	calls := map[string]func(room string) error{
+		"Room":           func(r string) error { _, err := e.svc.Room(e.ctx, r); return err },
+		"Enqueue":        func(r string) error { _, err := e.svc.Enqueue(e.ctx, r, ""); return err },
+		"Ticket":         func(r string) error { _, err := e.svc.Ticket(e.ctx, r, id); return err },
+		"Serving":        func(r string) error { _, err := e.svc.Serving(e.ctx, r); return err },
+		"Waiting":        func(r string) error { _, err := e.svc.Waiting(e.ctx, r); return err },
+		"Counters":       func(r string) error { _, err := e.svc.Counters(e.ctx, r); return err },
+		"AdvanceServing": func(r string) error { _, err := e.svc.AdvanceServing(e.ctx, r, 1); return err },
+		"SetServing":     func(r string) error { _, err := e.svc.SetServing(e.ctx, r, 1); return err },
+		"IssueToken":     func(r string) error { _, err := e.svc.IssueToken(e.ctx, r, id, "", 0); return err },
+		"QueuePositionExpiry": func(r string) error {
+			_, err := e.svc.QueuePositionExpiry(e.ctx, r, id)
+			return err
+		},
+		"UpdateSession": func(r string) error { return e.svc.UpdateSession(e.ctx, r, id, waitroom.SessionCompleted) },
+		"ActiveTokens":  func(r string) error { _, err := e.svc.ActiveTokens(e.ctx, r); return err },
+		"ExpiredTokens": func(r string) error { _, _, err := e.svc.ExpiredTokens(e.ctx, r, "", 10); return err },
+		"Reset":         func(r string) error { return e.svc.Reset(e.ctx, r) },
+		"ExpireRoom":    func(r string) error { _, err := e.svc.ExpireRoom(e.ctx, r); return err },
+		"DeleteRoom":    func(r string) error { return e.svc.DeleteRoom(e.ctx, r) },
+	}
+	for name, call := range calls {
+		wantCodeNamed(t, name+" invalid room", call("bad room/id"), waitroom.CodeInvalid)
+		wantCodeNamed(t, name+" unknown room", call("no-such-room"), waitroom.CodeNotFound)
+	}
+}
+
+func wantCodeNamed(t *testing.T, what string, err error, code waitroom.Code) {
+	t.Helper()
+	if got := waitroom.ErrorCode(err); err == nil || got != code {
+		t.Errorf("%s: got %v, want code %s", what, err, code)
+	}
+}

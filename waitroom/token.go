@@ -1,0 +1,157 @@
+package waitroom
+
+import (
+	"context"
+	"time"
+)
+
+// Tokens are the three signed tokens of an admission (AWS generate_token).
+type Tokens struct {
+	Access, Refresh, ID string
+	// ExpiresIn is the seconds left before the tokens expire.
+	ExpiresIn int64
+	Record    TokenRecord
+}
+
+// IssueToken admits a served ticket: the first call stores the claims
+// (once, however many callers race), every call signs the stored claims, so
+// repeats return identical strings. validity 0 uses the room's default.
+func (s *Service) IssueToken(ctx context.Context, room, id, issuer string, validity time.Duration) (Tokens, error) {
+	id, err := roomAndRequest(room, id)
+	if err != nil {
+		return Tokens{}, err
+	}
+	if err := validIssuer(issuer); err != nil {
+		return Tokens{}, err
+	}
+	if err := validValidity(validity); err != nil {
+		return Tokens{}, err
+	}
+	r, err := s.Room(ctx, room)
+	if err != nil {
+		return Tokens{}, err
+	}
+	now := s.now()
+	rec, err := s.admission(ctx, r, id, issuer, validity, now)
+	if err != nil {
+		return Tokens{}, err
+	}
+	return s.reissue(rec, now)
+}
+
+// admission returns the stored token record of a served ticket, creating
+// it on the first call. CreateToken returns the record already stored, so a
+// repeat costs no extra read; only a position that looks expired checks for
+// an earlier token, since a token stops position expiry.
+func (s *Service) admission(ctx context.Context, r Room, id, issuer string, validity time.Duration, now time.Time) (TokenRecord, error) {
+	t, err := s.store.Ticket(ctx, r.ID, id)
+	if err != nil {
+		return TokenRecord{}, err
+	}
+	c, err := s.store.Counters(ctx, r.ID)
+	if err != nil {
+		return TokenRecord{}, err
+	}
+	if t.Position > c.Serving {
+		return TokenRecord{}, Errorf(CodeNotServed, "Request ID not being served yet")
+	}
+	if _, err := s.positionExpiry(ctx, r, t, c, now); err != nil {
+		return s.earlierToken(ctx, r.ID, id, err)
+	}
+	rec, err := s.newRecord(r, t, issuer, validity, now)
+	if err != nil {
+		return TokenRecord{}, err
+	}
+	stored, _, err := s.store.CreateToken(ctx, rec)
+	return stored, err
+}
+
+// earlierToken returns the token issued before the position expired, or
+// expiryErr if there is none.
+func (s *Service) earlierToken(ctx context.Context, room, id string, expiryErr error) (TokenRecord, error) {
+	if ErrorCode(expiryErr) != CodeExpired {
+		return TokenRecord{}, expiryErr
+	}
+	rec, err := s.store.Token(ctx, room, id)
+	if ErrorCode(err) == CodeNotFound {
+		return TokenRecord{}, expiryErr
+	}
+	return rec, err
+}
+
+func (s *Service) newRecord(r Room, t Ticket, issuer string, validity time.Duration, now time.Time) (TokenRecord, error) {
+	if validity == 0 {
+		validity = r.TokenValidity.D()
+	}
+	kid, _, _ := s.keys.Current()
+	if kid == "" {
+		return TokenRecord{}, Errorf(CodeUnavailable, "no signing key is active")
+	}
+	// Whole seconds: the JWT carries seconds, and a re-sign must rebuild
+	// the same claims from the stored record.
+	iat := now.UTC().Truncate(time.Second)
+	return TokenRecord{
+		Room:       r.ID,
+		RequestID:  t.ID,
+		Position:   t.Position,
+		Issuer:     issuer,
+		IssuedAt:   iat,
+		NotBefore:  iat,
+		ExpiresAt:  iat.Add(validity),
+		KeyID:      kid,
+		Generation: t.Generation,
+	}, nil
+}
+
+// reissue signs a stored record, unless its session is closed or it has
+// expired: an expired token is never signed again.
+func (s *Service) reissue(rec TokenRecord, now time.Time) (Tokens, error) {
+	if rec.SessionStatus != SessionActive {
+		return Tokens{}, Errorf(CodeSessionClosed, "Session already completed or abandoned")
+	}
+	if !now.Before(rec.ExpiresAt) {
+		return Tokens{}, Errorf(CodeExpired, "Token has expired")
+	}
+	return s.keys.signTokens(rec, now)
+}
+
+// UpdateSession closes an admitted visitor's session: status 1 completed,
+// -1 abandoned, only from 0.
+func (s *Service) UpdateSession(ctx context.Context, room, id string, status SessionStatus) error {
+	id, err := roomAndRequest(room, id)
+	if err != nil {
+		return err
+	}
+	if status != SessionCompleted && status != SessionAbandoned {
+		return Errorf(CodeInvalid, "status: 1 (completed) or -1 (abandoned)")
+	}
+	if _, err := s.Room(ctx, room); err != nil {
+		return err
+	}
+	return s.store.UpdateSession(ctx, room, id, status)
+}
+
+// ActiveTokens counts unexpired tokens whose session is still open.
+func (s *Service) ActiveTokens(ctx context.Context, room string) (int64, error) {
+	if _, err := s.Room(ctx, room); err != nil {
+		return 0, err
+	}
+	return s.store.ActiveTokens(ctx, room, s.now())
+}
+
+// ExpiredTokens pages through the request ids whose token expired.
+func (s *Service) ExpiredTokens(ctx context.Context, room, cursor string, limit int) ([]string, string, error) {
+	if len(cursor) > maxCursor {
+		return nil, "", Errorf(CodeInvalid, "invalid cursor")
+	}
+	if limit < 0 || limit > MaxExpiredPage {
+		return nil, "", Errorf(CodeInvalid, "limit: between 1 and %d", MaxExpiredPage)
+	}
+	if limit == 0 {
+		limit = DefaultExpiredPage
+	}
+	if _, err := s.Room(ctx, room); err != nil {
+		return nil, "", err
+	}
+	return s.store.ExpiredTokens(ctx, room, s.now(), cursor, limit)
+}

@@ -1,0 +1,211 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"github.com/waitroom-idp/waitroom/waitroom/httpapi/middleware"
+)
+
+// Options configure the APIs. Zero values take the defaults noted.
+type Options struct {
+	Service Service
+	Keys    KeySet
+	// Ready reports whether the backing stores answer (/readyz); nil means
+	// always ready.
+	Ready func(context.Context) error
+	// Issuer is the public base URL, the "iss" of tokens from the public
+	// /generate_token.
+	Issuer string
+	Logger *slog.Logger
+	// Metrics is the registry to record into (a new one when nil).
+	Metrics *Metrics
+	// MetricsOnPublic serves /metrics on the public listener instead of the
+	// admin listener.
+	MetricsOnPublic bool
+
+	// AdminKeyHashes are the hex SHA-256 hashes of the accepted admin keys.
+	// With none, every admin call is refused.
+	AdminKeyHashes []string
+	// CORSOrigins may call the public API from a browser ("*" for any).
+	CORSOrigins    []string
+	TrustedProxies middleware.TrustedProxies
+	// MaxBodyBytes bounds request bodies (default 16 KiB).
+	MaxBodyBytes int64
+	// MaxQueryBytes bounds the path and the query string (default 2048).
+	MaxQueryBytes int
+
+	// ServingMaxAge is the Cache-Control max-age of /serving_num and
+	// /waiting_num (default 2s; AWS used 5s).
+	ServingMaxAge time.Duration
+	// QueueNumMaxAge is the max-age of /queue_num (default 24h).
+	QueueNumMaxAge time.Duration
+	// PublicKeyMaxAge is the max-age of /public_key (default 5m: short
+	// enough that a rotated key reaches cached clients quickly).
+	PublicKeyMaxAge time.Duration
+
+	// AssignLimit is how many /assign_queue_num calls one client address
+	// may make per AssignWindow; 0 turns the limit off. RateCounter
+	// (waitroom.Ephemeral) keeps the counts, shared across replicas.
+	AssignLimit  int64
+	AssignWindow time.Duration
+	RateCounter  middleware.Counter
+	// Now is the clock of the rate limit (time.Now when nil).
+	Now func() time.Time
+}
+
+func (o *Options) setDefaults() {
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Metrics == nil {
+		o.Metrics = NewMetrics()
+	}
+	if o.MaxBodyBytes <= 0 {
+		o.MaxBodyBytes = 16 << 10
+	}
+	if o.MaxQueryBytes <= 0 {
+		o.MaxQueryBytes = 2048
+	}
+	if o.ServingMaxAge <= 0 {
+		o.ServingMaxAge = 2 * time.Second
+	}
+	if o.QueueNumMaxAge <= 0 {
+		o.QueueNumMaxAge = 24 * time.Hour
+	}
+	if o.PublicKeyMaxAge <= 0 {
+		o.PublicKeyMaxAge = 5 * time.Minute
+	}
+	if o.AssignWindow <= 0 {
+		o.AssignWindow = time.Minute
+	}
+}
+
+// API is the public and admin HTTP APIs of one server.
+type API struct {
+	opts      Options
+	svc       Service
+	keys      KeySet
+	metrics   *Metrics
+	adminKeys adminKeys
+	public    *routeTable
+	admin     *routeTable
+	specs     map[string][]byte
+}
+
+// Listener names, used in metric labels and logs.
+const (
+	PublicListener = "public"
+	AdminListener  = "admin"
+)
+
+// New builds both APIs. It fails on options that cannot work (no service,
+// malformed admin key hashes).
+func New(opts Options) (*API, error) {
+	opts.setDefaults()
+	if opts.Service == nil || opts.Keys == nil {
+		return nil, errors.New("httpapi: Service and Keys are required")
+	}
+	keys, err := parseAdminKeyHashes(opts.AdminKeyHashes)
+	if err != nil {
+		return nil, err
+	}
+	a := &API{opts: opts, svc: opts.Service, keys: opts.Keys, metrics: opts.Metrics, adminKeys: keys}
+	if a.specs, err = loadSpecs(opts.Issuer, opts.MetricsOnPublic); err != nil {
+		return nil, fmt.Errorf("httpapi: %w", err)
+	}
+	a.metrics.addRooms(opts.Service, opts.Logger)
+	a.public = a.newRouteTable()
+	a.admin = a.newRouteTable()
+	a.publicRoutes(a.public)
+	a.adminRoutes(a.admin)
+	return a, nil
+}
+
+func (a *API) publicRoutes(t *routeTable) {
+	assign := &middleware.RateLimit{Counter: a.opts.RateCounter, Limit: a.opts.AssignLimit, Window: a.opts.AssignWindow,
+		Prefix: "ratelimit:assign:", Now: a.opts.Now, OnError: a.writeError}
+	if a.opts.RateCounter == nil {
+		assign = nil
+	}
+	t.add(http.MethodPost, "/assign_queue_num", assign.Wrap(a.handle(a.assignQueueNum)))
+	t.add(http.MethodGet, "/queue_num", a.handle(a.queueNum))
+	t.add(http.MethodGet, "/serving_num", a.handle(a.servingNum))
+	t.add(http.MethodGet, "/waiting_num", a.handle(a.waitingNum))
+	t.add(http.MethodGet, "/queue_pos_expiry", a.handle(a.queuePosExpiry))
+	t.add(http.MethodPost, "/generate_token", a.handle(a.generateToken))
+	t.add(http.MethodGet, "/public_key", a.handle(a.publicKey))
+	a.opsRoutes(t, PublicListener, a.opts.MetricsOnPublic)
+}
+
+func (a *API) adminRoutes(t *routeTable) {
+	admin := func(h func(http.ResponseWriter, *http.Request) error) http.Handler {
+		return a.requireAdmin(a.handle(h))
+	}
+	t.add(http.MethodPost, "/increment_serving_counter", admin(a.incrementServingCounter))
+	t.add(http.MethodGet, "/num_active_tokens", admin(a.numActiveTokens))
+	t.add(http.MethodGet, "/expired_tokens", admin(a.expiredTokens))
+	t.add(http.MethodPost, "/update_session", admin(a.updateSession))
+	t.add(http.MethodPost, "/generate_token", admin(a.adminGenerateToken))
+	t.add(http.MethodPost, "/reset_initial_state", admin(a.resetInitialState))
+	t.add(http.MethodGet, "/v1/rooms", admin(a.listRooms))
+	t.add(http.MethodPost, "/v1/rooms", admin(a.createRoom))
+	t.add(http.MethodGet, "/v1/rooms/{id}", admin(a.getRoom))
+	t.add(http.MethodPatch, "/v1/rooms/{id}", admin(a.patchRoom))
+	t.add(http.MethodDelete, "/v1/rooms/{id}", admin(a.deleteRoom))
+	t.add(http.MethodGet, "/v1/rooms/{id}/counters", admin(a.roomCounters))
+	t.add(http.MethodPut, "/v1/rooms/{id}/serving", admin(a.setServing))
+	t.add(http.MethodPost, "/v1/rooms/{id}/reset", admin(a.resetRoom))
+	a.opsRoutes(t, AdminListener, !a.opts.MetricsOnPublic)
+}
+
+// handle adapts an error-returning handler: its error is answered by
+// writeError.
+func (a *API) handle(h func(http.ResponseWriter, *http.Request) error) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			a.writeError(w, r, err)
+		}
+	})
+}
+
+// PublicRouter is the router of the public listener. Other handlers (the
+// OpenID provider at the issuer root, the room page, static files) are
+// mounted on it, after the REST routes, before PublicHandler is called.
+func (a *API) PublicRouter() *mux.Router { return a.public.router }
+
+// PublicHandler is the public listener's handler: the router behind the
+// request id, access log, metrics, recovery, limits and CORS middleware.
+func (a *API) PublicHandler() http.Handler {
+	return a.chain(PublicListener, a.public.router, a.opts.CORSOrigins)
+}
+
+// AdminHandler is the admin listener's handler (no CORS: the admin API is
+// not for browsers on other origins).
+func (a *API) AdminHandler() http.Handler {
+	return a.chain(AdminListener, a.admin.router, nil)
+}
+
+// Endpoints lists the routes of a listener (PublicListener or
+// AdminListener), for documentation checks.
+func (a *API) Endpoints(listener string) []Endpoint {
+	if listener == AdminListener {
+		return a.admin.endpoints()
+	}
+	return a.public.endpoints()
+}
+
+func (a *API) chain(listener string, h http.Handler, origins []string) http.Handler {
+	h = middleware.CORS(origins)(h)
+	h = middleware.Limits(a.opts.MaxBodyBytes, a.opts.MaxQueryBytes, a.writeError)(h)
+	h = middleware.Recover(a.writeError)(h)
+	h = middleware.AccessLog(a.opts.Logger.With("listener", listener), a.metrics.observe(listener))(h)
+	h = middleware.RealIP(a.opts.TrustedProxies)(h)
+	return middleware.RequestID(h)
+}

@@ -1,0 +1,154 @@
+package httpapi
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+
+	"github.com/waitroom-idp/waitroom/waitroom"
+	"github.com/waitroom-idp/waitroom/waitroom/httpapi/middleware"
+)
+
+// errorBody is the JSON of every error answer.
+//
+// Error is what AWS clients read: the AWS message on the paths where the AWS
+// solution defined one ("Invalid event ID"), the stable code elsewhere. Code
+// is always the stable code (waitroom.Code or a transport code such as
+// "rate_limited"), Message a human explanation that never holds internals.
+type errorBody struct {
+	Error   string `json:"error"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// apiError is an answer a handler chose for one path: the AWS wording and
+// status of a domain error, or a transport problem (bad JSON, no admin key).
+type apiError struct {
+	status  int
+	text    string
+	code    string
+	message string
+	cause   error
+}
+
+func (e *apiError) Error() string {
+	if e.cause != nil {
+		return e.code + ": " + e.message + ": " + e.cause.Error()
+	}
+	return e.code + ": " + e.message
+}
+
+func (e *apiError) Unwrap() error { return e.cause }
+
+// statusOf maps each domain code to its default HTTP status. AWS paths
+// override some of them (an unknown event is 400 there, not 404).
+var statusOf = map[waitroom.Code]int{
+	waitroom.CodeNotFound:       http.StatusNotFound,
+	waitroom.CodeInvalid:        http.StatusBadRequest,
+	waitroom.CodeConflict:       http.StatusConflict,
+	waitroom.CodeUnavailable:    http.StatusServiceUnavailable,
+	waitroom.CodeNotServed:      http.StatusAccepted,
+	waitroom.CodeExpired:        http.StatusGone,
+	waitroom.CodeSessionClosed:  http.StatusGone,
+	waitroom.CodeExpiryDisabled: http.StatusAccepted,
+	waitroom.CodeInternal:       http.StatusInternalServerError,
+}
+
+// retryAfterSeconds is what a client is told to wait after a 503: long
+// enough for a Redis or PostgreSQL fail-over to make progress, short enough
+// that a waiting visitor does not notice.
+const retryAfterSeconds = 2
+
+// answerFor decides the status and body of err. It is the one place that
+// maps error codes to statuses.
+func answerFor(err error) (int, errorBody, *middleware.Error) {
+	var ae *apiError
+	if errors.As(err, &ae) {
+		return ae.status, errorBody{Error: ae.text, Code: ae.code, Message: ae.message}, nil
+	}
+	var me *middleware.Error
+	if errors.As(err, &me) {
+		return me.Status, errorBody{Error: me.Code, Code: me.Code, Message: me.Message}, me
+	}
+	code := waitroom.ErrorCode(err)
+	status, ok := statusOf[code]
+	if !ok {
+		code, status = waitroom.CodeInternal, http.StatusInternalServerError
+	}
+	msg := waitroom.ErrorMessage(err)
+	switch code {
+	case waitroom.CodeInternal:
+		msg = "internal error"
+	case waitroom.CodeUnavailable:
+		msg = "a backing service is unavailable, retry shortly"
+	}
+	return status, errorBody{Error: string(code), Code: string(code), Message: msg}, nil
+}
+
+// writeError answers r with err. Internal causes are logged here and never
+// sent: the body holds only the code and a client-safe message.
+func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	status, body, me := answerFor(err)
+	a.logError(r, status, body, err)
+	h := w.Header()
+	switch {
+	case me != nil && me.RetryAfter > 0:
+		h.Set("Retry-After", strconv.Itoa(ceilSeconds(me.RetryAfter)))
+	case status == http.StatusServiceUnavailable:
+		h.Set("Retry-After", strconv.Itoa(retryAfterSeconds))
+	case status == http.StatusUnauthorized:
+		h.Set("WWW-Authenticate", `Bearer realm="waitroom-admin"`)
+	}
+	writeJSON(w, status, noStore, body)
+}
+
+func (a *API) logError(r *http.Request, status int, body errorBody, err error) {
+	if status >= 500 {
+		a.metrics.storeErrors.WithLabelValues(body.Code).Inc()
+	}
+	level := slog.LevelDebug
+	if status >= 500 {
+		level = slog.LevelError
+	}
+	middleware.LoggerFrom(r.Context()).Log(r.Context(), level, "request failed",
+		"status", status, "code", body.Code, "err", err.Error())
+}
+
+func ceilSeconds(d interface{ Seconds() float64 }) int {
+	s := d.Seconds()
+	n := int(s)
+	if float64(n) < s {
+		n++
+	}
+	return max(n, 1)
+}
+
+// invalid is a 400 for bad input found by the transport itself.
+func invalid(message string) error {
+	return &apiError{status: http.StatusBadRequest, text: string(waitroom.CodeInvalid),
+		code: string(waitroom.CodeInvalid), message: message}
+}
+
+// awsText is the status and wording the AWS solution used for one code on
+// one path.
+type awsText struct {
+	status int
+	text   string
+}
+
+// awsTexts rewrites domain errors into the AWS answers of one path; codes it
+// does not list keep their default answer.
+type awsTexts map[waitroom.Code]awsText
+
+func (t awsTexts) wrap(err error) error {
+	if err == nil {
+		return nil
+	}
+	code := waitroom.ErrorCode(err)
+	at, ok := t[code]
+	if !ok {
+		return err
+	}
+	return &apiError{status: at.status, text: at.text, code: string(code), message: waitroom.ErrorMessage(err), cause: err}
+}

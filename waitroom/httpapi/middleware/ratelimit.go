@@ -1,0 +1,79 @@
+package middleware
+
+import (
+	"context"
+	"net/http"
+	"net/netip"
+	"strconv"
+	"time"
+)
+
+// Counter is the piece of waitroom.Ephemeral the rate limit needs. With
+// Redis behind it every replica shares the same counts.
+type Counter interface {
+	Incr(ctx context.Context, key string, ttl time.Duration) (int64, error)
+}
+
+// RateLimit allows Limit requests per client per Window (fixed windows, so a
+// client may burst up to twice the limit across a window edge: good enough to
+// stop floods, and one counter increment per request).
+//
+// Clients are counted by address; IPv6 clients by their /64, since one host
+// usually owns a whole /64 and could otherwise rotate through it.
+type RateLimit struct {
+	Counter Counter
+	Limit   int64
+	Window  time.Duration
+	// Prefix separates the counters of different limits.
+	Prefix string
+	// Now is the clock (time.Now when nil).
+	Now     func() time.Time
+	OnError ErrorWriter
+}
+
+// Wrap applies the limit to next. A limit of 0 turns it off. When the
+// counter store does not answer the request is let through (and logged):
+// the limit protects the queue, it must not take it down.
+func (l *RateLimit) Wrap(next http.Handler) http.Handler {
+	if l == nil || l.Limit <= 0 || l.Window <= 0 {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if wait, limited := l.check(r); limited {
+			l.OnError(w, r, &Error{Status: http.StatusTooManyRequests, Code: "rate_limited",
+				Message: "too many requests from this address, retry later", RetryAfter: wait})
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (l *RateLimit) check(r *http.Request) (wait time.Duration, limited bool) {
+	now := time.Now
+	if l.Now != nil {
+		now = l.Now
+	}
+	t := now()
+	window := t.UnixNano() / int64(l.Window)
+	key := l.Prefix + clientBucket(ClientAddr(r)) + ":" + strconv.FormatInt(window, 10)
+	n, err := l.Counter.Incr(r.Context(), key, l.Window)
+	if err != nil {
+		LoggerFrom(r.Context()).Warn("rate limit counter unavailable; request let through", "err", err)
+		return 0, false
+	}
+	if n <= l.Limit {
+		return 0, false
+	}
+	return time.Duration((window+1)*int64(l.Window) - t.UnixNano()), true
+}
+
+func clientBucket(a netip.Addr) string {
+	if !a.IsValid() {
+		return "unknown"
+	}
+	if a.Is6() {
+		p, _ := a.Prefix(64)
+		return p.String()
+	}
+	return a.String()
+}

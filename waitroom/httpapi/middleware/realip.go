@@ -1,0 +1,129 @@
+package middleware
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"net/netip"
+	"strings"
+)
+
+type clientIPKey struct{}
+
+// TrustedProxies is the set of addresses whose X-Forwarded-For is believed.
+type TrustedProxies []netip.Prefix
+
+// ParseTrustedProxies reads CIDRs ("10.0.0.0/8") and single addresses
+// ("192.0.2.7"); it reports every bad entry at once.
+func ParseTrustedProxies(entries []string) (TrustedProxies, error) {
+	var out TrustedProxies
+	var bad []string
+	for _, e := range entries {
+		e = strings.TrimSpace(e)
+		if e == "" {
+			continue
+		}
+		if p, err := netip.ParsePrefix(e); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		if a, err := netip.ParseAddr(e); err == nil {
+			out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+			continue
+		}
+		bad = append(bad, fmt.Sprintf("%q", e))
+	}
+	if len(bad) > 0 {
+		return nil, fmt.Errorf("not a CIDR or IP address: %s", strings.Join(bad, ", "))
+	}
+	return out, nil
+}
+
+func (t TrustedProxies) trusts(a netip.Addr) bool {
+	a = a.Unmap()
+	for _, p := range t {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// RealIP works out the client's address and stores it for ClientIP. The
+// X-Forwarded-For header is read only when the connection comes from a
+// trusted proxy, and then from the right: the first address that is not a
+// trusted proxy is the client (addresses further left were written by the
+// client itself and prove nothing).
+func RealIP(trusted TrustedProxies) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			ip := clientAddr(r, trusted)
+			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), clientIPKey{}, ip)))
+		})
+	}
+}
+
+func clientAddr(r *http.Request, trusted TrustedProxies) netip.Addr {
+	peer := remoteAddr(r)
+	if !peer.IsValid() || !trusted.trusts(peer) {
+		return peer
+	}
+	hops := forwardedFor(r.Header.Values("X-Forwarded-For"))
+	for i := len(hops) - 1; i >= 0; i-- {
+		if !trusted.trusts(hops[i]) {
+			return hops[i]
+		}
+	}
+	if len(hops) > 0 {
+		return hops[0]
+	}
+	return peer
+}
+
+// forwardedFor parses every X-Forwarded-For header line, left to right. An
+// unparsable hop ends the chain: nothing left of it can be trusted.
+func forwardedFor(lines []string) []netip.Addr {
+	var hops []netip.Addr
+	for _, line := range lines {
+		for _, part := range strings.Split(line, ",") {
+			a, err := netip.ParseAddr(strings.TrimSpace(part))
+			if err != nil {
+				hops = hops[:0]
+				continue
+			}
+			hops = append(hops, a.Unmap())
+		}
+	}
+	return hops
+}
+
+func remoteAddr(r *http.Request) netip.Addr {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	a, err := netip.ParseAddr(host)
+	if err != nil {
+		return netip.Addr{}
+	}
+	return a.Unmap()
+}
+
+// ClientAddr returns the client address RealIP worked out; without RealIP,
+// the connection's peer address.
+func ClientAddr(r *http.Request) netip.Addr {
+	if a, ok := r.Context().Value(clientIPKey{}).(netip.Addr); ok {
+		return a
+	}
+	return remoteAddr(r)
+}
+
+// ClientIP is ClientAddr as a string ("" if unknown).
+func ClientIP(r *http.Request) string {
+	a := ClientAddr(r)
+	if !a.IsValid() {
+		return ""
+	}
+	return a.String()
+}

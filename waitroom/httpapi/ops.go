@@ -1,0 +1,56 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/waitroom-idp/waitroom/waitroom"
+)
+
+// readyTimeout bounds /readyz: a load balancer must get an answer even when
+// a store hangs.
+const readyTimeout = 2 * time.Second
+
+// opsRoutes adds the operational endpoints every listener has; /metrics only
+// on the listener chosen for it.
+func (a *API) opsRoutes(t *routeTable, listener string, metrics bool) {
+	t.add(http.MethodGet, "/healthz", a.handle(a.healthz))
+	t.add(http.MethodGet, "/readyz", a.handle(a.readyz))
+	t.add(http.MethodGet, "/openapi.json", a.handle(a.openAPI(listener)))
+	if metrics {
+		t.add(http.MethodGet, "/metrics", a.metrics.Handler())
+	}
+}
+
+// healthz says the process is up and serving; it checks nothing else, so
+// that a store outage does not get every replica restarted.
+func (a *API) healthz(w http.ResponseWriter, r *http.Request) error {
+	writeJSON(w, http.StatusOK, noStore, map[string]string{"status": "ok"})
+	return nil
+}
+
+// readyz says whether the backing stores answer.
+func (a *API) readyz(w http.ResponseWriter, r *http.Request) error {
+	if a.opts.Ready != nil {
+		ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
+		defer cancel()
+		if err := a.opts.Ready(ctx); err != nil {
+			if waitroom.ErrorCode(err) != waitroom.CodeUnavailable {
+				err = waitroom.Wrap(waitroom.CodeUnavailable, err, "store not ready")
+			}
+			return err
+		}
+	}
+	writeJSON(w, http.StatusOK, noStore, map[string]string{"status": "ready"})
+	return nil
+}
+
+func (a *API) openAPI(listener string) func(http.ResponseWriter, *http.Request) error {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", maxAge(5*time.Minute))
+		_, _ = w.Write(a.specs[listener])
+		return nil
+	}
+}

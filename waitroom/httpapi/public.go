@@ -1,0 +1,209 @@
+package httpapi
+
+import (
+	"math"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/waitroom-idp/waitroom/waitroom"
+)
+
+// The AWS wording of errors, per group of paths. Clients written for the
+// AWS solution match on these strings.
+var (
+	awsEventTexts = awsTexts{
+		waitroom.CodeNotFound: {http.StatusBadRequest, "Invalid event ID"},
+	}
+	awsRequestTexts = awsTexts{
+		waitroom.CodeNotFound: {http.StatusBadRequest, "Invalid event or request ID"},
+	}
+	awsTokenTexts = awsTexts{
+		waitroom.CodeNotFound:      {http.StatusBadRequest, "Invalid event or request ID"},
+		waitroom.CodeNotServed:     {http.StatusAccepted, "Request ID not being served yet"},
+		waitroom.CodeExpired:       {http.StatusGone, "Queue position has expired"},
+		waitroom.CodeSessionClosed: {http.StatusGone, "Session already completed or abandoned"},
+	}
+	awsExpiryTexts = awsTexts{
+		waitroom.CodeNotFound:       {http.StatusNotFound, "Request ID not found"},
+		waitroom.CodeNotServed:      {http.StatusAccepted, "Request ID not being served yet"},
+		waitroom.CodeExpiryDisabled: {http.StatusAccepted, "Queue position expiry is disabled"},
+		waitroom.CodeExpired:        {http.StatusGone, "Queue position has expired"},
+	}
+)
+
+// ticketAnswer is a queue position on the wire. entry_time is in epoch
+// seconds as in AWS; api_request_id is only sent by /assign_queue_num.
+type ticketAnswer struct {
+	APIRequestID string `json:"api_request_id,omitempty"`
+	QueueNumber  int64  `json:"queue_number"`
+	EntryTime    int64  `json:"entry_time"`
+	EventID      string `json:"event_id"`
+	Status       int    `json:"status"`
+}
+
+func answerTicket(t waitroom.Ticket) ticketAnswer {
+	return ticketAnswer{QueueNumber: t.Position, EntryTime: t.EntryTime.Unix(), EventID: t.Room, Status: int(t.Status)}
+}
+
+// assignQueueNum enqueues synchronously: unlike AWS, the answer is sent
+// only once the position is assigned and stored, and it carries it.
+func (a *API) assignQueueNum(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		EventID *string `json:"event_id"`
+	}
+	if err := decodeJSON(r, &in, false); err != nil {
+		return err
+	}
+	room, err := eventID(strField(in.EventID))
+	if err != nil {
+		return err
+	}
+	t, err := a.svc.Enqueue(r.Context(), room, "")
+	if err != nil {
+		return awsEventTexts.wrap(err)
+	}
+	out := answerTicket(t)
+	out.APIRequestID = t.ID
+	writeJSON(w, http.StatusOK, noStore, out)
+	return nil
+}
+
+// queueNum answers a position. A request id's position never changes within
+// a room generation, so the answer may be cached long.
+func (a *API) queueNum(w http.ResponseWriter, r *http.Request) error {
+	room, id, err := roomAndRequest(r)
+	if err != nil {
+		return err
+	}
+	t, err := a.svc.Ticket(r.Context(), room, id)
+	if err != nil {
+		return awsRequestTexts.wrap(err)
+	}
+	writeJSON(w, http.StatusOK, maxAge(a.opts.QueueNumMaxAge), answerTicket(t))
+	return nil
+}
+
+// servingNum keeps the AWS wire format: the counter is a JSON string.
+func (a *API) servingNum(w http.ResponseWriter, r *http.Request) error {
+	room, err := queryEventID(r)
+	if err != nil {
+		return err
+	}
+	n, err := a.svc.Serving(r.Context(), room)
+	if err != nil {
+		return awsEventTexts.wrap(err)
+	}
+	writeJSON(w, http.StatusOK, maxAge(a.opts.ServingMaxAge), map[string]string{"serving_counter": strconv.FormatInt(n, 10)})
+	return nil
+}
+
+func (a *API) waitingNum(w http.ResponseWriter, r *http.Request) error {
+	room, err := queryEventID(r)
+	if err != nil {
+		return err
+	}
+	n, err := a.svc.Waiting(r.Context(), room)
+	if err != nil {
+		return awsEventTexts.wrap(err)
+	}
+	writeJSON(w, http.StatusOK, maxAge(a.opts.ServingMaxAge), map[string]int64{"waiting_num": n})
+	return nil
+}
+
+// queuePosExpiry tells an admitted visitor how long their position stays
+// valid without a token. The room is looked up first so that an unknown
+// room (400) and an unknown request (404) get the AWS answers.
+func (a *API) queuePosExpiry(w http.ResponseWriter, r *http.Request) error {
+	room, id, err := roomAndRequest(r)
+	if err != nil {
+		return err
+	}
+	if _, err := a.svc.Room(r.Context(), room); err != nil {
+		return awsEventTexts.wrap(err)
+	}
+	d, err := a.svc.QueuePositionExpiry(r.Context(), room, id)
+	if err != nil {
+		return awsExpiryTexts.wrap(err)
+	}
+	writeJSON(w, http.StatusOK, noStore, map[string]int64{"expires_in": ceilDuration(d)})
+	return nil
+}
+
+// tokenRequest is the body of /generate_token; Issuer and ValidityPeriod are
+// read on the admin listener only.
+type tokenRequest struct {
+	EventID        *string `json:"event_id"`
+	RequestID      *string `json:"request_id"`
+	Issuer         *string `json:"issuer"`
+	ValidityPeriod *int64  `json:"validity_period"`
+}
+
+type tokenAnswer struct {
+	AccessToken  string `json:"access_token"`
+	RefreshToken string `json:"refresh_token"`
+	IDToken      string `json:"id_token"`
+	TokenType    string `json:"token_type"`
+	ExpiresIn    int64  `json:"expires_in"`
+}
+
+func (a *API) generateToken(w http.ResponseWriter, r *http.Request) error {
+	var in tokenRequest
+	if err := decodeJSON(r, &in, false); err != nil {
+		return err
+	}
+	return a.issueToken(w, r, in, a.opts.Issuer, 0)
+}
+
+func (a *API) issueToken(w http.ResponseWriter, r *http.Request, in tokenRequest, issuer string, validity time.Duration) error {
+	room, err := eventID(strField(in.EventID))
+	if err != nil {
+		return err
+	}
+	id, err := requestID(strField(in.RequestID))
+	if err != nil {
+		return err
+	}
+	t, err := a.svc.IssueToken(r.Context(), room, id, issuer, validity)
+	if err != nil {
+		return awsTokenTexts.wrap(err)
+	}
+	writeJSON(w, http.StatusOK, noStore, tokenAnswer{AccessToken: t.Access, RefreshToken: t.Refresh, IDToken: t.ID, TokenType: "Bearer", ExpiresIn: t.ExpiresIn})
+	return nil
+}
+
+// publicKey answers the current signing key as a public JWK, as AWS did.
+// The full set (for verifying tokens across a key rotation) is the JWKS of
+// the OpenID provider.
+func (a *API) publicKey(w http.ResponseWriter, r *http.Request) error {
+	room, err := queryEventID(r)
+	if err != nil {
+		return err
+	}
+	if _, err := a.svc.Room(r.Context(), room); err != nil {
+		return awsEventTexts.wrap(err)
+	}
+	kid, _, _ := a.keys.Current()
+	jwk, ok := a.keys.PublicJWK(kid)
+	if !ok {
+		return waitroom.Errorf(waitroom.CodeInternal, "current signing key %q has no public JWK", kid)
+	}
+	writeJSON(w, http.StatusOK, maxAge(a.opts.PublicKeyMaxAge), jwk)
+	return nil
+}
+
+func roomAndRequest(r *http.Request) (room, id string, err error) {
+	if room, err = queryEventID(r); err != nil {
+		return "", "", err
+	}
+	if id, err = queryRequestID(r); err != nil {
+		return "", "", err
+	}
+	return room, id, nil
+}
+
+// ceilDuration rounds up to whole seconds so that a position with 0.4 s
+// left is not reported as already expired.
+func ceilDuration(d time.Duration) int64 {
+	return int64(math.Ceil(d.Seconds()))
+}

@@ -1,0 +1,181 @@
+package httpapi
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"github.com/waitroom-idp/waitroom/waitroom"
+)
+
+// The resource API under /v1/rooms manages rooms and their counters. Its
+// errors use the default statuses (an unknown room is 404 here, unlike on
+// the AWS paths).
+
+func pathRoom(r *http.Request) (string, error) {
+	id := mux.Vars(r)["id"]
+	if !waitroom.ValidRoomID(id) {
+		return "", &apiError{status: http.StatusNotFound, text: string(waitroom.CodeNotFound),
+			code: string(waitroom.CodeNotFound), message: "no such room"}
+	}
+	return id, nil
+}
+
+func (a *API) listRooms(w http.ResponseWriter, r *http.Request) error {
+	rooms, err := a.svc.Rooms(r.Context())
+	if err != nil {
+		return err
+	}
+	if rooms == nil {
+		rooms = []waitroom.Room{}
+	}
+	writeJSON(w, http.StatusOK, noStore, map[string][]waitroom.Room{"rooms": rooms})
+	return nil
+}
+
+// createRoom reads the room over the defaults, so that omitted settings get
+// the default value rather than the zero value (expiry on, 15 min, ...).
+func (a *API) createRoom(w http.ResponseWriter, r *http.Request) error {
+	room := waitroom.NewRoom("", "")
+	if err := decodeJSON(r, &room, true); err != nil {
+		return err
+	}
+	room.CreatedAt, room.UpdatedAt = time.Time{}, time.Time{}
+	created, err := a.svc.CreateRoom(r.Context(), room)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/v1/rooms/"+created.ID)
+	writeJSON(w, http.StatusCreated, noStore, created)
+	return nil
+}
+
+func (a *API) getRoom(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathRoom(r)
+	if err != nil {
+		return err
+	}
+	room, err := a.svc.Room(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, noStore, room)
+	return nil
+}
+
+// patchRoom merges the fields of the body into the stored room (fields left
+// out keep their value). The body is parsed once up front so that a bad body
+// never reaches the store, and again inside the update, which may run more
+// than once.
+func (a *API) patchRoom(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathRoom(r)
+	if err != nil {
+		return err
+	}
+	raw, err := readBody(r)
+	if err != nil {
+		return err
+	}
+	probe := waitroom.NewRoom(id, "")
+	if err := unmarshalJSON(raw, &probe, true); err != nil {
+		return err
+	}
+	if probe.ID != id {
+		return invalid("id: a room cannot be renamed")
+	}
+	room, err := a.svc.UpdateRoom(r.Context(), id, func(room *waitroom.Room) error {
+		created := room.CreatedAt
+		if err := unmarshalJSON(raw, room, true); err != nil {
+			return err
+		}
+		room.ID, room.CreatedAt = id, created
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, noStore, room)
+	return nil
+}
+
+func (a *API) deleteRoom(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathRoom(r)
+	if err != nil {
+		return err
+	}
+	if err := a.svc.DeleteRoom(r.Context(), id); err != nil {
+		return err
+	}
+	w.Header().Set("Cache-Control", noStore)
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// countersAnswer is a room's counters with the derived figures an operator
+// wants next to them.
+type countersAnswer struct {
+	EventID string `json:"event_id"`
+	waitroom.Counters
+	Waiting      int64 `json:"waiting"`
+	ActiveTokens int64 `json:"active_tokens"`
+}
+
+func (a *API) roomCounters(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathRoom(r)
+	if err != nil {
+		return err
+	}
+	c, err := a.svc.Counters(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	active, err := a.svc.ActiveTokens(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, noStore, countersAnswer{EventID: id, Counters: c, Waiting: c.Waiting(), ActiveTokens: active})
+	return nil
+}
+
+func (a *API) setServing(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathRoom(r)
+	if err != nil {
+		return err
+	}
+	var in struct {
+		Serving *int64 `json:"serving"`
+	}
+	if err := decodeJSON(r, &in, true); err != nil {
+		return err
+	}
+	v, err := requiredInt("serving", in.Serving)
+	if err != nil {
+		return err
+	}
+	if v < 0 {
+		return invalid("serving: must not be negative")
+	}
+	n, err := a.svc.SetServing(r.Context(), id, v)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, noStore, map[string]any{"event_id": id, "serving": n})
+	return nil
+}
+
+func (a *API) resetRoom(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathRoom(r)
+	if err != nil {
+		return err
+	}
+	if err := a.svc.Reset(r.Context(), id); err != nil {
+		return err
+	}
+	c, err := a.svc.Counters(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, noStore, countersAnswer{EventID: id, Counters: c})
+	return nil
+}

@@ -29,6 +29,9 @@ type Room struct {
 	// AutoAdvance moves the serving counter forward by the number of
 	// positions that expired unused, so that walk-aways do not stall a room.
 	AutoAdvance bool `json:"auto_advance"`
+	// Policy holds the admission settings (mode, inlet strategy, schedule,
+	// health gate, webhooks); see policy.go.
+	Policy
 
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
@@ -67,6 +70,7 @@ func (r Room) Validate() error {
 	if r.ExpiryPeriod.D() < time.Second || r.ExpiryPeriod.D() > 31*24*time.Hour {
 		problems = append(problems, "expiry_period: between 1s and 744h")
 	}
+	problems = append(problems, r.Policy.problems()...)
 	return invalidList(problems)
 }
 

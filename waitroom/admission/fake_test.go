@@ -1,0 +1,98 @@
+package admission
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/waitroom-idp/waitroom/waitroom"
+)
+
+// fakeClock is a settable clock shared by the engine, lease and core.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = t
+}
+
+// fakeCore keeps counters for rooms in memory; the crowd simulation drives
+// tokens, sessions and expiry through its fields.
+type fakeCore struct {
+	mu       sync.Mutex
+	rooms    map[string]waitroom.Room
+	counters map[string]*waitroom.Counters
+	active   map[string]int64
+	advances []int64 // every AdvanceServing amount, in order
+}
+
+func newFakeCore(rooms ...waitroom.Room) *fakeCore {
+	f := &fakeCore{rooms: map[string]waitroom.Room{}, counters: map[string]*waitroom.Counters{}, active: map[string]int64{}}
+	for _, r := range rooms {
+		f.rooms[r.ID] = r
+		f.counters[r.ID] = &waitroom.Counters{}
+	}
+	return f
+}
+
+func (f *fakeCore) Rooms(context.Context) ([]waitroom.Room, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []waitroom.Room
+	for _, r := range f.rooms {
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+func (f *fakeCore) Counters(_ context.Context, room string) (waitroom.Counters, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return *f.counters[room], nil
+}
+
+func (f *fakeCore) ActiveTokens(_ context.Context, room string) (int64, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.active[room], nil
+}
+
+func (f *fakeCore) AdvanceServing(_ context.Context, room string, by int64) (int64, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c := f.counters[room]
+	c.Serving = max(0, c.Serving+by)
+	f.advances = append(f.advances, by)
+	return c.Serving, nil
+}
+
+func (f *fakeCore) update(room string, fn func(c *waitroom.Counters)) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	fn(f.counters[room])
+}
+
+func (f *fakeCore) serving(room string) int64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.counters[room].Serving
+}
+
+func (f *fakeCore) setRoom(r waitroom.Room) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.rooms[r.ID] = r
+}
+
+var quiet = slog.New(slog.DiscardHandler)

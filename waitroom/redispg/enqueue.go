@@ -1,0 +1,276 @@
+package redispg
+
+import (
+	"context"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
+	"github.com/waitroom-idp/waitroom/waitroom"
+)
+
+// Group commit: each room has at most one committer goroutine. Enqueue
+// appends its request to the room's pending list and waits; the committer
+// takes everything pending (up to BatchMax) and writes it in one
+// transaction. While that transaction commits, the next batch gathers, so
+// batches grow with the load and a lone caller waits for one commit only.
+
+type enqueueRequest struct {
+	ctx    context.Context
+	ticket waitroom.NewTicket
+	done   chan enqueueResult // buffered: the committer never blocks on it
+}
+
+type enqueueResult struct {
+	ticket  waitroom.Ticket
+	created bool
+	err     error
+}
+
+type committer struct {
+	room    string
+	pending []*enqueueRequest
+}
+
+const maxKeyLen = 512
+
+// Enqueue assigns the next position of the room in a group commit and
+// returns once the ticket is committed in PostgreSQL.
+func (s *Store) Enqueue(ctx context.Context, room string, t waitroom.NewTicket) (waitroom.Ticket, bool, error) {
+	id, err := uuid.Parse(t.ID)
+	if err != nil {
+		return waitroom.Ticket{}, false, waitroom.Errorf(waitroom.CodeInvalid, "the ticket id must be a UUID")
+	}
+	if len(t.Key) > maxKeyLen {
+		return waitroom.Ticket{}, false, waitroom.Errorf(waitroom.CodeInvalid, "the idempotency key is longer than %d bytes", maxKeyLen)
+	}
+	t.ID = id.String()
+	req := &enqueueRequest{ctx: ctx, ticket: t, done: make(chan enqueueResult, 1)}
+	if err := s.submit(room, req); err != nil {
+		return waitroom.Ticket{}, false, err
+	}
+	select {
+	case res := <-req.done:
+		return res.ticket, res.created, res.err
+	case <-ctx.Done():
+		return waitroom.Ticket{}, false, waitroom.Wrap(waitroom.CodeUnavailable, ctx.Err(), "the request ended before the ticket was stored")
+	}
+}
+
+func (s *Store) submit(room string, req *enqueueRequest) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return waitroom.Errorf(waitroom.CodeUnavailable, "the store is shutting down")
+	}
+	c, running := s.committers[room]
+	if !running {
+		c = &committer{room: room}
+		s.committers[room] = c
+		s.flushing.Add(1)
+		go s.runCommitter(c)
+	}
+	c.pending = append(c.pending, req)
+	return nil
+}
+
+// runCommitter commits batches until nothing is pending, then retires; the
+// next Enqueue starts a new one. Close waits for it (flushing).
+func (s *Store) runCommitter(c *committer) {
+	defer s.flushing.Done()
+	for {
+		batch := s.nextBatch(c)
+		if batch == nil {
+			return
+		}
+		s.commitBatch(c.room, batch)
+	}
+}
+
+func (s *Store) nextBatch(c *committer) []*enqueueRequest {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := min(len(c.pending), s.batchMax)
+	if n == 0 {
+		delete(s.committers, c.room)
+		return nil
+	}
+	batch := c.pending[:n:n]
+	if rest := c.pending[n:]; len(rest) > 0 {
+		c.pending = append([]*enqueueRequest(nil), rest...)
+	} else {
+		c.pending = nil
+	}
+	return batch
+}
+
+func (s *Store) commitBatch(room string, batch []*enqueueRequest) {
+	live := batch[:0:0]
+	for _, r := range batch {
+		if r.ctx.Err() == nil { // a caller that left gets no ticket
+			live = append(live, r)
+		}
+	}
+	if len(live) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), commitTimeout)
+	defer cancel()
+	results, gen, queue, err := s.commitTickets(ctx, room, live)
+	if err != nil {
+		err = roomErr(err, "the ticket could not be stored")
+		for _, r := range live {
+			r.done <- enqueueResult{err: err}
+		}
+		return
+	}
+	if queue > 0 {
+		// The tickets are durable; a Redis failure only delays the copy.
+		res, rerr := raiseQueue.Run(ctx, s.rdb, []string{s.countersKey(room)}, gen, queue).Int64()
+		if err := s.afterWrite(ctx, room, res, rerr); err != nil {
+			s.log.Warn("queue counter not copied to Redis", "room", room, "err", err)
+		}
+	}
+	for i, r := range live {
+		r.done <- results[i]
+	}
+}
+
+// commitTickets writes one batch and returns a result per request, the
+// generation and the new queue counter (0 when no position was used).
+func (s *Store) commitTickets(ctx context.Context, room string, batch []*enqueueRequest) ([]enqueueResult, int64, int64, error) {
+	for _, r := range batch {
+		if r.ticket.Key != "" {
+			return s.commitKeyed(ctx, room, batch)
+		}
+	}
+	return s.commitPlain(ctx, room, batch)
+}
+
+// commitPlain: no idempotency keys, so one statement does it all (the
+// UPDATE takes the row lock, the INSERT numbers the rows after it).
+func (s *Store) commitPlain(ctx context.Context, room string, batch []*enqueueRequest) ([]enqueueResult, int64, int64, error) {
+	ids, times := make([]string, len(batch)), make([]int64, len(batch))
+	for i, r := range batch {
+		ids[i], times[i] = r.ticket.ID, micros(r.ticket.EntryTime)
+	}
+	var gen, queue int64
+	err := s.db.QueryRowxContext(ctx, `
+		WITH s AS (
+			UPDATE room_state SET queue = queue + $2 WHERE room = $1
+			RETURNING generation, queue
+		), ins AS (
+			INSERT INTO tickets (room, generation, position, id, entry_time)
+			SELECT $1, s.generation, s.queue - $2 + u.ord, u.id::uuid,
+			       timestamptz 'epoch' + u.us * interval '1 microsecond'
+			FROM s, unnest($3::text[], $4::bigint[]) WITH ORDINALITY AS u(id, us, ord)
+		)
+		SELECT generation, queue FROM s`, room, len(batch), pq.Array(ids), pq.Array(times)).Scan(&gen, &queue)
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	results := make([]enqueueResult, len(batch))
+	base := queue - int64(len(batch))
+	for i, r := range batch {
+		results[i] = enqueueResult{ticket: newTicket(room, gen, base+int64(i)+1, r.ticket), created: true}
+	}
+	return results, gen, queue, nil
+}
+
+type keyedTicket struct {
+	Key       string    `db:"idem_key"`
+	ID        string    `db:"id"`
+	Position  int64     `db:"position"`
+	EntryTime time.Time `db:"entry_time"`
+}
+
+// commitKeyed resolves idempotency keys against the stored tickets of the
+// generation and within the batch, under the room_state row lock.
+func (s *Store) commitKeyed(ctx context.Context, room string, batch []*enqueueRequest) (results []enqueueResult, gen, queue int64, err error) {
+	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
+		if err := tx.QueryRowxContext(ctx, `SELECT generation, queue FROM room_state WHERE room = $1 FOR UPDATE`, room).Scan(&gen, &queue); err != nil {
+			return err
+		}
+		known, err := knownKeys(ctx, tx, room, gen, batch)
+		if err != nil {
+			return err
+		}
+		var fresh []waitroom.Ticket
+		var keys []string
+		results, fresh, keys = assignKeyed(room, gen, queue, batch, known)
+		if len(fresh) == 0 {
+			queue = 0
+			return nil
+		}
+		queue += int64(len(fresh))
+		return insertTickets(ctx, tx, room, gen, queue, fresh, keys)
+	})
+	return results, gen, queue, err
+}
+
+func knownKeys(ctx context.Context, tx *sqlx.Tx, room string, gen int64, batch []*enqueueRequest) (map[string]waitroom.Ticket, error) {
+	var keys []string
+	for _, r := range batch {
+		if r.ticket.Key != "" {
+			keys = append(keys, r.ticket.Key)
+		}
+	}
+	var rows []keyedTicket
+	err := tx.SelectContext(ctx, &rows, `
+		SELECT idem_key, id, position, entry_time FROM tickets
+		WHERE room = $1 AND generation = $2 AND idem_key = ANY($3::text[])`, room, gen, pq.Array(keys))
+	known := make(map[string]waitroom.Ticket, len(rows))
+	for _, k := range rows {
+		known[k.Key] = waitroom.Ticket{ID: k.ID, Room: room, Position: k.Position, EntryTime: k.EntryTime.UTC(),
+			Status: waitroom.TicketAssigned, Generation: gen}
+	}
+	return known, err
+}
+
+// assignKeyed gives each request its answer: the stored ticket of its key,
+// the ticket an earlier request of the batch got for the same key, or the
+// next position.
+func assignKeyed(room string, gen, queue int64, batch []*enqueueRequest, known map[string]waitroom.Ticket) ([]enqueueResult, []waitroom.Ticket, []string) {
+	results := make([]enqueueResult, len(batch))
+	var fresh []waitroom.Ticket
+	var keys []string
+	for i, r := range batch {
+		if t, ok := known[r.ticket.Key]; ok && r.ticket.Key != "" {
+			results[i] = enqueueResult{ticket: t}
+			continue
+		}
+		t := newTicket(room, gen, queue+int64(len(fresh))+1, r.ticket)
+		fresh, keys = append(fresh, t), append(keys, r.ticket.Key)
+		results[i] = enqueueResult{ticket: t, created: true}
+		if r.ticket.Key != "" {
+			known[r.ticket.Key] = t
+		}
+	}
+	return results, fresh, keys
+}
+
+func insertTickets(ctx context.Context, tx *sqlx.Tx, room string, gen, queue int64, fresh []waitroom.Ticket, keys []string) error {
+	ids, times, pos := make([]string, len(fresh)), make([]int64, len(fresh)), make([]int64, len(fresh))
+	for i, t := range fresh {
+		ids[i], times[i], pos[i] = t.ID, micros(t.EntryTime), t.Position
+	}
+	if _, err := tx.ExecContext(ctx, `
+		INSERT INTO tickets (room, generation, position, id, entry_time, idem_key)
+		SELECT $1, $2, u.pos, u.id::uuid, timestamptz 'epoch' + u.us * interval '1 microsecond', nullif(u.k, '')
+		FROM unnest($3::bigint[], $4::text[], $5::bigint[], $6::text[]) AS u(pos, id, us, k)`,
+		room, gen, pq.Array(pos), pq.Array(ids), pq.Array(times), pq.Array(keys)); err != nil {
+		return err
+	}
+	_, err := tx.ExecContext(ctx, `UPDATE room_state SET queue = $2 WHERE room = $1`, room, queue)
+	return err
+}
+
+func newTicket(room string, gen, pos int64, t waitroom.NewTicket) waitroom.Ticket {
+	return waitroom.Ticket{ID: t.ID, Room: room, Position: pos, EntryTime: pgTime(t.EntryTime),
+		Status: waitroom.TicketAssigned, Generation: gen}
+}
+
+// pgTime is t as PostgreSQL gives it back: microseconds, UTC.
+func pgTime(t time.Time) time.Time { return t.Truncate(time.Microsecond).UTC() }

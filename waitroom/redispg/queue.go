@@ -1,0 +1,194 @@
+package redispg
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/waitroom-idp/waitroom/waitroom"
+)
+
+// Ticket returns a ticket of the room's current generation.
+func (s *Store) Ticket(ctx context.Context, room, id string) (waitroom.Ticket, error) {
+	uid, err := uuid.Parse(id)
+	if err != nil {
+		return waitroom.Ticket{}, notFound("ticket")
+	}
+	var row struct {
+		ID         string    `db:"id"`
+		Position   int64     `db:"position"`
+		EntryTime  time.Time `db:"entry_time"`
+		Generation int64     `db:"generation"`
+	}
+	err = s.db.GetContext(ctx, &row, `
+		SELECT t.id, t.position, t.entry_time, t.generation
+		FROM tickets t JOIN room_state s ON s.room = t.room AND s.generation = t.generation
+		WHERE t.room = $1 AND t.id = $2`, room, uid.String())
+	if errors.Is(err, sql.ErrNoRows) {
+		return waitroom.Ticket{}, notFound("ticket")
+	}
+	if err != nil {
+		return waitroom.Ticket{}, mapErr(err, "the ticket could not be read")
+	}
+	return waitroom.Ticket{ID: row.ID, Room: room, Position: row.Position, EntryTime: row.EntryTime.UTC(),
+		Status: waitroom.TicketAssigned, Generation: row.Generation}, nil
+}
+
+// Counters reads the fast copy in Redis, rebuilt from PostgreSQL if lost.
+func (s *Store) Counters(ctx context.Context, room string) (waitroom.Counters, error) {
+	return s.fastCounters(ctx, room)
+}
+
+// stateRow is what the serving-changing statements return.
+type stateRow struct {
+	Generation int64 `db:"generation"`
+	Serving    int64 `db:"serving"`
+	Version    int64 `db:"version"`
+	Expired    int64 `db:"expired"`
+	MaxExpired int64 `db:"max_expired"`
+}
+
+// changeServing runs one statement that updates room_state and records the
+// new serving value in the history (a single statement is atomic without
+// an explicit transaction), then copies the state to Redis.
+func (s *Store) changeServing(ctx context.Context, room, set string, arg int64, at time.Time) (int64, error) {
+	var st stateRow
+	err := s.db.GetContext(ctx, &st, `
+		WITH s AS (
+			UPDATE room_state SET `+set+`, version = version + 1 WHERE room = $1
+			RETURNING generation, serving, version, expired, max_expired
+		), h AS (
+			INSERT INTO serving_history (room, generation, serving, issued_at)
+			SELECT $1, generation, serving, $3 FROM s
+		)
+		SELECT * FROM s`, room, arg, at)
+	if err != nil {
+		return 0, roomErr(err, "the serving counter could not be changed")
+	}
+	return st.Serving, s.copyState(ctx, room, st)
+}
+
+// AdvanceServing adds by (possibly negative) to the serving counter, never
+// below 0.
+func (s *Store) AdvanceServing(ctx context.Context, room string, by int64, at time.Time) (int64, error) {
+	return s.changeServing(ctx, room, `serving = greatest(0, serving + $2)`, by, at)
+}
+
+// SetServing sets the serving counter.
+func (s *Store) SetServing(ctx context.Context, room string, value int64, at time.Time) (int64, error) {
+	if value < 0 {
+		return 0, waitroom.Errorf(waitroom.CodeInvalid, "the serving counter cannot be negative")
+	}
+	return s.changeServing(ctx, room, `serving = $2`, value, at)
+}
+
+func (s *Store) copyState(ctx context.Context, room string, st stateRow) error {
+	res, err := applyState.Run(ctx, s.rdb, []string{s.countersKey(room)},
+		st.Generation, st.Version, st.Serving, st.Expired, st.MaxExpired).Int64()
+	return s.afterWrite(ctx, room, res, err)
+}
+
+type historyRow struct {
+	Serving    int64     `db:"serving"`
+	IssuedAt   time.Time `db:"issued_at"`
+	Generation int64     `db:"generation"`
+}
+
+func (h historyRow) record() waitroom.ServingRecord {
+	return waitroom.ServingRecord{Serving: h.Serving, IssuedAt: h.IssuedAt.UTC(), Generation: h.Generation}
+}
+
+// ServingRecordAtOrAbove returns the earliest history row with the smallest
+// serving value >= position in the current generation.
+func (s *Store) ServingRecordAtOrAbove(ctx context.Context, room string, position int64) (waitroom.ServingRecord, bool, error) {
+	var h historyRow
+	err := s.db.GetContext(ctx, &h, `
+		SELECT h.serving, h.issued_at, h.generation
+		FROM room_state s JOIN serving_history h ON h.room = s.room AND h.generation = s.generation
+		WHERE s.room = $1 AND h.serving >= $2
+		ORDER BY h.serving, h.issued_at LIMIT 1`, room, position)
+	if errors.Is(err, sql.ErrNoRows) {
+		return waitroom.ServingRecord{}, false, s.roomExists(ctx, room)
+	}
+	if err != nil {
+		return waitroom.ServingRecord{}, false, mapErr(err, "the serving history could not be read")
+	}
+	return h.record(), true, nil
+}
+
+// ServingHistory returns up to limit rows with serving > above, one per
+// serving value (the earliest), in increasing order.
+func (s *Store) ServingHistory(ctx context.Context, room string, above int64, limit int) ([]waitroom.ServingRecord, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	var rows []historyRow
+	err := s.db.SelectContext(ctx, &rows, `
+		SELECT DISTINCT ON (h.serving) h.serving, h.issued_at, h.generation
+		FROM room_state s JOIN serving_history h ON h.room = s.room AND h.generation = s.generation
+		WHERE s.room = $1 AND h.serving > $2
+		ORDER BY h.serving, h.issued_at LIMIT $3`, room, above, limit)
+	if err != nil {
+		return nil, mapErr(err, "the serving history could not be read")
+	}
+	if len(rows) == 0 {
+		return nil, s.roomExists(ctx, room)
+	}
+	out := make([]waitroom.ServingRecord, len(rows))
+	for i, h := range rows {
+		out[i] = h.record()
+	}
+	return out, nil
+}
+
+// MarkExpired applies one expiry-job step if it is still due: the
+// generation matches and max_expired is below the new value.
+func (s *Store) MarkExpired(ctx context.Context, room string, gen, maxExpired, expired, advance int64, at time.Time) (bool, error) {
+	var st stateRow
+	err := s.db.GetContext(ctx, &st, `
+		WITH s AS (
+			UPDATE room_state
+			SET max_expired = $3, expired = expired + $4, serving = serving + $5, version = version + 1
+			WHERE room = $1 AND generation = $2 AND max_expired < $3
+			RETURNING generation, serving, version, expired, max_expired
+		), h AS (
+			INSERT INTO serving_history (room, generation, serving, issued_at)
+			SELECT $1, generation, serving, $6 FROM s WHERE $5 > 0
+		)
+		SELECT * FROM s`, room, gen, maxExpired, expired, advance, at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, s.roomExists(ctx, room)
+	}
+	if err != nil {
+		return false, mapErr(err, "the expiry step could not be stored")
+	}
+	return true, s.copyState(ctx, room, st)
+}
+
+// Reset starts a new generation in one statement (it waits for a group
+// commit holding the row lock, so an Enqueue lands wholly before or after),
+// then replaces the Redis copy with the zeroed counters.
+func (s *Store) Reset(ctx context.Context, room string) error {
+	var st stateRow
+	err := s.db.GetContext(ctx, &st, `
+		UPDATE room_state
+		SET generation = generation + 1, queue = 0, serving = 0, expired = 0, max_expired = 0, version = version + 1
+		WHERE room = $1
+		RETURNING generation, serving, version, expired, max_expired`, room)
+	if err != nil {
+		return roomErr(err, "the room could not be reset")
+	}
+	_, err = s.writeFast(ctx, room, roomState{Generation: st.Generation, Version: st.Version}, nil, false)
+	return err
+}
+
+// roomExists turns an empty answer into CodeNotFound when the room itself
+// is unknown, and into nil otherwise.
+func (s *Store) roomExists(ctx context.Context, room string) error {
+	var one int
+	err := s.db.GetContext(ctx, &one, `SELECT 1 FROM room_state WHERE room = $1`, room)
+	return roomErr(err, "the room could not be read")
+}

@@ -1,0 +1,57 @@
+package redispg_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/waitroom-idp/waitroom/waitroom"
+	"github.com/waitroom-idp/waitroom/waitroom/internal/testenv"
+	"github.com/waitroom-idp/waitroom/waitroom/redispg"
+	"github.com/waitroom-idp/waitroom/waitroom/storetest"
+)
+
+// backend is one test's PostgreSQL schema and Redis prefix; every store it
+// opens shares them, like server replicas.
+type backend struct {
+	cfg redispg.Config
+}
+
+func newBackend(tb testing.TB) backend {
+	dsn := testenv.Postgres(tb)
+	addr, prefix := testenv.Redis(tb)
+	return backend{cfg: redispg.Config{DatabaseURL: dsn, RedisURL: addr, KeyPrefix: prefix, MaxOpenConns: 8}}
+}
+
+func (b backend) open(tb testing.TB) *redispg.Store {
+	tb.Helper()
+	s, err := redispg.Open(context.Background(), b.cfg)
+	if err != nil {
+		tb.Fatalf("Open: %v", err)
+	}
+	tb.Cleanup(func() { s.Close() })
+	return s
+}
+
+func (b backend) instance(tb testing.TB) storetest.Instance {
+	s := b.open(tb)
+	return storetest.Instance{
+		Store:     s,
+		Ephemeral: s,
+		Another:   func(t *testing.T) waitroom.Store { return b.open(t) },
+		LoseFastState: func(t *testing.T) {
+			if err := testenv.DeleteRedisPrefix(context.Background(), s.Redis(), b.cfg.KeyPrefix); err != nil {
+				t.Fatal(err)
+			}
+		},
+	}
+}
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, storetest.Backend{Open: func(t *testing.T) storetest.Instance {
+		return newBackend(t).instance(t)
+	}})
+}
+
+func BenchmarkStore(b *testing.B) {
+	storetest.Bench(b, func(b *testing.B) storetest.Instance { return newBackend(b).instance(b) })
+}

@@ -1,0 +1,195 @@
+// Package redispg is the production backend of the queue core: PostgreSQL
+// holds every durable fact (rooms, tickets, tokens, serving history, signing
+// keys, and per room a room_state row with the counters), Redis holds a
+// fast copy of each room's counters and its set of active tokens, plus the
+// short-lived Ephemeral values.
+//
+// Positions are handed out by a per-room group commit (see enqueue.go): one
+// PostgreSQL transaction per batch of waiting Enqueue calls, so a ticket is
+// durable before its caller hears of it and positions stay contiguous and
+// unique across replicas. Redis can be lost at any time: the counters and
+// the active-token set are rebuilt from PostgreSQL when found missing.
+//
+// Every key of a room shares the hash tag {room}, so the backend works on
+// Redis Cluster.
+package redispg
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	_ "github.com/lib/pq" // PostgreSQL driver
+	"github.com/redis/go-redis/v9"
+
+	"github.com/waitroom-idp/waitroom/migrations"
+	"github.com/waitroom-idp/waitroom/waitroom"
+)
+
+// Config says where the backing services are.
+type Config struct {
+	// DatabaseURL is a lib/pq connection string (URL or key=value).
+	DatabaseURL string
+	// RedisURL is a redis:// or rediss:// URL, or a bare host:port. With
+	// RedisCluster set it names one or more seed nodes of a Redis Cluster:
+	// "redis://node1:6379?addr=node2:6379&addr=node3:6379".
+	RedisURL     string
+	RedisCluster bool
+	// KeyPrefix goes in front of every Redis key ("" by default), so that
+	// several deployments or tests can share one Redis.
+	KeyPrefix string
+	// BatchMax caps the tickets of one group commit (default 1000).
+	BatchMax int
+	// MaxOpenConns caps the PostgreSQL pool (default 32).
+	MaxOpenConns int
+	// SkipMigrations leaves the schema alone (when a migrate step runs
+	// separately); by default Open applies pending migrations.
+	SkipMigrations bool
+	Logger         *slog.Logger
+}
+
+// Store implements waitroom.Store and waitroom.Ephemeral.
+type Store struct {
+	db       *sqlx.DB
+	rdb      redis.UniversalClient
+	prefix   string
+	batchMax int
+	log      *slog.Logger
+
+	mu         sync.Mutex
+	closed     bool
+	committers map[string]*committer
+	flushing   sync.WaitGroup
+}
+
+var (
+	_ waitroom.Store     = (*Store)(nil)
+	_ waitroom.Ephemeral = (*Store)(nil)
+)
+
+const (
+	defaultBatchMax = 1000
+	openTimeout     = 5 * time.Second
+	// commitTimeout bounds one group-commit transaction; it does not follow
+	// any caller's context, since the batch serves many callers.
+	commitTimeout = 10 * time.Second
+)
+
+// Open connects to PostgreSQL and Redis, checks that both answer, applies
+// pending migrations and returns the store. An unreachable service gives a
+// CodeUnavailable error that names it.
+func Open(ctx context.Context, cfg Config) (*Store, error) {
+	s := &Store{prefix: cfg.KeyPrefix, batchMax: cfg.BatchMax, log: cfg.Logger, committers: map[string]*committer{}}
+	if s.batchMax <= 0 {
+		s.batchMax = defaultBatchMax
+	}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	if err := s.openPostgres(ctx, cfg); err != nil {
+		return nil, err
+	}
+	if err := s.openRedis(ctx, cfg); err != nil {
+		s.db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Store) openPostgres(ctx context.Context, cfg Config) error {
+	db, err := sqlx.Open("postgres", cfg.DatabaseURL)
+	if err != nil {
+		return waitroom.Wrap(waitroom.CodeInvalid, err, "database url is not valid")
+	}
+	maxOpen := cfg.MaxOpenConns
+	if maxOpen <= 0 {
+		maxOpen = 32
+	}
+	db.SetMaxOpenConns(maxOpen)
+	db.SetMaxIdleConns(maxOpen)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	pctx, cancel := context.WithTimeout(ctx, openTimeout)
+	defer cancel()
+	if err := db.PingContext(pctx); err != nil {
+		db.Close()
+		return waitroom.Wrap(waitroom.CodeUnavailable, err, "PostgreSQL is unreachable")
+	}
+	if !cfg.SkipMigrations {
+		if err := migrations.Apply(ctx, db.DB); err != nil {
+			db.Close()
+			return mapErr(err, "applying database migrations failed")
+		}
+	}
+	s.db = db
+	return nil
+}
+
+func (s *Store) openRedis(ctx context.Context, cfg Config) error {
+	client, err := newRedisClient(cfg)
+	if err != nil {
+		return waitroom.Wrap(waitroom.CodeInvalid, err, "redis url is not valid")
+	}
+	pctx, cancel := context.WithTimeout(ctx, openTimeout)
+	defer cancel()
+	if err := client.Ping(pctx).Err(); err != nil {
+		client.Close()
+		return waitroom.Wrap(waitroom.CodeUnavailable, err, "Redis is unreachable")
+	}
+	s.rdb = client
+	return nil
+}
+
+func newRedisClient(cfg Config) (redis.UniversalClient, error) {
+	url := cfg.RedisURL
+	if !strings.Contains(url, "://") {
+		url = "redis://" + url
+	}
+	if cfg.RedisCluster {
+		opts, err := redis.ParseClusterURL(url)
+		if err != nil {
+			return nil, err
+		}
+		return redis.NewClusterClient(opts), nil
+	}
+	opts, err := redis.ParseURL(url)
+	if err != nil {
+		return nil, err
+	}
+	return redis.NewClient(opts), nil
+}
+
+// Redis returns the Redis client, for other parts of the server that keep
+// short-lived state next to the store (leases, pub/sub).
+func (s *Store) Redis() redis.UniversalClient { return s.rdb }
+
+// DB returns the PostgreSQL handle (for migrations and readiness checks).
+func (s *Store) DB() *sqlx.DB { return s.db }
+
+// Ping reports whether PostgreSQL and Redis both answer.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.db.PingContext(ctx); err != nil {
+		return mapErr(err, "PostgreSQL is unreachable")
+	}
+	if err := s.rdb.Ping(ctx).Err(); err != nil {
+		return mapErr(err, "Redis is unreachable")
+	}
+	return nil
+}
+
+// Close flushes the pending group commits, then closes both connections.
+// Enqueue calls after Close fail with CodeUnavailable.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	already := s.closed
+	s.closed = true
+	s.mu.Unlock()
+	if already {
+		return nil
+	}
+	s.flushing.Wait()
+	return errors.Join(s.db.Close(), s.rdb.Close())
+}

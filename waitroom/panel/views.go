@@ -96,13 +96,13 @@ type listView struct {
 
 // roomStats is the live part of the room view, polled by panel.js.
 type roomStats struct {
-	Room              string            `json:"room"`
-	Mode              waitroom.Mode     `json:"mode"`
-	Counters          waitroom.Counters `json:"counters"`
-	Waiting           int64             `json:"waiting"`
-	Active            int64             `json:"active"`
-	RatePerMinute     *float64          `json:"admissions_per_minute"`
-	History           []Sample          `json:"history"`
+	Room          string            `json:"room"`
+	Mode          waitroom.Mode     `json:"mode"`
+	Counters      waitroom.Counters `json:"counters"`
+	Waiting       int64             `json:"waiting"`
+	Active        int64             `json:"active"`
+	RatePerMinute *float64          `json:"admissions_per_minute"`
+	History       []Sample          `json:"history"`
 }
 
 func (p *Panel) stats(ctx context.Context, id string) (roomStats, error) {

@@ -12,11 +12,12 @@ import (
 	"strings"
 )
 
+// FS holds every static file.
+//
 //go:embed css js
-var files embed.FS
+var FS embed.FS
 
-// FS returns the embedded files.
-func FS() fs.FS { return files }
+var files = FS
 
 // Version is a short hash of every embedded file. Pages append it to asset
 // URLs (?v=...) so browsers may cache assets for long and still pick up a

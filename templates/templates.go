@@ -15,11 +15,12 @@ import (
 	"path/filepath"
 )
 
+// FS holds every built-in template.
+//
 //go:embed *.html panel/*.html
-var builtin embed.FS
+var FS embed.FS
 
-// Builtin returns the embedded templates.
-func Builtin() fs.FS { return builtin }
+var builtin = FS
 
 // Parse parses the named page templates of the built-in set, letting files of
 // the same name in overrideDir (when not empty) replace them. Every page is

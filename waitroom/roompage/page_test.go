@@ -28,7 +28,7 @@ func TestDeriveState(t *testing.T) {
 		{"waiting", Visit{Position: 10, Serving: 3}, StateWaiting},
 		{"admitted", Visit{Position: 10, Serving: 10}, StateYourTurn},
 		{"paused", Visit{Position: 10, Serving: 3, Paused: true}, StatePaused},
-		{"admitted before the pause", Visit{Position: 10, Serving: 12, Paused: true}, StateYourTurn},
+		{"a pause holds back the admitted", Visit{Position: 10, Serving: 12, Paused: true}, StatePaused},
 		{"closed wins", Visit{Position: 10, Serving: 12, Closed: true}, StateClosed},
 		{"not open", Visit{OpensAt: t0.Add(time.Hour)}, StateNotOpen},
 		{"opened", Visit{OpensAt: t0.Add(-time.Hour), Position: 2}, StateWaiting},

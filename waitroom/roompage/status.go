@@ -47,8 +47,9 @@ type Visit struct {
 }
 
 // DeriveState decides the page state of v from its flags, in priority
-// order: a closed room or one not open yet says so before anything else; an
-// admitted visitor keeps their turn even when the room is paused after.
+// order: a closed room or one not open yet says so before anything else; a
+// pause holds back even those the serving counter already reached (the
+// login flow admits nobody while paused).
 func (v Visit) DeriveState(now time.Time) State {
 	switch {
 	case v.State != "":
@@ -59,10 +60,10 @@ func (v Visit) DeriveState(now time.Time) State {
 		return StateNotOpen
 	case v.Expired:
 		return StateExpired
-	case v.Position > 0 && v.Serving >= v.Position:
-		return StateYourTurn
 	case v.Paused:
 		return StatePaused
+	case v.Position > 0 && v.Serving >= v.Position:
+		return StateYourTurn
 	}
 	return StateWaiting
 }
@@ -74,8 +75,10 @@ type Status struct {
 	Room     string `json:"room"`
 	RoomName string `json:"room_name"`
 	State    State  `json:"state"`
-	Position int64  `json:"position,omitempty"`
-	Serving  int64  `json:"serving"`
+	// Ready is State == "your_turn", for clients that only need that.
+	Ready    bool  `json:"ready"`
+	Position int64 `json:"position,omitempty"`
+	Serving  int64 `json:"serving"`
 	// Ahead counts the positions between the serving counter and the
 	// visitor's.
 	Ahead int64 `json:"ahead"`
@@ -141,6 +144,7 @@ func buildStatus(v Visit, now time.Time, rate float64, rateKnown bool, p *i18n.P
 		s.OpensAt = &t
 	}
 	if s.State == StateYourTurn {
+		s.Ready = true
 		s.ContinueURL = v.ContinueURL
 	}
 	s.PollAfter = pollAfter(s, now)

@@ -1,0 +1,284 @@
+package oidc
+
+import (
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/gorilla/mux"
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/waitroom-idp/waitroom/waitroom"
+)
+
+// Room modes, read from the room's optional "mode" setting.
+const (
+	modeOpen   = "open"
+	modePaused = "paused" // visitors queue, nobody is admitted
+	modeClosed = "closed" // nobody queues
+)
+
+// roomMode reads a room's mode. Rooms are documents that gain fields over
+// time; reading the field through JSON keeps this package working before
+// and after the queue core grows a mode.
+func roomMode(r waitroom.Room) string {
+	b, err := json.Marshal(r)
+	if err != nil {
+		return modeOpen
+	}
+	var m struct {
+		Mode string `json:"mode"`
+	}
+	if json.Unmarshal(b, &m) != nil {
+		return modeOpen
+	}
+	switch m.Mode {
+	case modePaused, modeClosed:
+		return m.Mode
+	}
+	return modeOpen
+}
+
+// visit is one request to the room page: the login being completed and
+// where it waits.
+type visit struct {
+	ar     *authRequest
+	client Client
+	room   waitroom.Room
+	mode   string
+	now    time.Time
+}
+
+// login is the room page, the client's login URL. It completes the login
+// at once with a usable admission cookie, otherwise enqueues (once per
+// browser and room), admits when the serving counter has reached the
+// ticket, or shows the visitor's place.
+func (p *Provider) login(w http.ResponseWriter, r *http.Request) error {
+	v, err := p.loadVisit(r.Context(), mux.Vars(r)["id"])
+	if err != nil {
+		return err
+	}
+	if v.mode == modeClosed {
+		if v.ar.promptNone() {
+			return p.redirectError(w, r, v.ar, oidc.ErrAccessDenied().WithDescription("the waiting room is closed"))
+		}
+		return p.showClosed(w, r, v)
+	}
+	if adm, ok := p.usableAdmission(r, v); ok {
+		return p.complete(w, r, v, adm)
+	}
+	if v.ar.promptNone() {
+		return p.redirectError(w, r, v.ar, oidc.ErrLoginRequired().WithDescription("no admission to the waiting room"))
+	}
+	tc, err := p.ensureTicket(w, r, v)
+	if err != nil {
+		return err
+	}
+	return p.admitOrWait(w, r, v, tc)
+}
+
+func (p *Provider) loadVisit(ctx context.Context, id string) (*visit, error) {
+	ar, err := p.storage.authRequest(ctx, id)
+	if waitroom.ErrorCode(err) == waitroom.CodeNotFound {
+		return nil, &pageError{http.StatusGone, "This sign-in has expired",
+			"The sign-in you started is no longer valid. Go back to the site and sign in again."}
+	}
+	if err != nil {
+		return nil, err
+	}
+	c, err := p.clients.get(ctx, ar.ClientID)
+	if err != nil {
+		return nil, err
+	}
+	room, err := p.queue.Room(ctx, c.Room)
+	if waitroom.ErrorCode(err) == waitroom.CodeNotFound {
+		p.log.ErrorContext(ctx, "client names an unknown room", "client", c.ID, "room", c.Room)
+		return nil, &pageError{http.StatusServiceUnavailable, "This waiting room is not available",
+			"The site's waiting room is not set up. Please try again later."}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &visit{ar: ar, client: c, room: room, mode: roomMode(room), now: p.cfg.Clock()}, nil
+}
+
+// usableAdmission returns the browser's admission to the room if it may
+// complete this login: signed, unexpired, within max_age, and its session
+// not ended.
+func (p *Provider) usableAdmission(r *http.Request, v *visit) (admissionCookie, bool) {
+	var adm admissionCookie
+	if !p.cookies.get(r, admissionCookieName(v.room.ID), &adm) || v.now.Unix() >= adm.Expires {
+		return adm, false
+	}
+	if v.ar.MaxAge != nil && v.now.Sub(time.Unix(adm.AdmittedAt, 0)) > time.Duration(*v.ar.MaxAge)*time.Second {
+		return adm, false
+	}
+	closed, err := p.storage.eph.exists(r.Context(), keyClosed+v.room.ID+":"+adm.TicketID)
+	return adm, err == nil && !closed
+}
+
+// ensureTicket returns the browser's ticket for the room, enqueueing it
+// the first time. The enqueue key comes from the signed ticket cookie, so a
+// reload or a second tab keeps the place.
+func (p *Provider) ensureTicket(w http.ResponseWriter, r *http.Request, v *visit) (ticketCookie, error) {
+	var tc ticketCookie
+	if p.cookies.get(r, ticketCookieName(v.room.ID), &tc) && tc.Key != "" {
+		closed, err := p.storage.eph.exists(r.Context(), keyClosed+v.room.ID+":"+tc.TicketID)
+		if err != nil {
+			return tc, err
+		}
+		if closed {
+			tc = ticketCookie{} // the session ended: a new visit queues again
+		}
+	}
+	if tc.Key == "" {
+		tc.Key = randomToken(16)
+	}
+	t, err := p.queue.Enqueue(r.Context(), v.room.ID, "oidc:"+tc.Key)
+	if err != nil {
+		return tc, err
+	}
+	fresh := ticketCookie{Key: tc.Key, TicketID: t.ID, Position: t.Position, QueuedAt: t.EntryTime.Unix()}
+	if fresh != tc {
+		p.cookies.set(w, ticketCookieName(v.room.ID), fresh, ticketCookieTTL)
+	}
+	return fresh, nil
+}
+
+// admitOrWait re-checks on the server that the ticket may enter (serving
+// counter, queue-position expiry) and admits it, or shows the room.
+func (p *Provider) admitOrWait(w http.ResponseWriter, r *http.Request, v *visit, tc ticketCookie) error {
+	ctx := r.Context()
+	serving, err := p.queue.Serving(ctx, v.room.ID)
+	if err != nil {
+		return err
+	}
+	if serving < tc.Position || v.mode == modePaused {
+		return p.showRoom(w, r, v, tc, serving)
+	}
+	_, err = p.queue.QueuePositionExpiry(ctx, v.room.ID, tc.TicketID)
+	switch waitroom.ErrorCode(err) {
+	case waitroom.CodeExpired:
+		return p.showExpired(w, r, v)
+	case waitroom.CodeUnavailable, waitroom.CodeInternal:
+		if err != nil {
+			return err
+		}
+	}
+	adm := admissionCookie{TicketID: tc.TicketID, Position: tc.Position, QueuedAt: tc.QueuedAt,
+		AdmittedAt: v.now.Unix(), Expires: v.now.Add(p.cfg.AdmissionTTL).Unix()}
+	p.cookies.set(w, admissionCookieName(v.room.ID), adm, p.cfg.AdmissionTTL)
+	return p.complete(w, r, v, adm)
+}
+
+// complete finishes an admitted login: at once if the relying party still
+// holds its state, else through its initiate_login_uri.
+func (p *Provider) complete(w http.ResponseWriter, r *http.Request, v *visit, adm admissionCookie) error {
+	c := v.client
+	if c.MaxHold > 0 && c.InitiateLoginURI != "" && v.now.Sub(v.ar.CreatedAt) > c.MaxHold.D() {
+		_ = p.storage.DeleteAuthRequest(r.Context(), v.ar.ID)
+		http.Redirect(w, r, p.initiateLoginURL(c), http.StatusSeeOther)
+		return nil
+	}
+	g := &grant{
+		ID: v.ar.ID, ClientID: c.ID, Subject: p.subject(w, r, c, v.room.ID, adm.TicketID),
+		Scopes: v.ar.Scopes, Room: v.room.ID, TicketID: adm.TicketID, Position: adm.Position,
+		QueuedAt: time.Unix(adm.QueuedAt, 0), AdmittedAt: time.Unix(adm.AdmittedAt, 0),
+	}
+	if v.ar.HintSubject != "" && v.ar.HintSubject != g.Subject && v.ar.promptNone() {
+		return p.redirectError(w, r, v.ar, oidc.ErrLoginRequired().WithDescription("id_token_hint names another visitor"))
+	}
+	v.ar.Grant = g
+	code, err := p.storage.issueCode(r.Context(), v.ar)
+	if waitroom.ErrorCode(err) == waitroom.CodeNotFound {
+		return &pageError{http.StatusConflict, "Already signed in",
+			"This sign-in was already completed. Go back to the site."}
+	}
+	if err != nil {
+		return err
+	}
+	return p.codeResponse(w, r, v.ar, code)
+}
+
+// codeResponse sends the code to the client (query or form_post).
+func (p *Provider) codeResponse(w http.ResponseWriter, r *http.Request, ar *authRequest, code string) error {
+	resp := &op.CodeResponseType{Code: code, State: ar.State}
+	if ar.ResponseMode == oidc.ResponseModeFormPost {
+		return op.AuthResponseFormPost(w, ar.RedirectURI, resp, p.op.Encoder())
+	}
+	target, err := op.AuthResponseURL(ar.RedirectURI, oidc.ResponseTypeCode, ar.ResponseMode, resp, p.op.Encoder())
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	http.Redirect(w, r, target, http.StatusFound)
+	return nil
+}
+
+// initiateLoginURL is the client's login-initiation URL with the issuer
+// (OpenID Connect Core §4, third-party initiated login).
+func (p *Provider) initiateLoginURL(c Client) string {
+	u, err := url.Parse(c.InitiateLoginURI)
+	if err != nil {
+		return c.InitiateLoginURI
+	}
+	q := u.Query()
+	q.Set("iss", p.cfg.Issuer)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// redirectError sends an OAuth error to the client's redirect URI and
+// forgets the auth request.
+func (p *Provider) redirectError(w http.ResponseWriter, r *http.Request, ar *authRequest, e *oidc.Error) error {
+	_ = p.storage.DeleteAuthRequest(r.Context(), ar.ID)
+	e.State = ar.State
+	target, err := op.AuthResponseURL(ar.RedirectURI, oidc.ResponseTypeCode, ar.ResponseMode, e, p.op.Encoder())
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, target, http.StatusFound)
+	return nil
+}
+
+
+// rejoin drops the browser's expired ticket so that the room page queues
+// it again.
+func (p *Provider) rejoin(w http.ResponseWriter, r *http.Request) error {
+	v, err := p.loadVisit(r.Context(), mux.Vars(r)["id"])
+	if err != nil {
+		return err
+	}
+	p.cookies.clear(w, ticketCookieName(v.room.ID))
+	http.Redirect(w, r, p.loginURL(v.ar.ID), http.StatusSeeOther)
+	return nil
+}
+
+// subject derives the `sub` claim by the client's policy: per admission
+// (ticket), or per browser and client (pairwise, from the visitor cookie,
+// set here when missing).
+func (p *Provider) subject(w http.ResponseWriter, r *http.Request, c Client, room, ticketID string) string {
+	if c.Subject != SubjectPairwise {
+		return ticketSubject(p.kr, room, ticketID)
+	}
+	var vc visitorCookie
+	if !p.cookies.get(r, visitorCookieName, &vc) || vc.ID == "" {
+		vc.ID = randomToken(16)
+		p.cookies.set(w, visitorCookieName, vc, visitorCookieTTL)
+	}
+	return pairwiseSubject(p.kr, c.ID, vc.ID)
+}
+
+// Subjects are 32 hex characters: fine as a user name or an e-mail local
+// part in the relying party, and revealing nothing of the ticket.
+func ticketSubject(kr keyring, room, ticketID string) string {
+	return hex.EncodeToString(mac(kr.subject, "ticket", room, ticketID)[:16])
+}
+
+func pairwiseSubject(kr keyring, clientID, visitorID string) string {
+	return hex.EncodeToString(mac(kr.subject, "pairwise", clientID, visitorID)[:16])
+}

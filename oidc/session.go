@@ -1,0 +1,104 @@
+package oidc
+
+import (
+	"net/http"
+
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
+)
+
+// endSession is RP-initiated logout. With a valid id_token_hint it revokes
+// the login's tokens (sid), completes the visitor's session in the room
+// (freeing a slot for max-active admission) and clears the room cookies.
+// It then redirects to a registered post_logout_redirect_uri (with state),
+// or to the provider's own "signed out" page.
+func (p *Provider) endSession(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	req, err := op.ParseEndSessionRequest(r, p.op.Decoder())
+	if err != nil {
+		return &pageError{http.StatusBadRequest, "Invalid sign-out request", "The request could not be read."}
+	}
+	session, err := op.ValidateEndSessionRequest(ctx, req, p.op)
+	if err != nil {
+		return &pageError{http.StatusBadRequest, "Invalid sign-out request", describe(err)}
+	}
+	if claims := session.IDTokenHintClaims; claims != nil {
+		if err := p.endHintedSession(w, r, claims); err != nil {
+			return err
+		}
+	}
+	target := session.RedirectURI
+	if target == "" {
+		target = p.cfg.Issuer + "/logged-out"
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	http.Redirect(w, r, target, http.StatusFound)
+	return nil
+}
+
+// endHintedSession ends what the id_token_hint names. The room session is
+// ended only for the browser the token was issued to: the ticket comes
+// from this browser's cookies and must give the hint's subject.
+func (p *Provider) endHintedSession(w http.ResponseWriter, r *http.Request, claims *oidc.IDTokenClaims) error {
+	ctx := r.Context()
+	if claims.SessionID != "" {
+		if err := p.storage.revokeGrant(ctx, grant{ID: claims.SessionID}, false); err != nil {
+			return err
+		}
+	}
+	room, _ := claims.Claims[claimRoom].(string)
+	c, err := p.clients.get(ctx, claims.GetAuthorizedParty())
+	if err != nil || room == "" || room != c.Room {
+		return nil
+	}
+	ticket := p.browserTicket(r, room)
+	if ticket == "" || p.peekSubject(r, c, room, ticket) != claims.Subject {
+		return nil
+	}
+	if err := p.storage.endSession(ctx, room, ticket); err != nil {
+		return err
+	}
+	p.cookies.clear(w, admissionCookieName(room))
+	p.cookies.clear(w, ticketCookieName(room))
+	return nil
+}
+
+// browserTicket is the ticket this browser holds in a room.
+func (p *Provider) browserTicket(r *http.Request, room string) string {
+	var adm admissionCookie
+	if p.cookies.get(r, admissionCookieName(room), &adm) {
+		return adm.TicketID
+	}
+	var tc ticketCookie
+	if p.cookies.get(r, ticketCookieName(room), &tc) {
+		return tc.TicketID
+	}
+	return ""
+}
+
+// peekSubject computes the subject this browser would get, without
+// setting a visitor cookie.
+func (p *Provider) peekSubject(r *http.Request, c Client, room, ticket string) string {
+	if c.Subject == SubjectPairwise {
+		var vc visitorCookie
+		if !p.cookies.get(r, visitorCookieName, &vc) {
+			return ""
+		}
+		return pairwiseSubject(p.kr, c.ID, vc.ID)
+	}
+	return ticketSubject(p.kr, room, ticket)
+}
+
+func (p *Provider) loggedOut(w http.ResponseWriter, r *http.Request) error {
+	p.renderMessage(w, r, http.StatusOK, messagePage{Title: "Signed out",
+		Message: "You are signed out. You can close this window."})
+	return nil
+}
+
+// describe returns the client-safe description of a library error.
+func describe(err error) string {
+	if e, ok := err.(*oidc.Error); ok && e.Description != "" {
+		return e.Description
+	}
+	return "The request is not valid."
+}

@@ -1,0 +1,591 @@
+package oidc
+
+import (
+	"context"
+	"crypto"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/waitroom-idp/waitroom/waitroom"
+)
+
+// storage adapts the provider onto op.Storage: auth requests, codes and
+// access tokens in the Ephemeral store, refresh tokens and clients in the
+// Store, admissions in the queue core, keys from the KeySource.
+type storage struct {
+	eph      ephemeralJSON
+	store    Store
+	queue    Queue
+	clients  *clientRegistry
+	keys     KeySource
+	kr       keyring
+	now      func() time.Time
+	issuer   string
+	loginURL func(id string) string
+	authTTL  time.Duration
+	// resolveToken maps an access token (JWT or opaque) to its id; it needs
+	// the library's crypto and verifier, so the provider sets it.
+	resolveToken func(ctx context.Context, token string) (string, bool)
+}
+
+var (
+	_ op.Storage                        = (*storage)(nil)
+	_ op.CanSetUserinfoFromRequest      = (*storage)(nil)
+	_ op.CanGetPrivateClaimsFromRequest = (*storage)(nil)
+)
+
+// accessRecord is the stored side of an access token: userinfo,
+// introspection and revocation read it.
+type accessRecord struct {
+	Grant     grant     `json:"grant"`
+	IssuedAt  time.Time `json:"iat"`
+	ExpiresAt time.Time `json:"exp"`
+}
+
+// CreateAuthRequest stores a validated /authorize request while the visitor
+// waits. The library accepts PKCE "plain": it is refused here.
+func (s *storage) CreateAuthRequest(ctx context.Context, r *oidc.AuthRequest, hintSubject string) (op.AuthRequest, error) {
+	if err := checkPKCE(r); err != nil {
+		return nil, err
+	}
+	switch r.ResponseMode {
+	case "", oidc.ResponseModeQuery, oidc.ResponseModeFormPost:
+	default:
+		return nil, oidc.ErrInvalidRequest().WithDescription("response_mode: query or form_post")
+	}
+	a := &authRequest{
+		ID:                  randomToken(18),
+		ClientID:            r.ClientID,
+		RedirectURI:         r.RedirectURI,
+		State:               r.State,
+		Nonce:               r.Nonce,
+		ResponseMode:        r.ResponseMode,
+		Scopes:              r.Scopes,
+		CodeChallenge:       r.CodeChallenge,
+		CodeChallengeMethod: string(r.CodeChallengeMethod),
+		Prompt:              r.Prompt,
+		MaxAge:              r.MaxAge,
+		HintSubject:         hintSubject,
+		CreatedAt:           s.now(),
+	}
+	if err := s.eph.put(ctx, keyAuthRequest+a.ID, a, s.authTTL); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+func checkPKCE(r *oidc.AuthRequest) error {
+	switch {
+	case r.CodeChallenge == "" && r.CodeChallengeMethod == "":
+		return nil
+	case r.CodeChallenge == "":
+		return oidc.ErrInvalidRequest().WithDescription("code_challenge missing")
+	case r.CodeChallengeMethod != oidc.CodeChallengeMethodS256:
+		return oidc.ErrInvalidRequest().WithDescription("code_challenge_method must be S256")
+	case len(r.CodeChallenge) < 43 || len(r.CodeChallenge) > 128:
+		return oidc.ErrInvalidRequest().WithDescription("code_challenge: 43 to 128 characters")
+	}
+	return nil
+}
+
+func (s *storage) AuthRequestByID(ctx context.Context, id string) (op.AuthRequest, error) {
+	return s.authRequest(ctx, id)
+}
+
+func (s *storage) authRequest(ctx context.Context, id string) (*authRequest, error) {
+	a := new(authRequest)
+	if len(id) > 64 {
+		return nil, waitroom.Errorf(waitroom.CodeNotFound, "unknown auth request")
+	}
+	if err := s.eph.get(ctx, keyAuthRequest+id, a); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// issueCode consumes an admitted auth request (so that it yields one code
+// at most) and stores a fresh random code for it.
+func (s *storage) issueCode(ctx context.Context, a *authRequest) (string, error) {
+	var taken authRequest
+	if err := s.eph.take(ctx, keyAuthRequest+a.ID, &taken); err != nil {
+		return "", err
+	}
+	code := randomToken(32) // 256 bits
+	if err := s.eph.put(ctx, keyCode+s.kr.tokenID("code", code), a, codeTTL); err != nil {
+		return "", err
+	}
+	return code, nil
+}
+
+// SaveAuthCode is the library's callback path; the room completes logins
+// itself (issueCode), so this only serves a caller that uses op's callback.
+func (s *storage) SaveAuthCode(ctx context.Context, id, code string) error {
+	a, err := s.authRequest(ctx, id)
+	if err != nil {
+		return err
+	}
+	if err := s.eph.eph.Delete(ctx, keyAuthRequest+id); err != nil {
+		return err
+	}
+	return s.eph.put(ctx, keyCode+s.kr.tokenID("code", code), a, codeTTL)
+}
+
+// AuthRequestByCode consumes a code: of N concurrent calls exactly one gets
+// the auth request.
+func (s *storage) AuthRequestByCode(ctx context.Context, code string) (op.AuthRequest, error) {
+	a, _, err := s.consumeCode(ctx, code)
+	return a, err
+}
+
+// consumeCode takes the code's auth request atomically. It also returns
+// the code's store id, for the replay marker.
+func (s *storage) consumeCode(ctx context.Context, code string) (*authRequest, string, error) {
+	id := s.kr.tokenID("code", code)
+	a := new(authRequest)
+	if len(code) > 512 {
+		return nil, id, oidc.ErrInvalidGrant().WithDescription("invalid code")
+	}
+	err := s.eph.take(ctx, keyCode+id, a)
+	if waitroom.ErrorCode(err) == waitroom.CodeNotFound {
+		return nil, id, s.codeReplayed(ctx, id)
+	}
+	if err != nil {
+		return nil, id, err
+	}
+	return a, id, nil
+}
+
+// codeReplayed handles a code that is unknown: if it was used before, the
+// tokens the first use issued are revoked (RFC 6749 §4.1.2).
+func (s *storage) codeReplayed(ctx context.Context, codeID string) error {
+	var grantID string
+	err := s.eph.get(ctx, keyCodeUsed+codeID, &grantID)
+	if err == nil {
+		if rerr := s.revokeGrant(ctx, grant{ID: grantID}, false); rerr != nil {
+			return rerr
+		}
+		return oidc.ErrInvalidGrant().WithDescription("code already used; its tokens are revoked")
+	}
+	if waitroom.ErrorCode(err) != waitroom.CodeNotFound {
+		return err
+	}
+	return oidc.ErrInvalidGrant().WithDescription("invalid or expired code")
+}
+
+// markCodeUsed remembers a redeemed code so that a replay is recognised.
+func (s *storage) markCodeUsed(ctx context.Context, codeID, grantID string) error {
+	return s.eph.put(ctx, keyCodeUsed+codeID, grantID, codeUsedTTL)
+}
+
+// restoreCode puts a consumed code back after an outage stopped the
+// exchange before anything was issued, so the client may retry.
+func (s *storage) restoreCode(ctx context.Context, codeID string, a *authRequest) {
+	_ = s.eph.put(context.WithoutCancel(ctx), keyCode+codeID, a, codeTTL)
+}
+
+func (s *storage) DeleteAuthRequest(ctx context.Context, id string) error {
+	return s.eph.eph.Delete(ctx, keyAuthRequest+id)
+}
+
+// CreateAccessToken records the admission (code exchange) or checks it is
+// still valid (refresh), then stores the access token.
+func (s *storage) CreateAccessToken(ctx context.Context, req op.TokenRequest) (string, time.Time, error) {
+	g, err := s.prepareGrant(ctx, req)
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	return s.newAccessToken(ctx, g)
+}
+
+func (s *storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.TokenRequest, current string) (string, string, time.Time, error) {
+	g, err := s.prepareGrant(ctx, req)
+	if err != nil {
+		return "", "", time.Time{}, err
+	}
+	if current != "" {
+		if _, err := s.store.TakeRefreshToken(ctx, s.kr.tokenID("refresh", current), s.now()); err != nil {
+			return "", "", time.Time{}, refreshError(err)
+		}
+	}
+	refresh, err := s.newRefreshToken(ctx, g)
+	if err != nil {
+		return "", "", time.Time{}, err
+	}
+	id, exp, err := s.newAccessToken(ctx, g)
+	return id, refresh, exp, err
+}
+
+// prepareGrant returns the grant of a token request. For a code exchange it
+// records the admission in the queue core (tokens counter, session), which
+// also re-checks that the ticket may still be admitted.
+func (s *storage) prepareGrant(ctx context.Context, req op.TokenRequest) (*grant, error) {
+	g, ok := grantOf(req)
+	if !ok {
+		return nil, oidc.ErrInvalidGrant().WithDescription("unsupported token request")
+	}
+	if _, isCode := req.(*authRequest); isCode {
+		rec, err := s.queue.Admit(ctx, g.Room, g.TicketID, s.issuer)
+		if err != nil {
+			return nil, admissionError(err)
+		}
+		g.AdmissionEnds = rec.ExpiresAt
+	}
+	// A refresh was checked by TokenRequestByRefreshToken.
+	return g, nil
+}
+
+// checkAdmission refuses a grant whose admission has ended: expired, or
+// its session completed or abandoned (logout, revocation, the site's own
+// update_session). The queue core is the one to ask.
+func (s *storage) checkAdmission(ctx context.Context, g *grant) error {
+	if !s.now().Before(g.AdmissionEnds) {
+		return oidc.ErrInvalidGrant().WithDescription("the admission has ended")
+	}
+	if _, err := s.queue.Admit(ctx, g.Room, g.TicketID, s.issuer); err != nil {
+		return admissionError(err)
+	}
+	return nil
+}
+
+func admissionError(err error) error {
+	switch waitroom.ErrorCode(err) {
+	case waitroom.CodeNotServed, waitroom.CodeExpired, waitroom.CodeSessionClosed, waitroom.CodeNotFound:
+		return oidc.ErrInvalidGrant().WithDescription("the admission is no longer valid: %s", waitroom.ErrorMessage(err))
+	}
+	return err
+}
+
+func refreshError(err error) error {
+	if waitroom.ErrorCode(err) == waitroom.CodeNotFound {
+		return oidc.ErrInvalidGrant().WithDescription("invalid refresh token")
+	}
+	return err
+}
+
+func (s *storage) newAccessToken(ctx context.Context, g *grant) (string, time.Time, error) {
+	c, err := s.clients.get(ctx, g.ClientID)
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	now := s.now()
+	exp := capTime(now.Add(c.AccessTokenLifetime.D()), g.AdmissionEnds)
+	id := randomToken(16)
+	rec := accessRecord{Grant: *g, IssuedAt: now, ExpiresAt: exp}
+	if err := s.eph.put(ctx, keyAccessToken+id, rec, exp.Sub(now)); err != nil {
+		return "", time.Time{}, err
+	}
+	return id, exp, nil
+}
+
+func (s *storage) newRefreshToken(ctx context.Context, g *grant) (string, error) {
+	c, err := s.clients.get(ctx, g.ClientID)
+	if err != nil {
+		return "", err
+	}
+	raw, err := jsonBytes(g)
+	if err != nil {
+		return "", err
+	}
+	now := s.now()
+	token := randomToken(32)
+	err = s.store.CreateRefreshToken(ctx, RefreshToken{
+		ID:        s.kr.tokenID("refresh", token),
+		GrantID:   g.ID,
+		ClientID:  g.ClientID,
+		Grant:     raw,
+		CreatedAt: now,
+		ExpiresAt: capTime(now.Add(c.RefreshTokenLifetime.D()), g.AdmissionEnds),
+	})
+	return token, err
+}
+
+func capTime(t, limit time.Time) time.Time {
+	if !limit.IsZero() && limit.Before(t) {
+		return limit
+	}
+	return t
+}
+
+func (s *storage) TokenRequestByRefreshToken(ctx context.Context, token string) (op.RefreshTokenRequest, error) {
+	rt, g, err := s.refreshGrant(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.checkAdmission(ctx, g); err != nil {
+		return nil, err
+	}
+	return &refreshRequest{grant: *g, tokenID: rt.ID}, nil
+}
+
+func (s *storage) refreshGrant(ctx context.Context, token string) (RefreshToken, *grant, error) {
+	if len(token) > 512 {
+		return RefreshToken{}, nil, oidc.ErrInvalidGrant().WithDescription("invalid refresh token")
+	}
+	rt, err := s.store.RefreshToken(ctx, s.kr.tokenID("refresh", token), s.now())
+	if err != nil {
+		return rt, nil, refreshError(err)
+	}
+	g := new(grant)
+	if err := decodeStored(rt.Grant, g); err != nil {
+		return rt, nil, err
+	}
+	return rt, g, nil
+}
+
+func (s *storage) TerminateSession(ctx context.Context, userID, clientID string) error {
+	return nil // logout is handled by the end_session handler, which knows the grant
+}
+
+// RevokeToken serves the library's revocation path; the provider's own
+// revocation handler calls revokeToken.
+func (s *storage) RevokeToken(ctx context.Context, tokenOrID, userID, clientID string) *oidc.Error {
+	if err := s.revokeToken(ctx, tokenOrID, clientID); err != nil {
+		return oidc.ErrServerError().WithParent(err)
+	}
+	return nil
+}
+
+func (s *storage) GetRefreshTokenInfo(ctx context.Context, clientID, token string) (string, string, error) {
+	rt, g, err := s.refreshGrant(ctx, token)
+	if err != nil || rt.ClientID != clientID {
+		return "", "", op.ErrInvalidRefreshToken
+	}
+	return g.Subject, token, nil
+}
+
+// revokeToken revokes the grant of an access or refresh token presented by
+// clientID and ends its session. Unknown tokens are not an error (RFC 7009).
+func (s *storage) revokeToken(ctx context.Context, token, clientID string) error {
+	if _, g, err := s.refreshGrant(ctx, token); err == nil {
+		if g.ClientID != clientID {
+			return nil
+		}
+		return s.revokeGrant(ctx, *g, true)
+	} else if waitroom.ErrorCode(err) == waitroom.CodeUnavailable {
+		return err
+	}
+	rec, err := s.accessRecordOf(ctx, token)
+	if err != nil || rec.Grant.ClientID != clientID {
+		if waitroom.ErrorCode(err) == waitroom.CodeUnavailable {
+			return err
+		}
+		return nil
+	}
+	return s.revokeGrant(ctx, rec.Grant, true)
+}
+
+// revokeGrant invalidates every token of a grant; with endSession it also
+// completes the visitor's session in the room (freeing a max-active slot)
+// and stops the admission cookie from starting new logins.
+func (s *storage) revokeGrant(ctx context.Context, g grant, endSession bool) error {
+	if err := s.eph.put(ctx, keyGrantRevoked+g.ID, true, grantMarkerTTL); err != nil {
+		return err
+	}
+	if err := s.store.RevokeGrant(ctx, g.ID); err != nil {
+		return err
+	}
+	if !endSession || g.TicketID == "" {
+		return nil
+	}
+	return s.endSession(ctx, g.Room, g.TicketID)
+}
+
+func (s *storage) endSession(ctx context.Context, room, ticketID string) error {
+	if err := s.eph.put(ctx, keyClosed+room+":"+ticketID, true, closedTTL); err != nil {
+		return err
+	}
+	err := s.queue.UpdateSession(ctx, room, ticketID, waitroom.SessionCompleted)
+	switch waitroom.ErrorCode(err) {
+	case waitroom.CodeNotFound, waitroom.CodeConflict, waitroom.CodeSessionClosed:
+		return nil // no admission recorded yet, or already ended
+	}
+	return err
+}
+
+// accessRecordOf resolves an access token (JWT or opaque) to its live
+// record.
+func (s *storage) accessRecordOf(ctx context.Context, token string) (*accessRecord, error) {
+	id, ok := s.accessTokenID(ctx, token)
+	if !ok {
+		return nil, waitroom.Errorf(waitroom.CodeNotFound, "invalid access token")
+	}
+	return s.accessRecord(ctx, id)
+}
+
+func (s *storage) accessTokenID(ctx context.Context, token string) (string, bool) {
+	if s.resolveToken == nil {
+		return "", false
+	}
+	return s.resolveToken(ctx, token)
+}
+
+func (s *storage) accessRecord(ctx context.Context, id string) (*accessRecord, error) {
+	rec := new(accessRecord)
+	if err := s.eph.get(ctx, keyAccessToken+id, rec); err != nil {
+		return nil, err
+	}
+	if !s.now().Before(rec.ExpiresAt) {
+		return nil, waitroom.Errorf(waitroom.CodeNotFound, "access token expired")
+	}
+	revoked, err := s.eph.exists(ctx, keyGrantRevoked+rec.Grant.ID)
+	if err != nil {
+		return nil, err
+	}
+	if revoked {
+		return nil, waitroom.Errorf(waitroom.CodeNotFound, "access token revoked")
+	}
+	return rec, nil
+}
+
+func (s *storage) SigningKey(context.Context) (op.SigningKey, error) {
+	kid, alg, key := s.keys.Current()
+	return signingKey{kid: kid, alg: alg, key: key}, nil
+}
+
+func (s *storage) SignatureAlgorithms(context.Context) ([]jose.SignatureAlgorithm, error) {
+	_, alg, _ := s.keys.Current()
+	return []jose.SignatureAlgorithm{alg}, nil
+}
+
+func (s *storage) KeySet(context.Context) ([]op.Key, error) {
+	set := s.keys.JWKS()
+	keys := make([]op.Key, len(set.Keys))
+	for i, k := range set.Keys {
+		keys[i] = publicKey{k}
+	}
+	return keys, nil
+}
+
+func (s *storage) GetClientByClientID(ctx context.Context, id string) (op.Client, error) {
+	c, err := s.clients.get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return opClient{c: c, loginURL: s.loginURL}, nil
+}
+
+func (s *storage) AuthorizeClientIDSecret(ctx context.Context, id, secret string) error {
+	_, err := s.authenticate(ctx, id, secret)
+	return err
+}
+
+// authenticate checks a client's secret in constant time.
+func (s *storage) authenticate(ctx context.Context, id, secret string) (Client, error) {
+	c, err := s.clients.get(ctx, id)
+	if waitroom.ErrorCode(err) == waitroom.CodeNotFound {
+		s.kr.checkSecret("", secret) // same work for unknown ids
+		return Client{}, oidc.ErrInvalidClient().WithDescription("invalid client_id or client_secret")
+	}
+	if err != nil {
+		return Client{}, err
+	}
+	if !s.kr.checkSecret(c.SecretHash, secret) {
+		return Client{}, oidc.ErrInvalidClient().WithDescription("invalid client_id or client_secret")
+	}
+	return c, nil
+}
+
+func (s *storage) SetUserinfoFromScopes(context.Context, *oidc.UserInfo, string, string, []string) error {
+	return nil // deprecated by the library; SetUserinfoFromRequest does the work
+}
+
+// SetUserinfoFromRequest fills the ID token's claims.
+func (s *storage) SetUserinfoFromRequest(ctx context.Context, info *oidc.UserInfo, req op.IDTokenRequest, _ []string) error {
+	g, ok := grantOf(req)
+	if !ok {
+		return oidc.ErrServerError().WithDescription("unsupported token request")
+	}
+	c, err := s.clients.get(ctx, g.ClientID)
+	if err != nil {
+		return err
+	}
+	fillUserInfo(info, g, c)
+	info.AppendClaims("sid", g.ID)
+	return nil
+}
+
+func (s *storage) SetUserinfoFromToken(ctx context.Context, info *oidc.UserInfo, tokenID, subject, _ string) error {
+	rec, err := s.accessRecord(ctx, tokenID)
+	if err != nil {
+		return err
+	}
+	if rec.Grant.Subject != subject {
+		return waitroom.Errorf(waitroom.CodeNotFound, "invalid access token")
+	}
+	c, err := s.clients.get(ctx, rec.Grant.ClientID)
+	if err != nil {
+		return err
+	}
+	fillUserInfo(info, &rec.Grant, c)
+	return nil
+}
+
+func (s *storage) SetIntrospectionFromToken(ctx context.Context, resp *oidc.IntrospectionResponse, tokenID, subject, _ string) error {
+	rec, err := s.accessRecord(ctx, tokenID)
+	if err != nil {
+		return err
+	}
+	if rec.Grant.Subject != subject {
+		return waitroom.Errorf(waitroom.CodeNotFound, "invalid access token")
+	}
+	fillIntrospection(resp, rec, s.issuer)
+	return nil
+}
+
+func fillIntrospection(resp *oidc.IntrospectionResponse, rec *accessRecord, issuer string) {
+	g := &rec.Grant
+	resp.Active = true
+	resp.Subject = g.Subject
+	resp.ClientID = g.ClientID
+	resp.Audience = []string{g.ClientID}
+	resp.Scope = g.Scopes
+	resp.TokenType = oidc.BearerToken
+	resp.Issuer = issuer
+	resp.IssuedAt = oidc.FromTime(rec.IssuedAt)
+	resp.Expiration = oidc.FromTime(rec.ExpiresAt)
+	resp.AuthTime = oidc.FromTime(g.AdmittedAt)
+	resp.Claims = waitroomClaims(g)
+}
+
+func (s *storage) GetPrivateClaimsFromScopes(context.Context, string, string, []string) (map[string]any, error) {
+	return nil, nil
+}
+
+// GetPrivateClaimsFromRequest adds the waitroom claims to JWT access tokens.
+func (s *storage) GetPrivateClaimsFromRequest(_ context.Context, req op.TokenRequest, _ []string) (map[string]any, error) {
+	g, ok := grantOf(req)
+	if !ok {
+		return nil, nil
+	}
+	return waitroomClaims(g), nil
+}
+
+func (s *storage) GetKeyByIDAndClientID(context.Context, string, string) (*jose.JSONWebKey, error) {
+	return nil, oidc.ErrInvalidClient().WithDescription("private_key_jwt is not supported")
+}
+
+func (s *storage) ValidateJWTProfileScopes(context.Context, string, []string) ([]string, error) {
+	return nil, oidc.ErrUnsupportedGrantType()
+}
+
+func (s *storage) Health(context.Context) error { return nil }
+
+type signingKey struct {
+	kid string
+	alg jose.SignatureAlgorithm
+	key crypto.Signer
+}
+
+func (k signingKey) SignatureAlgorithm() jose.SignatureAlgorithm { return k.alg }
+func (k signingKey) Key() any                                    { return k.key }
+func (k signingKey) ID() string                                  { return k.kid }
+
+type publicKey struct{ k jose.JSONWebKey }
+
+func (p publicKey) ID() string                         { return p.k.KeyID }
+func (p publicKey) Algorithm() jose.SignatureAlgorithm { return jose.SignatureAlgorithm(p.k.Algorithm) }
+func (p publicKey) Use() string                        { return p.k.Use }
+func (p publicKey) Key() any                           { return p.k.Key }

@@ -1,0 +1,251 @@
+package oidc
+
+import (
+	"crypto/subtle"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/waitroom-idp/waitroom/waitroom"
+)
+
+// token is the token endpoint: authorization_code and refresh_token.
+func (p *Provider) token(w http.ResponseWriter, r *http.Request) error {
+	if err := r.ParseForm(); err != nil {
+		return oidc.ErrInvalidRequest().WithDescription("cannot parse the form")
+	}
+	switch grant := r.PostForm.Get("grant_type"); grant {
+	case GrantAuthorizationCode:
+		return p.codeExchange(w, r)
+	case GrantRefreshToken:
+		return p.refreshExchange(w, r)
+	case "":
+		return oidc.ErrInvalidRequest().WithDescription("grant_type missing")
+	default:
+		return oidc.ErrUnsupportedGrantType().WithDescription("grant_type %q is not supported", grant)
+	}
+}
+
+// clientAuth authenticates the client by client_secret_basic or
+// client_secret_post (not both at once).
+func (p *Provider) clientAuth(r *http.Request) (Client, error) {
+	id, secret, basic := r.BasicAuth()
+	if basic {
+		if r.PostForm.Get("client_secret") != "" {
+			return Client{}, oidc.ErrInvalidRequest().WithDescription("use one client authentication method")
+		}
+		var err1, err2 error
+		id, err1 = url.QueryUnescape(id)
+		secret, err2 = url.QueryUnescape(secret)
+		if err1 != nil || err2 != nil {
+			return Client{}, basicAuthError()
+		}
+		if formID := r.PostForm.Get("client_id"); formID != "" && formID != id {
+			return Client{}, basicAuthError()
+		}
+	} else {
+		id, secret = r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
+	}
+	if id == "" || secret == "" {
+		return Client{}, &oauthError{status: http.StatusUnauthorized, code: "invalid_client",
+			desc: "client authentication required", header: http.Header{"Www-Authenticate": {`Basic realm="waitroom"`}}}
+	}
+	c, err := p.storage.authenticate(r.Context(), id, secret)
+	if err != nil && basic && waitroom.ErrorCode(err) != waitroom.CodeUnavailable {
+		return c, basicAuthError()
+	}
+	return c, err
+}
+
+func basicAuthError() error {
+	return &oauthError{status: http.StatusUnauthorized, code: "invalid_client",
+		desc: "invalid client_id or client_secret", header: http.Header{"Www-Authenticate": {`Basic realm="waitroom"`}}}
+}
+
+// codeExchange redeems a code. The client is authenticated first, then the
+// code is consumed in one atomic step: of concurrent exchanges exactly one
+// gets it, a replay revokes what the first one issued.
+func (p *Provider) codeExchange(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	c, err := p.clientAuth(r)
+	if err != nil {
+		return err
+	}
+	code := r.PostForm.Get("code")
+	if code == "" {
+		return oidc.ErrInvalidRequest().WithDescription("code missing")
+	}
+	ar, codeID, err := p.storage.consumeCode(ctx, code)
+	if err != nil {
+		return err
+	}
+	if err := checkCodeRequest(r, c, ar); err != nil {
+		return err
+	}
+	resp, err := op.CreateTokenResponse(ctx, ar, opClient{c: c, loginURL: p.loginURL}, p.op, true, code, "")
+	if err != nil {
+		if waitroom.ErrorCode(err) == waitroom.CodeUnavailable {
+			p.storage.restoreCode(ctx, codeID, ar)
+		}
+		return err
+	}
+	if err := p.storage.markCodeUsed(ctx, codeID, ar.ID); err != nil {
+		p.log.WarnContext(ctx, "cannot record used code", "error", err)
+	}
+	return writeTokenResponse(w, resp)
+}
+
+// checkCodeRequest binds the code to its client, redirect_uri and PKCE
+// verifier. Every mismatch is invalid_grant; the code stays consumed.
+func checkCodeRequest(r *http.Request, c Client, ar *authRequest) error {
+	if ar.ClientID != c.ID {
+		return oidc.ErrInvalidGrant().WithDescription("the code was issued to another client")
+	}
+	if r.PostForm.Get("redirect_uri") != ar.RedirectURI {
+		return oidc.ErrInvalidGrant().WithDescription("redirect_uri does not match the authorization request")
+	}
+	verifier := r.PostForm.Get("code_verifier")
+	if ar.CodeChallenge == "" {
+		if verifier != "" {
+			return oidc.ErrInvalidGrant().WithDescription("code_verifier sent for a request without code_challenge")
+		}
+		return nil
+	}
+	got := oidc.NewSHACodeChallenge(verifier)
+	if verifier == "" || subtle.ConstantTimeCompare([]byte(got), []byte(ar.CodeChallenge)) != 1 {
+		return oidc.ErrInvalidGrant().WithDescription("code_verifier does not match code_challenge")
+	}
+	return nil
+}
+
+// refreshExchange rotates a refresh token; refused once the admission has
+// ended.
+func (p *Provider) refreshExchange(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	c, err := p.clientAuth(r)
+	if err != nil {
+		return err
+	}
+	if !c.AllowsGrant(GrantRefreshToken) {
+		return oidc.ErrUnauthorizedClient().WithDescription("refresh_token is not allowed for this client")
+	}
+	token := r.PostForm.Get("refresh_token")
+	if token == "" {
+		return oidc.ErrInvalidRequest().WithDescription("refresh_token missing")
+	}
+	req, err := p.storage.TokenRequestByRefreshToken(ctx, token)
+	if err != nil {
+		return err
+	}
+	if req.GetClientID() != c.ID {
+		return oidc.ErrInvalidGrant().WithDescription("the refresh token was issued to another client")
+	}
+	if scope := r.PostForm.Get("scope"); scope != "" {
+		if err := op.ValidateRefreshTokenScopes(strings.Fields(scope), req); err != nil {
+			return err
+		}
+	}
+	resp, err := op.CreateTokenResponse(ctx, req, opClient{c: c, loginURL: p.loginURL}, p.op, true, "", token)
+	if err != nil {
+		return err
+	}
+	return writeTokenResponse(w, resp)
+}
+
+func writeTokenResponse(w http.ResponseWriter, resp *oidc.AccessTokenResponse) error {
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Pragma", "no-cache")
+	writeJSON(w, http.StatusOK, resp)
+	return nil
+}
+
+// bearerToken reads the access token from the Authorization header or, for
+// POST, the form body (RFC 6750 §2.1, §2.2).
+func bearerToken(r *http.Request) string {
+	if h := r.Header.Get("Authorization"); h != "" {
+		scheme, token, ok := strings.Cut(h, " ")
+		if ok && strings.EqualFold(scheme, "Bearer") {
+			return strings.TrimSpace(token)
+		}
+		return ""
+	}
+	if r.Method == http.MethodPost && r.ParseForm() == nil {
+		return r.PostForm.Get("access_token")
+	}
+	return ""
+}
+
+// userinfo answers GET and POST, token in the header or the body.
+func (p *Provider) userinfo(w http.ResponseWriter, r *http.Request) error {
+	token := bearerToken(r)
+	if token == "" {
+		return &oauthError{status: http.StatusUnauthorized, code: "invalid_request", desc: "access token missing",
+			header: http.Header{"Www-Authenticate": {`Bearer realm="waitroom"`}}}
+	}
+	rec, err := p.storage.accessRecordOf(r.Context(), token)
+	if waitroom.ErrorCode(err) == waitroom.CodeNotFound {
+		return &oauthError{status: http.StatusUnauthorized, code: "invalid_token", desc: "the access token is invalid or expired",
+			header: http.Header{"Www-Authenticate": {`Bearer realm="waitroom", error="invalid_token"`}}}
+	}
+	if err != nil {
+		return err
+	}
+	c, err := p.clients.get(r.Context(), rec.Grant.ClientID)
+	if err != nil {
+		return err
+	}
+	info := new(oidc.UserInfo)
+	fillUserInfo(info, &rec.Grant, c)
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, info)
+	return nil
+}
+
+// introspect (RFC 7662) lets the site's own APIs check an access token.
+// The caller authenticates as a client; a token of another client is
+// reported inactive.
+func (p *Provider) introspect(w http.ResponseWriter, r *http.Request) error {
+	if err := r.ParseForm(); err != nil {
+		return oidc.ErrInvalidRequest().WithDescription("cannot parse the form")
+	}
+	c, err := p.clientAuth(r)
+	if err != nil {
+		return err
+	}
+	resp := new(oidc.IntrospectionResponse)
+	rec, err := p.storage.accessRecordOf(r.Context(), r.PostForm.Get("token"))
+	if err != nil && waitroom.ErrorCode(err) != waitroom.CodeNotFound {
+		return err
+	}
+	if err == nil && rec.Grant.ClientID == c.ID {
+		fillIntrospection(resp, rec, p.cfg.Issuer)
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, resp)
+	return nil
+}
+
+// revoke (RFC 7009) revokes the grant of an access or refresh token and
+// completes the visitor's session. Unknown tokens answer 200.
+func (p *Provider) revoke(w http.ResponseWriter, r *http.Request) error {
+	if err := r.ParseForm(); err != nil {
+		return oidc.ErrInvalidRequest().WithDescription("cannot parse the form")
+	}
+	c, err := p.clientAuth(r)
+	if err != nil {
+		return err
+	}
+	token := r.PostForm.Get("token")
+	if token == "" {
+		return oidc.ErrInvalidRequest().WithDescription("token missing")
+	}
+	if err := p.storage.revokeToken(r.Context(), token, c.ID); err != nil {
+		return err
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+	return nil
+}

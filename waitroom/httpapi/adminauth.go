@@ -14,6 +14,13 @@ import (
 // credential.
 type adminKeys [][sha256.Size]byte
 
+// CheckAdminKeyHashes reports every malformed hash, so that configuration
+// can be validated before the API is built.
+func CheckAdminKeyHashes(hashes []string) error {
+	_, err := parseAdminKeyHashes(hashes)
+	return err
+}
+
 // parseAdminKeyHashes reads hex SHA-256 hashes, reporting every bad one.
 func parseAdminKeyHashes(hashes []string) (adminKeys, error) {
 	var keys adminKeys

@@ -1,0 +1,2 @@
+export const name = 'oidc flow';
+export async function run() {}

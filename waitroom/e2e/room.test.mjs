@@ -1,0 +1,2 @@
+export const name = 'room page';
+export async function run() {}

@@ -136,7 +136,7 @@ func (c Config) Validate() error {
 			add("%s: %v", a.name, err)
 		}
 	}
-	if c.HTTPAddr == c.AdminAddr && c.HTTPAddr != "" {
+	if c.HTTPAddr == c.AdminAddr && !strings.HasSuffix(c.HTTPAddr, ":0") {
 		add("admin_addr: must differ from http_addr (the admin API has its own listener)")
 	}
 	if c.Issuer != "" {
@@ -309,7 +309,8 @@ func checkRedisURL(s string, cluster bool) error {
 		_, err = redis.ParseURL(s)
 	}
 	if err != nil {
-		return fmt.Errorf("want redis://[user:password@]host:port[/db] or rediss://…: %s", redactPassword(err.Error(), s))
+		// The parser's message may quote the URL, password included.
+		return errors.New("not a valid Redis URL: want redis://[user:password@]host:port[/db] or rediss://…")
 	}
 	return nil
 }

@@ -1,0 +1,125 @@
+package main
+
+import (
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestDefaultsNeedNoConfiguration(t *testing.T) {
+	m, _ := newTestMain(nil)
+	if err := m.ParseFlags(nil); err != nil {
+		t.Fatal(err)
+	}
+	c := m.Config
+	if m.Command != "serve" || c.HTTPAddr != ":8080" || c.AdminAddr != "127.0.0.1:8081" || !c.Embedded() || !c.DemoRoom {
+		t.Fatalf("defaults %+v", c)
+	}
+	if got := c.PublicURL(); got != "http://localhost:8080" {
+		t.Fatalf("derived issuer %q", got)
+	}
+}
+
+func TestPrecedenceFileEnvFlags(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "c.yaml")
+	writeFile(t, file, `
+http_addr: ":9000"
+admin_addr: "127.0.0.1:9001"
+log_level: debug
+cors_origins: ["https://a.example"]
+assign_rate_window: 30s
+`)
+	env := map[string]string{"WAITROOM_ADMIN_ADDR": "127.0.0.1:9101", "WAITROOM_LOG_LEVEL": "warn",
+		"WAITROOM_CORS_ORIGINS": "https://b.example, https://c.example", "WAITROOM_DEMO_ROOM": "false"}
+	m, _ := newTestMain(env)
+	if err := m.ParseFlags([]string{"serve", "-config", file, "-log-level", "error", "-issuer", "https://q.example.com"}); err != nil {
+		t.Fatal(err)
+	}
+	c := m.Config
+	checks := map[string][2]string{
+		"http_addr from the file":     {c.HTTPAddr, ":9000"},
+		"admin_addr from the env":     {c.AdminAddr, "127.0.0.1:9101"},
+		"log_level from the flag":     {c.LogLevel, "error"},
+		"cors_origins from the env":   {strings.Join(c.CORSOrigins, " "), "https://b.example https://c.example"},
+		"assign_rate_window (file)":   {c.AssignRateWindow.String(), (30 * time.Second).String()},
+		"issuer from the flag":        {c.PublicURL(), "https://q.example.com"},
+		"serving_cache keeps default": {c.ServingCache.String(), "2s"},
+	}
+	for what, v := range checks {
+		if v[0] != v[1] {
+			t.Errorf("%s: %q, want %q", what, v[0], v[1])
+		}
+	}
+	if c.DemoRoom {
+		t.Error("WAITROOM_DEMO_ROOM=false ignored")
+	}
+}
+
+func TestEveryProblemIsReportedAtOnce(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "c.yaml")
+	writeFile(t, file, `
+rooms:
+  - {id: "bad id!", token_validity: 0s}
+  - {id: ok}
+  - {id: ok}
+  - {id: x, colour: blue}
+`)
+	env := map[string]string{
+		"WAITROOM_HTTP_ADDR":         "nonsense",
+		"WAITROOM_REDIS_URL":         "redis://127.0.0.1:6379",
+		"WAITROOM_ADMIN_KEY_HASHES":  "abc",
+		"WAITROOM_ASSIGN_RATE_LIMIT": "many",
+		"WAITROOM_SERVING_CACHE":     "1m",
+	}
+	m, _ := newTestMain(env)
+	err := m.ParseFlags([]string{"-config", file, "-issuer", "ftp://x/", "-log-format", "xml", "-trusted-proxies", "10.0.0.0/8,zzz", "-cors-origins", "https://a.example/path"})
+	var ce *ConfigError
+	if !errors.As(err, &ce) {
+		t.Fatalf("error %v", err)
+	}
+	for _, want := range []string{"http_addr", "issuer", "redis_url and database_url", "admin_key_hashes", "WAITROOM_ASSIGN_RATE_LIMIT",
+		"serving_cache", "log_format", "trusted_proxies", "zzz", "cors_origins", "rooms[0]", `rooms[2]: id "ok" defined twice`, "rooms[3]", "colour"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not mention %q:\n%v", want, err)
+		}
+	}
+}
+
+func TestConfigFileRejectsUnknownKeys(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "c.yaml")
+	writeFile(t, file, "http_adr: ':9000'\n")
+	m, _ := newTestMain(nil)
+	if err := m.ParseFlags([]string{"-config", file}); err == nil || !strings.Contains(err.Error(), "http_adr") {
+		t.Fatalf("misspelt key: %v", err)
+	}
+	empty := filepath.Join(t.TempDir(), "empty.yaml")
+	writeFile(t, empty, "")
+	if err := m.ParseFlags([]string{"-config", empty}); err != nil {
+		t.Fatalf("empty file: %v", err)
+	}
+	if err := m.ParseFlags([]string{"-config", filepath.Join(t.TempDir(), "missing.yaml")}); err == nil {
+		t.Fatal("missing file accepted")
+	}
+}
+
+func TestSecretsStayOutOfMessages(t *testing.T) {
+	m, _ := newTestMain(map[string]string{"WAITROOM_REDIS_URL": "redis://:hunter2@host:notaport", "WAITROOM_DATABASE_URL": "postgres://u:pw@h/db"})
+	err := m.ParseFlags(nil)
+	if err == nil || strings.Contains(err.Error(), "hunter2") {
+		t.Fatalf("error %v", err)
+	}
+	if got := redactURL("postgres://u:topsecret@h/db"); strings.Contains(got, "topsecret") {
+		t.Fatal(got)
+	}
+}
+
+func TestLocalURL(t *testing.T) {
+	for addr, want := range map[string]string{":8080": "http://localhost:8080", "0.0.0.0:80": "http://localhost",
+		"127.0.0.1:9": "http://127.0.0.1:9", "[::]:8080": "http://localhost:8080", "[::1]:8080": "http://[::1]:8080"} {
+		if got := localURL(addr); got != want {
+			t.Errorf("localURL(%q) = %q, want %q", addr, got, want)
+		}
+	}
+}

@@ -23,3 +23,10 @@ CREATE TABLE oidc_refresh_tokens (
 );
 CREATE INDEX oidc_refresh_tokens_grant ON oidc_refresh_tokens (grant_id);
 CREATE INDEX oidc_refresh_tokens_expiry ON oidc_refresh_tokens (expires_at);
+
+-- Provider-wide values, such as the key that signs the room cookies when
+-- the configuration gives none (created once, shared by every replica).
+CREATE TABLE oidc_settings (
+    name  text PRIMARY KEY,
+    value bytea NOT NULL
+);

@@ -491,6 +491,33 @@ func ticketOf(t *testing.T, e *env, b *browser) string {
 	return ""
 }
 
+// TestReturnAfterAdmissionEnded: a browser whose admission expired (the
+// site's session outlived it) is told so and may join again; no code is
+// issued for a dead admission.
+func TestReturnAfterAdmissionEnded(t *testing.T) {
+	e := newEnv(t, startingAt(-3*time.Hour))
+	b := e.browser()
+	e.code(b, authParams("rp1", rpRedirect))
+	e.clock.Advance(waitroom.DefaultTokenValidity + time.Minute)
+	p := b.get(e.authorizeURL(authParams("rp1", rpRedirect)))
+	if p.status != http.StatusGone || p.location != nil || !strings.Contains(p.body, "/rejoin") {
+		t.Fatalf("want the expired page, got %d %v", p.status, p.location)
+	}
+	i := strings.Index(p.body, `action="`) + len(`action="`)
+	p = b.post(e.srv.URL+p.body[i:i+strings.Index(p.body[i:], `"`)], url.Values{})
+	if p.status != 200 || !strings.Contains(p.body, "You are in line") {
+		t.Fatalf("rejoin: %d", p.status)
+	}
+	if c, _ := e.svc.Counters(e.ctx, room1); c.Queue != 2 {
+		t.Fatalf("queue %d after rejoining, want 2", c.Queue)
+	}
+	e.admitAll()
+	p = b.get(p.url.String())
+	if p.location == nil || p.location.Query().Get("code") == "" {
+		t.Fatalf("after rejoining: %d %v", p.status, p.location)
+	}
+}
+
 func TestRefreshRefusedAfterAdmissionExpires(t *testing.T) {
 	e := newEnv(t, startingAt(-2*time.Hour))
 	a := e.exchange("rp1", e.code(e.browser(), authParams("rp1", rpRedirect)), rpRedirect, "")
@@ -621,8 +648,8 @@ func TestStoreOutageOnTokenEndpoint(t *testing.T) {
 		a.header.Get("Retry-After") == "" || a.str("access_token") != "" || a.str("id_token") != "" {
 		t.Fatalf("outage: %d %v %v", a.status, a.header, a.body)
 	}
-	if c, _ := e.svc.Counters(e.ctx, room1); c.Tokens != 0 {
-		t.Fatal("an admission was recorded for a failed exchange")
+	if c, _ := e.svc.Counters(e.ctx, room1); c.Tokens != 1 {
+		t.Fatalf("tokens counter %d, want the one admission", c.Tokens)
 	}
 	f.down.Store(false)
 	if a := e.exchange("rp1", code, rpRedirect, ""); a.status != 200 {

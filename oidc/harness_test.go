@@ -140,6 +140,7 @@ func (f *flaky) Take(ctx context.Context, k string) ([]byte, error) {
 func withFlaky(f *flaky) envOption { return func(c *envConfig) { c.flaky = f } }
 
 type envConfig struct {
+	demo    bool
 	flaky   *flaky
 	backend backend
 	prefix  string
@@ -193,10 +194,14 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 	e.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
 	t.Cleanup(e.srv.Close)
 	e.issuer = e.srv.URL + cfg.prefix
-	e.prov, err = oidc.New(e.ctx, oidc.Config{
+	conf := oidc.Config{
 		Issuer: e.issuer, SecretKey: []byte("0123456789abcdef0123456789abcdef-test"),
 		Keys: keys, Clients: cfg.clients, Clock: e.clock.Now,
-	}, oidc.ServiceQueue{Service: e.svc}, eph, store)
+	}
+	if cfg.demo {
+		conf.Demo = &oidc.DemoConfig{Room: "demo"}
+	}
+	e.prov, err = oidc.New(e.ctx, conf, oidc.ServiceQueue{Service: e.svc}, eph, store)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -149,8 +149,9 @@ func (p *Provider) ensureTicket(w http.ResponseWriter, r *http.Request, v *visit
 	return fresh, nil
 }
 
-// admitOrWait re-checks on the server that the ticket may enter (serving
-// counter, queue-position expiry) and admits it, or shows the room.
+// admitOrWait admits the ticket once the serving counter has reached it
+// (complete re-checks with the queue core, expiry included), or shows the
+// room.
 func (p *Provider) admitOrWait(w http.ResponseWriter, r *http.Request, v *visit, tc ticketCookie) error {
 	ctx := r.Context()
 	serving, err := p.queue.Serving(ctx, v.room.ID)
@@ -159,15 +160,6 @@ func (p *Provider) admitOrWait(w http.ResponseWriter, r *http.Request, v *visit,
 	}
 	if serving < tc.Position || v.mode == modePaused {
 		return p.showRoom(w, r, v, tc, serving)
-	}
-	_, err = p.queue.QueuePositionExpiry(ctx, v.room.ID, tc.TicketID)
-	switch waitroom.ErrorCode(err) {
-	case waitroom.CodeExpired:
-		return p.showExpired(w, r, v)
-	case waitroom.CodeUnavailable, waitroom.CodeInternal:
-		if err != nil {
-			return err
-		}
 	}
 	adm := admissionCookie{TicketID: tc.TicketID, Position: tc.Position, QueuedAt: tc.QueuedAt,
 		AdmittedAt: v.now.Unix(), Expires: v.now.Add(p.cfg.AdmissionTTL).Unix()}
@@ -184,10 +176,18 @@ func (p *Provider) complete(w http.ResponseWriter, r *http.Request, v *visit, ad
 		http.Redirect(w, r, p.initiateLoginURL(c), http.StatusSeeOther)
 		return nil
 	}
+	// The room records the admission now (tokens counter, active
+	// session), which also re-checks it: an admission that expired or
+	// whose session ended is caught here, not as a failed code exchange.
+	rec, err := p.queue.Admit(r.Context(), v.room.ID, adm.TicketID, p.cfg.Issuer)
+	if err != nil {
+		return p.admissionRefused(w, r, v, err)
+	}
 	g := &grant{
 		ID: v.ar.ID, ClientID: c.ID, Subject: p.subject(w, r, c, v.room.ID, adm.TicketID),
 		Scopes: v.ar.Scopes, Room: v.room.ID, TicketID: adm.TicketID, Position: adm.Position,
 		QueuedAt: time.Unix(adm.QueuedAt, 0), AdmittedAt: time.Unix(adm.AdmittedAt, 0),
+		AdmissionEnds: rec.ExpiresAt,
 	}
 	if v.ar.HintSubject != "" && v.ar.HintSubject != g.Subject && v.ar.promptNone() {
 		return p.redirectError(w, r, v.ar, oidc.ErrLoginRequired().WithDescription("id_token_hint names another visitor"))
@@ -202,6 +202,28 @@ func (p *Provider) complete(w http.ResponseWriter, r *http.Request, v *visit, ad
 		return err
 	}
 	return p.codeResponse(w, r, v.ar, code)
+}
+
+// admissionRefused answers a ticket the room will not admit (any more):
+// its admission expired, its session ended, or the serving counter moved
+// back. The browser's room cookies for it are dropped.
+func (p *Provider) admissionRefused(w http.ResponseWriter, r *http.Request, v *visit, err error) error {
+	code := waitroom.ErrorCode(err)
+	switch code {
+	case waitroom.CodeNotServed, waitroom.CodeExpired, waitroom.CodeSessionClosed, waitroom.CodeNotFound:
+	default:
+		return err
+	}
+	p.cookies.clear(w, admissionCookieName(v.room.ID))
+	if v.ar.promptNone() {
+		return p.redirectError(w, r, v.ar, oidc.ErrLoginRequired().WithDescription("no valid admission to the waiting room"))
+	}
+	if code == waitroom.CodeNotServed {
+		http.Redirect(w, r, p.loginURL(v.ar.ID), http.StatusSeeOther) // back to the room page
+		return nil
+	}
+	p.cookies.clear(w, ticketCookieName(v.room.ID))
+	return p.showExpired(w, r, v)
 }
 
 // codeResponse sends the code to the client (query or form_post).

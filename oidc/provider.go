@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 
+	"github.com/waitroom-idp/waitroom/oidc/demo"
 	"github.com/waitroom-idp/waitroom/waitroom"
 	"github.com/waitroom-idp/waitroom/waitroom/roompage"
 )
@@ -26,7 +28,8 @@ type Config struct {
 	Issuer string
 	// SecretKey (at least 32 bytes) signs cookies, keys client-secret
 	// hashes and subjects, and encrypts opaque tokens. Every replica needs
-	// the same key; changing it invalidates stored client secrets.
+	// the same key; changing it invalidates stored client secrets. Empty:
+	// the store's provider key (Store.ProviderKey) is used.
 	SecretKey []byte
 	// Keys signs ID tokens and JWT access tokens (waitroom.Keys).
 	Keys KeySource
@@ -44,8 +47,11 @@ type Config struct {
 	// TemplateDir holds operator templates that override the built-in
 	// waiting-room page (room.html, error.html, partials.html).
 	TemplateDir string
-	Clock      func() time.Time
-	Logger     *slog.Logger
+	// Demo, when set, registers the demo client and serves the demo
+	// relying party under <issuer>/demo/.
+	Demo   *DemoConfig
+	Clock  func() time.Time
+	Logger *slog.Logger
 }
 
 // Defaults for Config.
@@ -104,6 +110,18 @@ func (c Config) validate() (*url.URL, error) {
 	return u, problems(p)
 }
 
+// DemoConfig configures the built-in demo relying party.
+type DemoConfig struct {
+	// Room the demo client queues in ("demo" by default). It must exist;
+	// demo.EnsureRoom creates it.
+	Room string
+	// AdvanceNote is shown on the demo page to say how the line moves.
+	AdvanceNote string
+}
+
+// DemoClientID is the client id of the built-in demo relying party.
+const DemoClientID = "demo"
+
 // Provider is the OpenID provider with its room pages.
 type Provider struct {
 	cfg     Config
@@ -119,6 +137,7 @@ type Provider struct {
 	room    *roompage.Page
 	log     *slog.Logger
 	handler http.Handler
+	demo    http.Handler
 }
 
 // New builds the provider. queue is the queue core, eph keeps auth
@@ -126,6 +145,13 @@ type Provider struct {
 // tokens.
 func New(ctx context.Context, cfg Config, queue Queue, eph waitroom.Ephemeral, store Store) (*Provider, error) {
 	cfg = cfg.withDefaults()
+	if len(cfg.SecretKey) == 0 {
+		key, err := store.ProviderKey(ctx)
+		if err != nil {
+			return nil, err
+		}
+		cfg.SecretKey = key
+	}
 	issuer, err := cfg.validate()
 	if err != nil {
 		return nil, err
@@ -150,8 +176,56 @@ func New(ctx context.Context, cfg Config, queue Queue, eph waitroom.Ephemeral, s
 	if err != nil {
 		return nil, err
 	}
+	if p.demo, err = p.newDemo(); err != nil {
+		return nil, err
+	}
 	p.handler = p.routes()
 	return p, nil
+}
+
+// demoClient is the client of the built-in demo; its secret is new at every
+// start (it only ever travels inside the process).
+func (p *Provider) demoClient(secret string) Client {
+	room := p.cfg.Demo.Room
+	if room == "" {
+		room = "demo"
+	}
+	return Client{
+		ID: DemoClientID, Name: "waitroom demo", Secret: secret, Room: room,
+		RedirectURIs:           []string{p.cfg.Issuer + "/demo/callback"},
+		PostLogoutRedirectURIs: []string{p.cfg.Issuer + "/demo/"},
+		Subject:                SubjectPairwise,
+		Claims:                 map[string]string{"preferred_username": "visitor-{sub8}", "email": "{sub8}@visitors.invalid"},
+	}
+}
+
+func (p *Provider) newDemo() (http.Handler, error) {
+	if p.cfg.Demo == nil {
+		return nil, nil
+	}
+	c := p.demoClient(randomToken(24)).WithDefaults()
+	rp, err := demo.New(demo.Config{Issuer: p.cfg.Issuer, ClientID: c.ID, ClientSecret: c.Secret,
+		BaseURL: p.cfg.Issuer + "/demo", Room: c.Room, AdvanceNote: p.cfg.Demo.AdvanceNote,
+		Transport: inProcess{p}})
+	if err != nil {
+		return nil, err
+	}
+	c.SecretHash, c.Secret, c.Source = p.kr.hashSecret(c.Secret), "", SourceConfig
+	p.clients.fixed[c.ID] = c
+	return http.StripPrefix("/demo", rp.Handler()), nil
+}
+
+// inProcess carries the demo's back-channel calls (discovery, token,
+// userinfo, keys) straight to the provider's handler, so the demo works
+// whatever the network sees of the issuer.
+type inProcess struct{ p *Provider }
+
+func (t inProcess) RoundTrip(req *http.Request) (*http.Response, error) {
+	rec := httptest.NewRecorder()
+	t.p.handler.ServeHTTP(rec, req)
+	resp := rec.Result()
+	resp.Request = req
+	return resp, nil
 }
 
 func (p *Provider) fixedClients() []Client {
@@ -223,6 +297,10 @@ func (p *Provider) routes() http.Handler {
 	r.Handle("/login/{id}/rejoin", p.page(p.rejoin)).Methods(http.MethodPost)
 	r.Handle("/queue/{room}/status", p.endpoint(p.status)).Methods(http.MethodGet)
 	r.PathPrefix("/static/").Handler(staticHandler())
+	if p.demo != nil {
+		r.Handle("/demo", http.RedirectHandler(p.cfg.Issuer+"/demo/", http.StatusFound))
+		r.PathPrefix("/demo/").Handler(p.demo)
+	}
 	r.NotFoundHandler = http.HandlerFunc(p.notFound)
 	var h http.Handler = limitBody(r)
 	h = op.NewIssuerInterceptor(p.op.IssuerFromRequest).Handler(h)

@@ -3,7 +3,6 @@ package oidc
 import (
 	"context"
 	"crypto"
-	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
 
@@ -15,9 +14,7 @@ import (
 type Queue interface {
 	Room(ctx context.Context, id string) (waitroom.Room, error)
 	Enqueue(ctx context.Context, room, key string) (waitroom.Ticket, error)
-	Ticket(ctx context.Context, room, id string) (waitroom.Ticket, error)
 	Serving(ctx context.Context, room string) (int64, error)
-	QueuePositionExpiry(ctx context.Context, room, id string) (time.Duration, error)
 	// Admit records the admission of a ticket (the room's token record:
 	// tokens counter, active sessions) and returns it; a repeat call
 	// returns the same record. CodeNotServed, CodeExpired and

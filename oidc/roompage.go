@@ -63,7 +63,7 @@ func (p *Provider) showExpired(w http.ResponseWriter, r *http.Request, v *visit)
 	rv.State = roompage.StateExpired
 	rv.RejoinURL = p.issuer.Path + "/login/" + url.PathEscape(v.ar.ID) + "/rejoin"
 	rv.StatusURL = "" // nothing changes until the visitor rejoins
-	return p.room.Render(w, r, rv)
+	return p.room.RenderStatus(w, r, http.StatusGone, rv)
 }
 
 var loginIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,128}$`)

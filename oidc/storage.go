@@ -218,22 +218,18 @@ func (s *storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Token
 	return id, refresh, exp, err
 }
 
-// prepareGrant returns the grant of a token request. For a code exchange it
-// records the admission in the queue core (tokens counter, session), which
-// also re-checks that the ticket may still be admitted.
+// prepareGrant returns the grant of a token request, refusing one whose
+// admission has ended.
 func (s *storage) prepareGrant(ctx context.Context, req op.TokenRequest) (*grant, error) {
 	g, ok := grantOf(req)
 	if !ok {
 		return nil, oidc.ErrInvalidGrant().WithDescription("unsupported token request")
 	}
-	if _, isCode := req.(*authRequest); isCode {
-		rec, err := s.queue.Admit(ctx, g.Room, g.TicketID, s.issuer)
-		if err != nil {
-			return nil, admissionError(err)
-		}
-		g.AdmissionEnds = rec.ExpiresAt
+	// The admission was recorded when the code was issued (a minute ago
+	// at most); a refresh was checked by TokenRequestByRefreshToken.
+	if !s.now().Before(g.AdmissionEnds) {
+		return nil, oidc.ErrInvalidGrant().WithDescription("the admission has ended")
 	}
-	// A refresh was checked by TokenRequestByRefreshToken.
 	return g, nil
 }
 

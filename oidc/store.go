@@ -14,6 +14,10 @@ import (
 type Store interface {
 	ClientStore
 	RefreshStore
+	// ProviderKey returns the deployment's provider key (32 random bytes),
+	// creating it on the first call; every replica sharing the store gets
+	// the same key. It is used when the configuration gives none.
+	ProviderKey(ctx context.Context) ([]byte, error)
 }
 
 // ClientStore keeps clients created through the admin API.

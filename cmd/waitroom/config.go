@@ -17,6 +17,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"gopkg.in/yaml.v3"
 
+	"github.com/waitroom-idp/waitroom/oidc"
 	"github.com/waitroom-idp/waitroom/waitroom"
 	"github.com/waitroom-idp/waitroom/waitroom/httpapi"
 	"github.com/waitroom-idp/waitroom/waitroom/httpapi/middleware"
@@ -57,6 +58,9 @@ type Config struct {
 	// the settings it was given through the admin API). Each entry has the
 	// fields of the admin API's room JSON; only the file can set them.
 	Rooms []map[string]any `yaml:"rooms"`
+	// Clients are the OpenID clients (relying parties) of the file; see
+	// README.md for their schema. Read-only through the admin API.
+	Clients []oidc.Client `yaml:"clients"`
 }
 
 // DefaultConfig is the configuration with nothing set: the embedded store,

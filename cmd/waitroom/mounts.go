@@ -20,6 +20,9 @@ type App struct {
 	Ephemeral waitroom.Ephemeral
 	Backend   *backend
 	Logger    *slog.Logger
+	// MountAdmin adds handlers to the admin listener, behind the admin-key
+	// check (the OpenID client API).
+	MountAdmin mountAdminFunc
 }
 
 // mountPublic adds the handlers that share the public listener with the
@@ -41,7 +44,7 @@ type App struct {
 //
 // links are lines printed in the start-up banner (URLs to open).
 func mountPublic(ctx context.Context, r *mux.Router, app *App) (links []string, err error) {
-	return nil, nil
+	return mountOIDC(ctx, r, app)
 }
 
 // setupDemo runs after the demo room was created on a fresh start, for

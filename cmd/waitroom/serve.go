@@ -108,6 +108,7 @@ func (s *server) build(ctx context.Context, cfg Config) (*App, []string, error) 
 	if err != nil {
 		return nil, nil, err
 	}
+	app.MountAdmin = api.MountAdmin
 	mounted, err := mountPublic(ctx, api.PublicRouter(), app)
 	if err != nil {
 		return nil, nil, err

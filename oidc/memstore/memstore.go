@@ -5,6 +5,7 @@ package memstore
 
 import (
 	"context"
+	"crypto/rand"
 	"sort"
 	"sync"
 	"time"
@@ -16,6 +17,7 @@ import (
 // Store is an in-memory oidc.Store; safe for concurrent use.
 type Store struct {
 	mu      sync.Mutex
+	key     []byte
 	clients map[string]oidc.Client
 	refresh map[string]oidc.RefreshToken
 }
@@ -25,6 +27,20 @@ var _ oidc.Store = (*Store)(nil)
 // New returns an empty store.
 func New() *Store {
 	return &Store{clients: map[string]oidc.Client{}, refresh: map[string]oidc.RefreshToken{}}
+}
+
+// ProviderKey returns a key made for this process: the embedded store
+// lives as long as the process.
+func (s *Store) ProviderKey(context.Context) ([]byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.key == nil {
+		s.key = make([]byte, 32)
+		if _, err := rand.Read(s.key); err != nil {
+			return nil, err
+		}
+	}
+	return append([]byte(nil), s.key...), nil
 }
 
 func notFound(what string) error { return waitroom.Errorf(waitroom.CodeNotFound, "%s not found", what) }

@@ -5,6 +5,7 @@ package pgstore
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
 	"encoding/json"
 	"time"
@@ -122,6 +123,22 @@ func (s *Store) DeleteClient(ctx context.Context, id string) error {
 		return mapErr(sql.ErrNoRows, "client")
 	}
 	return nil
+}
+
+// ProviderKey reads the deployment's key, creating it once: of replicas
+// starting together, the first insert wins and everyone reads its value.
+func (s *Store) ProviderKey(ctx context.Context) ([]byte, error) {
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		return nil, err
+	}
+	if _, err := s.db.ExecContext(ctx, `INSERT INTO oidc_settings (name, value) VALUES ('provider_key', $1)
+		ON CONFLICT (name) DO NOTHING`, key); err != nil {
+		return nil, mapErr(err, "provider key")
+	}
+	var stored []byte
+	err := s.db.GetContext(ctx, &stored, `SELECT value FROM oidc_settings WHERE name = 'provider_key'`)
+	return stored, mapErr(err, "provider key")
 }
 
 // CreateRefreshToken stores a token.

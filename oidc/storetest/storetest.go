@@ -20,6 +20,29 @@ func Run(t *testing.T, open func(t *testing.T) oidc.Store) {
 	t.Run("client update", func(t *testing.T) { testClientUpdate(t, open(t)) })
 	t.Run("refresh tokens", func(t *testing.T) { testRefresh(t, open(t)) })
 	t.Run("refresh take once", func(t *testing.T) { testRefreshTakeOnce(t, open(t)) })
+	t.Run("provider key", func(t *testing.T) { testProviderKey(t, open(t)) })
+}
+
+func testProviderKey(t *testing.T, s oidc.Store) {
+	keys := make([][]byte, 8)
+	var wg sync.WaitGroup
+	for i := range keys {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			k, err := s.ProviderKey(ctx)
+			if err != nil {
+				t.Error(err)
+			}
+			keys[i] = k
+		}()
+	}
+	wg.Wait()
+	for _, k := range keys {
+		if len(k) != 32 || string(k) != string(keys[0]) {
+			t.Fatalf("provider keys differ or are short: %x vs %x", k, keys[0])
+		}
+	}
 }
 
 var ctx = context.Background()

@@ -180,6 +180,13 @@ func (a *API) handle(h func(http.ResponseWriter, *http.Request) error) http.Hand
 // mounted on it, after the REST routes, before PublicHandler is called.
 func (a *API) PublicRouter() *mux.Router { return a.public.router }
 
+// MountAdmin adds h under prefix (and prefix/...) on the admin listener,
+// behind the admin-key check, for components built next to the API (the
+// OpenID client API).
+func (a *API) MountAdmin(prefix string, h http.Handler) {
+	a.admin.router.PathPrefix(prefix).Handler(a.requireAdmin(h))
+}
+
 // PublicHandler is the public listener's handler: the router behind the
 // request id, access log, metrics, recovery, limits and CORS middleware.
 func (a *API) PublicHandler() http.Handler {

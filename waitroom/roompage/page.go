@@ -91,6 +91,12 @@ func (p *Page) Status(r *http.Request, v Visit) Status {
 // Render answers with the page, or the JSON status when the client asked
 // for JSON.
 func (p *Page) Render(w http.ResponseWriter, r *http.Request, v Visit) error {
+	return p.RenderStatus(w, r, http.StatusOK, v)
+}
+
+// RenderStatus is Render with another HTTP status (410 for an expired
+// place, say); the JSON status always answers 200.
+func (p *Page) RenderStatus(w http.ResponseWriter, r *http.Request, status int, v Visit) error {
 	s := p.Status(r, v)
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Add("Vary", "Accept, Accept-Language")
@@ -107,7 +113,7 @@ func (p *Page) Render(w http.ResponseWriter, r *http.Request, v Visit) error {
 		RejoinURL: v.RejoinURL,
 		Refresh:   refreshContent(s),
 	}
-	return p.execute(w, http.StatusOK, "room.html", data)
+	return p.execute(w, status, "room.html", data)
 }
 
 func (v Visit) brandTitle() string {

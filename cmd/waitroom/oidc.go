@@ -1,0 +1,84 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"github.com/waitroom-idp/waitroom/oidc"
+	"github.com/waitroom-idp/waitroom/oidc/demo"
+	"github.com/waitroom-idp/waitroom/oidc/memstore"
+	"github.com/waitroom-idp/waitroom/oidc/pgstore"
+	"github.com/waitroom-idp/waitroom/waitroom"
+)
+
+// demoAdvanceEvery is how fast the demo room moves on the embedded store.
+const demoAdvanceEvery = 5 * time.Second
+
+// mountOIDC builds the OpenID provider and mounts it at the issuer's path
+// on the public router, its client API on the admin listener, and the demo
+// relying party when the demo room is in use.
+func mountOIDC(ctx context.Context, r *mux.Router, app *App) (links []string, err error) {
+	store := oidcStore(app)
+	demoOn, err := demoInUse(ctx, app)
+	if err != nil {
+		return nil, err
+	}
+	cfg := oidc.Config{Issuer: app.Issuer, Keys: app.Keys, Clients: app.Config.Clients, Logger: app.Logger}
+	if demoOn {
+		cfg.Demo = &oidc.DemoConfig{Room: demoRoomID, AdvanceNote: demoNote(app.Config)}
+	}
+	p, err := oidc.New(ctx, cfg, oidc.ServiceQueue{Service: app.Service}, app.Ephemeral, store)
+	if err != nil {
+		return nil, fmt.Errorf("openid provider: %w", err)
+	}
+	u, _ := url.Parse(app.Issuer) // validated with the config
+	r.PathPrefix(u.Path + "/").Handler(p.Handler())
+	if app.MountAdmin != nil {
+		app.MountAdmin("/v1/clients", p.AdminHandler())
+	}
+	links = append(links, "OpenID:      "+app.Issuer+"/.well-known/openid-configuration")
+	if demoOn {
+		links = append(links, "Demo login:  "+app.Issuer+"/demo/   (a relying party that signs in through the demo room)")
+		if app.Config.Embedded() {
+			go demo.Inlet(ctx, app.Service, demoRoomID, demoAdvanceEvery, app.Logger.With("job", "demo-inlet"))
+		}
+	}
+	return links, nil
+}
+
+// oidcStore keeps API clients and refresh tokens next to the queue data.
+func oidcStore(app *App) oidc.Store {
+	if app.Backend != nil && app.Backend.DB != nil {
+		return pgstore.New(app.Backend.DB)
+	}
+	return memstore.New()
+}
+
+// demoInUse: the demo client and pages come with the demo room (no room
+// configured, demo_room on, the room present).
+func demoInUse(ctx context.Context, app *App) (bool, error) {
+	if !app.Config.DemoRoom || len(app.Config.Rooms) > 0 {
+		return false, nil
+	}
+	_, err := app.Service.Room(ctx, demoRoomID)
+	if waitroom.ErrorCode(err) == waitroom.CodeNotFound {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+func demoNote(cfg Config) string {
+	if cfg.Embedded() {
+		return fmt.Sprintf("The demo room lets one visitor in every %s while someone waits.", demoAdvanceEvery)
+	}
+	return "Let visitors in with the admin API: POST /increment_serving_counter {\"event_id\":\"demo\",\"increment_by\":1}."
+}
+
+// mountAdminFunc adds a handler under prefix on the admin listener, behind
+// the admin-key check.
+type mountAdminFunc func(prefix string, h http.Handler)

@@ -267,7 +267,6 @@ func (p *Provider) redirectError(w http.ResponseWriter, r *http.Request, ar *aut
 	return nil
 }
 
-
 // rejoin drops the browser's expired ticket so that the room page queues
 // it again.
 func (p *Provider) rejoin(w http.ResponseWriter, r *http.Request) error {

@@ -42,6 +42,7 @@ func (pg *pages) render(w http.ResponseWriter, status int, name string, data any
 // messagePage is the data of message.html: errors and notices.
 type messagePage struct {
 	Base    string
+	Static  string
 	Title   string
 	Message string
 	// Action, when set, is a form the visitor can submit (POST).
@@ -94,6 +95,7 @@ func (p *Provider) renderError(w http.ResponseWriter, r *http.Request, status in
 
 func (p *Provider) renderMessage(w http.ResponseWriter, r *http.Request, status int, m messagePage) {
 	m.Base = p.issuer.Path
+	m.Static = p.issuer.Path + "/static"
 	if err := p.pages.render(w, status, "message.html", m); err != nil {
 		p.log.ErrorContext(r.Context(), "render page", "error", err)
 	}

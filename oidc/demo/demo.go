@@ -106,7 +106,9 @@ func (d *RP) oauth(p *gooidc.Provider) *oauth2.Config {
 
 type pageData struct {
 	Base, Title, Room, Advance, Message, Userinfo, Logout string
-	Claims                                                []claim
+	// Static is where the provider serves the shared CSS.
+	Static string
+	Claims []claim
 }
 
 type claim struct{ Name, Value string }
@@ -117,6 +119,7 @@ func (d *RP) render(w http.ResponseWriter, status int, data pageData) {
 	if b, err := url.Parse(d.cfg.BaseURL); err == nil {
 		data.Base = b.Path
 	}
+	data.Static = strings.TrimSuffix(base.Path, "/") + "/static"
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)

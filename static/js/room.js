@@ -22,6 +22,7 @@
   var MAX_WAIT = 120;          // never wait longer than this between polls (s)
   var HIDDEN_FACTOR = 4;       // a hidden tab polls this much less often
   var ANNOUNCE_EVERY = 60000;  // at most one position announcement a minute (ms)
+  var CONTINUE_AFTER = 1200;   // let "it's your turn" show (and be heard) before leaving (ms)
 
   function byId(id) { return document.getElementById(id); }
 
@@ -136,7 +137,7 @@
     if (leaving) return;
     leaving = true;
     clearTimeout(timer);
-    window.location.assign(url);
+    setTimeout(function () { window.location.assign(url); }, CONTINUE_AFTER);
   }
 
   document.addEventListener('visibilitychange', function () {

@@ -104,7 +104,7 @@ var (
 func startServer(t *testing.T, bin string) server {
 	cmd := exec.Command(bin, "serve",
 		"-http-addr", freeAddr(t), "-admin-addr", freeAddr(t),
-		"-demo-room", "-expiry-interval", "1s", "-log-level", "warn")
+		"-demo-room", "-expiry-interval", "1s", "-assign-rate-limit", "0", "-log-level", "warn")
 	cmd.Dir = t.TempDir()
 	cmd.Env = cleanEnv()
 	stdout, err := cmd.StdoutPipe()

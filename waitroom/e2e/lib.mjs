@@ -149,3 +149,30 @@ export class Admin {
     return res.json();
   }
 }
+
+// fillers puts n anonymous tickets in line through the public API, so that
+// the visitors of a test wait behind them.
+export async function fillers(n, room = env.room) {
+  for (let i = 0; i < n; i++) {
+    const res = await fetch(`${env.publicURL}/assign_queue_num`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ event_id: room }),
+    });
+    assert(res.ok, `assign_queue_num: ${res.status}`);
+  }
+}
+
+// joinThroughDemo starts a login at the demo relying party and returns
+// once the browser is on the room page.
+export async function joinThroughDemo(page) {
+  await page.goto(`${env.publicURL}/demo/`);
+  await Promise.all([page.waitForURL(/\/login\/[^/]+$/), page.click('a[href$="/demo/login"]')]);
+}
+
+export async function position(page) {
+  return Number((await textOf(page, '#position')).replace(/\D/g, ''));
+}
+
+// waitForState waits until the page shows the given state.
+export async function waitForState(page, state, timeout = 20000) {
+  await page.waitForSelector(`main[data-state="${state}"]`, { timeout });
+}

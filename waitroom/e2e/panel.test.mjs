@@ -56,13 +56,8 @@ export async function run(browser, report) {
   s = await admin.counters();
   assert(s.counters.serving === 0 && s.counters.queue === 0, `after reset: ${JSON.stringify(s.counters)}`);
 
-  // The live view draws its chart from samples (one per page view here).
-  await admin.advance(1);
   await admin.openRoom();
-  await page.waitForSelector('#chart svg, #chart p', { timeout: 10000 });
-  await screenshot(page, 'panel-room');
   report.a11y.push(...(await checkA11y(page, 'panel room')));
-  await admin.setServing(0);
   report.errors.push(...admin.visitor.errors);
   await admin.visitor.close();
 }

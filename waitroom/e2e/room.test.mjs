@@ -86,6 +86,12 @@ export async function run(browser, report) {
     await admin.settings({ '#s-expiry': '15m' });
   }
 
+  // By now the panel has sampled the room for a while: its live view
+  // draws the last minutes (queue, serving counter, admissions).
+  await admin.openRoom();
+  await admin.page.waitForSelector('#chart svg', { timeout: 30000 });
+  await screenshot(admin.page, 'panel-room');
+
   for (const v of visitors) {
     report.errors.push(...v.errors);
     await v.close();

@@ -1,7 +1,7 @@
 # The one test target: what CI runs (.ci/run) and what the README tells
 # newcomers to run. Tests needing Redis/PostgreSQL skip loudly without them
 # unless CI=true.
-.PHONY: test build
+.PHONY: test build e2e
 
 test:
 	go vet ./...
@@ -9,3 +9,7 @@ test:
 
 build:
 	go build -o bin/waitroom ./cmd/waitroom
+
+# Only the browser tests (they are part of test too).
+e2e:
+	go test -count=1 ./waitroom/e2e

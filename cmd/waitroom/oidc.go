@@ -28,7 +28,8 @@ func mountOIDC(ctx context.Context, r *mux.Router, app *App) (links []string, er
 	if err != nil {
 		return nil, err
 	}
-	cfg := oidc.Config{Issuer: app.Issuer, Keys: app.Keys, Clients: app.Config.Clients, Logger: app.Logger}
+	cfg := oidc.Config{Issuer: app.Issuer, Keys: app.Keys, Clients: app.Config.Clients, Logger: app.Logger,
+		TemplateDir: app.Config.TemplateDir}
 	if demoOn {
 		cfg.Demo = &oidc.DemoConfig{Room: demoRoomID, AdvanceNote: demoNote(app.Config)}
 	}

@@ -3,6 +3,8 @@ package roompage
 import (
 	"encoding/json"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -131,5 +133,24 @@ func TestRateMeterForgetsOnReset(t *testing.T) {
 	}
 	if _, ok := m.Observe("r", 3, t0.Add(2*time.Minute)); ok {
 		t.Fatal("a rate survived the counter going back (reset)")
+	}
+}
+
+func TestOperatorTemplateOverridesBuiltin(t *testing.T) {
+	dir := t.TempDir()
+	custom := `<!doctype html><html lang="{{.L.Lang}}"><title>{{.Title}}</title><p id="custom">{{.Status.Text.Ahead}}</p></html>`
+	if err := os.WriteFile(filepath.Join(dir, "room.html"), []byte(custom), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p, err := New(Options{TemplateDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := httptest.NewRecorder()
+	if err := p.Render(w, httptest.NewRequest("GET", "/room/sale", nil), Visit{RoomID: "sale", Position: 5, Serving: 2}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(w.Body.String(), `<p id="custom">2 people ahead of you</p>`) {
+		t.Fatalf("operator template not used: %s", w.Body.String())
 	}
 }

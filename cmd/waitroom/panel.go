@@ -21,6 +21,7 @@ func mountAdmin(ctx context.Context, api *httpapi.API, app *App, adminURL string
 		Service:     app.Service,
 		VerifyKey:   api.VerifyAdminKey,
 		Sampler:     sampler,
+		Clients:     app.ClientsAPI,
 		TemplateDir: app.Config.TemplateDir,
 		Logger:      app.Logger,
 	})

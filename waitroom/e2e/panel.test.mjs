@@ -58,6 +58,28 @@ export async function run(browser, report) {
 
   await admin.openRoom();
   report.a11y.push(...(await checkA11y(page, 'panel room')));
+
+  // OpenID clients: create (the secret is shown once), edit, rotate, delete.
+  await page.goto(`${env.adminURL}/panel/clients`);
+  const form = 'form[action$="/panel/clients"]';
+  await page.fill('#cf-id-new', 'shop');
+  await page.fill(`${form} [name=name]`, 'Ticket shop');
+  await page.fill(`${form} [name=redirect_uris]`, 'https://shop.example/callback');
+  await Promise.all([page.waitForNavigation(), page.locator(`${form} button[type=submit]`).click()]);
+  const secret = await textOf(page, '#new-secret');
+  assert(secret.startsWith('shop: ') && secret.length > 20, `no secret shown: ${secret}`);
+  assert((await page.locator('#c-shop').count()) === 1, 'new client not listed');
+  await screenshot(page, 'panel-clients');
+  report.a11y.push(...(await checkA11y(page, 'panel clients')));
+  await page.fill('#cf-name-shop', 'Ticket shop (spring)');
+  await Promise.all([page.waitForNavigation(), page.locator('form[action$="/clients/shop"] button[type=submit]').click()]);
+  assert((await textOf(page, '#c-shop')).includes('spring'), 'client name not saved');
+  await Promise.all([page.waitForNavigation(), page.locator('form[action$="/clients/shop/secret"] button').click()]);
+  const rotated = await textOf(page, '#new-secret');
+  assert(rotated !== secret, 'secret not rotated');
+  await page.fill('#del-shop', 'shop');
+  await Promise.all([page.waitForNavigation(), page.locator('form[action$="/clients/shop/delete"] button').click()]);
+  assert((await page.locator('#c-shop').count()) === 0, 'client not deleted');
   report.errors.push(...admin.visitor.errors);
   await admin.visitor.close();
 }

@@ -43,6 +43,9 @@ type Options struct {
 	SecureCookies bool
 	// TemplateDir holds operator templates overriding the built-in ones.
 	TemplateDir string
+	// Clients is the OpenID provider's client admin API (/v1/clients...);
+	// the panel's client pages use it. Nil hides them.
+	Clients http.Handler
 	// OnReset is called after a room was reset (to forget rate history).
 	OnReset func(room string)
 	Sampler *Sampler
@@ -60,7 +63,7 @@ type Panel struct {
 	sampler  *Sampler
 }
 
-var pages = []string{"panel/login.html", "panel/rooms.html", "panel/room.html", "panel/error.html"}
+var pages = []string{"panel/login.html", "panel/rooms.html", "panel/room.html", "panel/clients.html", "panel/error.html"}
 
 // New builds the panel.
 func New(opts Options) (*Panel, error) {
@@ -142,6 +145,11 @@ func (p *Panel) routes() {
 	m.Handle("POST "+pre+"/rooms/{room}/mode", p.wrap(p.auth(p.setMode)))
 	m.Handle("POST "+pre+"/rooms/{room}/reset", p.wrap(p.auth(p.reset)))
 	m.Handle("POST "+pre+"/rooms/{room}/settings", p.wrap(p.auth(p.settings)))
+	m.Handle("GET "+pre+"/clients", p.wrap(p.auth(p.clientList)))
+	m.Handle("POST "+pre+"/clients", p.wrap(p.auth(p.createClient)))
+	m.Handle("POST "+pre+"/clients/{client}", p.wrap(p.auth(p.updateClient)))
+	m.Handle("POST "+pre+"/clients/{client}/secret", p.wrap(p.auth(p.rotateClientSecret)))
+	m.Handle("POST "+pre+"/clients/{client}/delete", p.wrap(p.auth(p.deleteClient)))
 	p.mux = m
 }
 
@@ -238,7 +246,7 @@ func (p *Panel) base(r *http.Request, title string) base {
 	session := cookieValue(r, sessionCookie)
 	b := base{
 		L: p.langs.Negotiate(r), Title: title, Prefix: p.opts.Prefix,
-		Static: p.opts.StaticPrefix, Version: static.Version,
+		Static: p.opts.StaticPrefix, Version: static.Version, HasClients: p.opts.Clients != nil,
 	}
 	if p.sessions.valid(session) {
 		b.SignedIn = true
@@ -255,7 +263,9 @@ type base struct {
 	Version  string
 	SignedIn bool
 	CSRF     string
-	Flash    string
+	// HasClients shows the OpenID clients page in the navigation.
+	HasClients bool
+	Flash      string
 }
 
 type errorView struct {
@@ -265,4 +275,12 @@ type errorView struct {
 
 var funcs = template.FuncMap{
 	"modeKey": func(m waitroom.Mode) string { return "panel.mode." + string(m) },
+	// dict passes several values to a sub-template: dict "K" v "K2" v2.
+	"dict": func(kv ...any) map[string]any {
+		m := make(map[string]any, len(kv)/2)
+		for i := 0; i+1 < len(kv); i += 2 {
+			m[fmt.Sprint(kv[i])] = kv[i+1]
+		}
+		return m
+	},
 }

@@ -154,7 +154,7 @@ func (p *Panel) showRoom(w http.ResponseWriter, r *http.Request, status int, pro
 	return p.render(w, status, "panel/room.html", data)
 }
 
-var validFlash = map[string]bool{"advanced": true, "serving": true, "mode": true, "reset": true, "settings": true}
+var validFlash = map[string]bool{"advanced": true, "serving": true, "mode": true, "reset": true, "settings": true, "client": true, "client_deleted": true}
 
 func displayName(r waitroom.Room) string {
 	if r.Name != "" {

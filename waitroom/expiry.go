@@ -201,7 +201,7 @@ func (p *expiryPass) step(ctx context.Context, top int64) (bool, error) {
 	if p.room.AutoAdvance {
 		advance = expired
 	}
-	applied, err := p.s.store.MarkExpired(ctx, p.room.ID, p.gen, top, expired, advance, p.now.UTC())
+	applied, err := p.s.store.MarkExpired(ctx, p.room.ID, p.gen, top, expired, advance, stamp(p.now))
 	if err != nil || !applied {
 		return false, err // not applied: another process is ahead of us
 	}

@@ -94,3 +94,37 @@ func TestUnknownAlgorithm(t *testing.T) {
 		t.Fatalf("LoadKeys(HS256) = %v, want invalid", err)
 	}
 }
+
+// BenchmarkSign measures one deterministic JWS signature (an admission
+// signs three).
+func BenchmarkSign(b *testing.B) {
+	for _, alg := range []string{"RS256", "ES256"} {
+		b.Run(alg, func(b *testing.B) {
+			s, err := embedded.New(embedded.Options{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			keys, err := waitroom.LoadKeys(context.Background(), s, waitroom.KeyOptions{Algorithm: alg})
+			if err != nil {
+				b.Fatal(err)
+			}
+			kid, _, _ := keys.Current()
+			signer, _ := keys.Signer(kid)
+			js, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.SignatureAlgorithm(alg), Key: signer}, nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			payload := []byte(`{"aud":"room","sub":"6f1c1a8e-3f3c-4a5e-9d55-2d1f0f4b7a10","queue_position":1}`)
+			b.ReportAllocs()
+			for b.Loop() {
+				obj, err := js.Sign(payload)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := obj.CompactSerialize(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -16,7 +16,7 @@ func (s *Service) Enqueue(ctx context.Context, room, key string) (Ticket, error)
 	if _, err := s.Room(ctx, room); err != nil {
 		return Ticket{}, err
 	}
-	t, _, err := s.store.Enqueue(ctx, room, NewTicket{ID: uuid.NewString(), EntryTime: s.now().UTC(), Key: key})
+	t, _, err := s.store.Enqueue(ctx, room, NewTicket{ID: uuid.NewString(), EntryTime: s.stamp(), Key: key})
 	return t, err
 }
 
@@ -58,7 +58,7 @@ func (s *Service) AdvanceServing(ctx context.Context, room string, by int64) (in
 	if _, err := s.Room(ctx, room); err != nil {
 		return 0, err
 	}
-	return s.store.AdvanceServing(ctx, room, by, s.now().UTC())
+	return s.store.AdvanceServing(ctx, room, by, s.stamp())
 }
 
 // SetServing sets the serving counter to v (>= 0).
@@ -69,7 +69,7 @@ func (s *Service) SetServing(ctx context.Context, room string, v int64) (int64, 
 	if _, err := s.Room(ctx, room); err != nil {
 		return 0, err
 	}
-	return s.store.SetServing(ctx, room, v, s.now().UTC())
+	return s.store.SetServing(ctx, room, v, s.stamp())
 }
 
 // Reset starts a new generation of the room: counters go to 0 and earlier

@@ -68,6 +68,12 @@ func (s *Service) Keys() *Keys { return s.keys }
 
 func (s *Service) now() time.Time { return s.clock() }
 
+// stamp is the time written to the store: UTC, in microseconds, which is
+// what PostgreSQL keeps, so a value reads back equal to what was written.
+func (s *Service) stamp() time.Time { return stamp(s.now()) }
+
+func stamp(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
+
 // CreateRoom fills the unset durations with their defaults, validates the
 // room (reporting every problem at once) and stores it.
 func (s *Service) CreateRoom(ctx context.Context, r Room) (Room, error) {
@@ -77,7 +83,7 @@ func (s *Service) CreateRoom(ctx context.Context, r Room) (Room, error) {
 	if r.ExpiryPeriod == 0 {
 		r.ExpiryPeriod = Duration(DefaultExpiryPeriod)
 	}
-	now := s.now().UTC()
+	now := s.stamp()
 	r.CreatedAt, r.UpdatedAt = now, now
 	if err := r.Validate(); err != nil {
 		return Room{}, err
@@ -117,7 +123,7 @@ func (s *Service) UpdateRoom(ctx context.Context, id string, fn func(*Room) erro
 	if !ValidRoomID(id) {
 		return Room{}, errInvalidRoomID
 	}
-	now := s.now().UTC()
+	now := s.stamp()
 	r, err := s.store.UpdateRoom(ctx, id, func(r *Room) error {
 		if err := fn(r); err != nil {
 			return err

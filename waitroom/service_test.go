@@ -2,6 +2,7 @@ package waitroom_test
 
 import (
 	"context"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -152,5 +153,90 @@ func TestExpireRoomWithExpiryOff(t *testing.T) {
 	res, err := f.svc.ExpireRoom(f.ctx, room)
 	if err != nil || res != (waitroom.ExpiryResult{}) {
 		t.Fatalf("ExpireRoom with expiry off = %+v, %v", res, err)
+	}
+}
+
+// TestRepeatIssueAfterRotation: a repeat issue signs with the key of the
+// first issue, so the strings stay identical across a rotation.
+func TestRepeatIssueAfterRotation(t *testing.T) {
+	f := newFixture(t)
+	room := f.room(t, nil)
+	tk, err := f.svc.Enqueue(f.ctx, room, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.SetServing(f.ctx, room, 1); err != nil {
+		t.Fatal(err)
+	}
+	first, err := f.svc.IssueToken(f.ctx, room, tk.ID, "", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.Keys().Rotate(f.ctx); err != nil {
+		t.Fatal(err)
+	}
+	f.now = f.now.Add(waitroom.DefaultPublishAhead)
+	if kid, _, _ := f.svc.Keys().Current(); kid == first.Record.KeyID {
+		t.Fatal("rotation did not change the signing key")
+	}
+	again, err := f.svc.IssueToken(f.ctx, room, tk.ID, "", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Access != first.Access || again.ID != first.ID {
+		t.Fatal("repeat issue after a rotation changed the tokens")
+	}
+}
+
+// interleavingStore runs hook once, just before the first CountTokens: the
+// moment between planning an expiry step and applying it.
+type interleavingStore struct {
+	waitroom.Store
+	once sync.Once
+	hook func()
+}
+
+func (s *interleavingStore) CountTokens(ctx context.Context, room string, lo, hi int64) (int64, error) {
+	s.once.Do(s.hook)
+	return s.Store.CountTokens(ctx, room, lo, hi)
+}
+
+// TestExpiryPassInterleaved: another process runs a whole pass between
+// this pass planning its first step and applying it; every step still
+// applies exactly once.
+func TestExpiryPassInterleaved(t *testing.T) {
+	f := newFixture(t)
+	room := f.room(t, func(r *waitroom.Room) { r.ExpiryPeriod = waitroom.Duration(100 * time.Second); r.AutoAdvance = true })
+	clock := func() time.Time { return f.now }
+	other := waitroom.NewService(f.store, f.svc.Keys(), waitroom.Options{Clock: clock})
+	hooked := &interleavingStore{Store: f.store}
+	hooked.hook = func() {
+		if _, err := other.ExpireRoom(f.ctx, room); err != nil {
+			t.Error(err)
+		}
+	}
+	mine := waitroom.NewService(hooked, f.svc.Keys(), waitroom.Options{Clock: clock})
+	for range 40 {
+		if _, err := f.svc.Enqueue(f.ctx, room, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, s := range []*waitroom.Service{mine, other} {
+		if _, err := s.ExpireRoom(f.ctx, room); err != nil { // warm up the samples
+			t.Fatal(err)
+		}
+	}
+	for v := int64(5); v <= 30; v += 5 {
+		if _, err := f.svc.SetServing(f.ctx, room, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.now = f.now.Add(101 * time.Second)
+	if _, err := mine.ExpireRoom(f.ctx, room); err != nil {
+		t.Fatal(err)
+	}
+	c, _ := f.svc.Counters(f.ctx, room)
+	if c.MaxExpired != 30 || c.Expired != 30 || c.Serving != 60 {
+		t.Fatalf("counters = %+v, want each step once: expired 30, serving 60", c)
 	}
 }

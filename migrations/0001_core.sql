@@ -25,6 +25,11 @@ CREATE TABLE room_state (
 );
 
 -- Rows of earlier generations no longer count; they are deleted lazily.
+-- idem_key is the first 16 bytes of SHA-256 over (room, generation, the
+-- caller's idempotency key): fixed size, no collation, and unique on its
+-- own, so its index is the only one a key lookup can use (a lookup that a
+-- planner without statistics turned into a scan of the room's tickets
+-- would cost O(queue length) per enqueue).
 -- No foreign key to rooms: a room's rows are deleted by DeleteRoom, and a
 -- key check on every ticket insert would cost more than it guards.
 CREATE TABLE tickets (
@@ -33,11 +38,14 @@ CREATE TABLE tickets (
     position   bigint NOT NULL,
     id         uuid NOT NULL,
     entry_time timestamptz NOT NULL,
-    idem_key   text,
+    idem_key   uuid,
     PRIMARY KEY (room, generation, position)
 );
-CREATE UNIQUE INDEX tickets_idem_key ON tickets (room, generation, idem_key) WHERE idem_key IS NOT NULL;
-CREATE INDEX tickets_id ON tickets (room, id);
+CREATE UNIQUE INDEX tickets_idem_key ON tickets (idem_key) WHERE idem_key IS NOT NULL;
+-- Ticket ids are random UUIDs: unique on their own. A unique index on the
+-- id alone is half the size of one on (room, id), and the planner knows it
+-- matches one row, so lookups never turn into scans of a room.
+CREATE UNIQUE INDEX tickets_id ON tickets (id);
 
 CREATE TABLE tokens (
     room           text NOT NULL,
@@ -50,7 +58,9 @@ CREATE TABLE tokens (
     expires        timestamptz NOT NULL,
     kid            text NOT NULL,
     session_status smallint NOT NULL DEFAULT 0,
-    PRIMARY KEY (room, generation, request_id)
+    -- request_id first: lookups by request id then never tie, in the
+    -- planner's eyes, with the (room, generation, ...) indexes below.
+    PRIMARY KEY (request_id, room, generation)
 );
 -- Paging through expired tokens by (expires, request_id).
 CREATE INDEX tokens_expires ON tokens (room, generation, expires, request_id);

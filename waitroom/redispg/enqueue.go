@@ -2,6 +2,8 @@ package redispg
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
 	"time"
 
 	"github.com/google/uuid"
@@ -18,9 +20,10 @@ import (
 // batches grow with the load and a lone caller waits for one commit only.
 
 type enqueueRequest struct {
-	ctx    context.Context
-	ticket waitroom.NewTicket
-	done   chan enqueueResult // buffered: the committer never blocks on it
+	ctx     context.Context
+	ticket  waitroom.NewTicket
+	keyHash string             // set by the committer once the generation is known
+	done    chan enqueueResult // buffered: the committer never blocks on it
 }
 
 type enqueueResult struct {
@@ -108,8 +111,16 @@ func (s *Store) nextBatch(c *committer) []*enqueueRequest {
 
 func (s *Store) commitBatch(room string, batch []*enqueueRequest) {
 	live := batch[:0:0]
+	ids := make(map[string]bool, len(batch))
 	for _, r := range batch {
-		if r.ctx.Err() == nil { // a caller that left gets no ticket
+		switch {
+		case r.ctx.Err() != nil: // a caller that left gets no ticket
+		case ids[r.ticket.ID]:
+			// Ticket ids are unique (tickets_id); a repeated id must not
+			// fail the whole batch.
+			r.done <- enqueueResult{err: waitroom.Errorf(waitroom.CodeConflict, "the ticket id is already in use")}
+		default:
+			ids[r.ticket.ID] = true
 			live = append(live, r)
 		}
 	}
@@ -128,10 +139,7 @@ func (s *Store) commitBatch(room string, batch []*enqueueRequest) {
 	}
 	if queue > 0 {
 		// The tickets are durable; a Redis failure only delays the copy.
-		res, rerr := raiseQueue.Run(ctx, s.rdb, []string{s.countersKey(room)}, gen, queue).Int64()
-		if err := s.afterWrite(ctx, room, res, rerr); err != nil {
-			s.log.Warn("queue counter not copied to Redis", "room", room, "err", err)
-		}
+		s.writeAbsolute(ctx, room, raiseQueue, gen, queue)
 	}
 	for i, r := range live {
 		r.done <- results[i]
@@ -180,7 +188,7 @@ func (s *Store) commitPlain(ctx context.Context, room string, batch []*enqueueRe
 }
 
 type keyedTicket struct {
-	Key       string    `db:"idem_key"`
+	KeyHash   string    `db:"idem_key"`
 	ID        string    `db:"id"`
 	Position  int64     `db:"position"`
 	EntryTime time.Time `db:"entry_time"`
@@ -192,6 +200,9 @@ func (s *Store) commitKeyed(ctx context.Context, room string, batch []*enqueueRe
 	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
 		if err := tx.QueryRowxContext(ctx, `SELECT generation, queue FROM room_state WHERE room = $1 FOR UPDATE`, room).Scan(&gen, &queue); err != nil {
 			return err
+		}
+		for _, r := range batch {
+			r.keyHash = hashKey(room, gen, r.ticket.Key)
 		}
 		known, err := knownKeys(ctx, tx, room, gen, batch)
 		if err != nil {
@@ -211,19 +222,20 @@ func (s *Store) commitKeyed(ctx context.Context, room string, batch []*enqueueRe
 }
 
 func knownKeys(ctx context.Context, tx *sqlx.Tx, room string, gen int64, batch []*enqueueRequest) (map[string]waitroom.Ticket, error) {
-	var keys []string
+	var hashes []string
 	for _, r := range batch {
-		if r.ticket.Key != "" {
-			keys = append(keys, r.ticket.Key)
+		if r.keyHash != "" {
+			hashes = append(hashes, r.keyHash)
 		}
 	}
 	var rows []keyedTicket
+	// By idem_key alone, on purpose: see tickets_idem_key in 0001_core.sql.
 	err := tx.SelectContext(ctx, &rows, `
 		SELECT idem_key, id, position, entry_time FROM tickets
-		WHERE room = $1 AND generation = $2 AND idem_key = ANY($3::text[])`, room, gen, pq.Array(keys))
+		WHERE idem_key = ANY($1::uuid[])`, pq.Array(hashes))
 	known := make(map[string]waitroom.Ticket, len(rows))
 	for _, k := range rows {
-		known[k.Key] = waitroom.Ticket{ID: k.ID, Room: room, Position: k.Position, EntryTime: k.EntryTime.UTC(),
+		known[k.KeyHash] = waitroom.Ticket{ID: k.ID, Room: room, Position: k.Position, EntryTime: k.EntryTime.UTC(),
 			Status: waitroom.TicketAssigned, Generation: gen}
 	}
 	return known, err
@@ -237,15 +249,15 @@ func assignKeyed(room string, gen, queue int64, batch []*enqueueRequest, known m
 	var fresh []waitroom.Ticket
 	var keys []string
 	for i, r := range batch {
-		if t, ok := known[r.ticket.Key]; ok && r.ticket.Key != "" {
+		if t, ok := known[r.keyHash]; ok && r.keyHash != "" {
 			results[i] = enqueueResult{ticket: t}
 			continue
 		}
 		t := newTicket(room, gen, queue+int64(len(fresh))+1, r.ticket)
-		fresh, keys = append(fresh, t), append(keys, r.ticket.Key)
+		fresh, keys = append(fresh, t), append(keys, r.keyHash)
 		results[i] = enqueueResult{ticket: t, created: true}
-		if r.ticket.Key != "" {
-			known[r.ticket.Key] = t
+		if r.keyHash != "" {
+			known[r.keyHash] = t
 		}
 	}
 	return results, fresh, keys
@@ -258,13 +270,30 @@ func insertTickets(ctx context.Context, tx *sqlx.Tx, room string, gen, queue int
 	}
 	if _, err := tx.ExecContext(ctx, `
 		INSERT INTO tickets (room, generation, position, id, entry_time, idem_key)
-		SELECT $1, $2, u.pos, u.id::uuid, timestamptz 'epoch' + u.us * interval '1 microsecond', nullif(u.k, '')
+		SELECT $1, $2, u.pos, u.id::uuid, timestamptz 'epoch' + u.us * interval '1 microsecond', nullif(u.k, '')::uuid
 		FROM unnest($3::bigint[], $4::text[], $5::bigint[], $6::text[]) AS u(pos, id, us, k)`,
 		room, gen, pq.Array(pos), pq.Array(ids), pq.Array(times), pq.Array(keys)); err != nil {
 		return err
 	}
 	_, err := tx.ExecContext(ctx, `UPDATE room_state SET queue = $2 WHERE room = $1`, room, queue)
 	return err
+}
+
+// hashKey maps an idempotency key of any length, in its room and
+// generation, to the 16 bytes stored in tickets.idem_key (SHA-256,
+// truncated: collisions are out of reach).
+func hashKey(room string, gen int64, key string) string {
+	if key == "" {
+		return ""
+	}
+	h := sha256.New()
+	var g [8]byte
+	binary.BigEndian.PutUint64(g[:], uint64(gen))
+	h.Write([]byte(room)) // room ids cannot contain 0
+	h.Write([]byte{0})
+	h.Write(g[:])
+	h.Write([]byte(key))
+	return uuid.UUID(h.Sum(nil)[:16]).String()
 }
 
 func newTicket(room string, gen, pos int64, t waitroom.NewTicket) waitroom.Ticket {

@@ -69,8 +69,8 @@ func classifyPQ(pe *pq.Error) waitroom.Code {
 	case pe.Code == "23505": // unique_violation
 		return waitroom.CodeConflict
 	case pe.Code.Class() == "08", // connection exception
-		pe.Code.Class() == "53", // insufficient resources
-		pe.Code.Class() == "57", // operator intervention (shutdown, cancel)
+		pe.Code.Class() == "53",                // insufficient resources
+		pe.Code.Class() == "57",                // operator intervention (shutdown, cancel)
 		pe.Code == "40001", pe.Code == "40P01": // serialization failure, deadlock: retry
 		return waitroom.CodeUnavailable
 	}
@@ -78,3 +78,5 @@ func classifyPQ(pe *pq.Error) waitroom.Code {
 }
 
 func notFound(what string) error { return waitroom.Errorf(waitroom.CodeNotFound, "%s not found", what) }
+
+func isNotFound(err error) bool { return waitroom.ErrorCode(err) == waitroom.CodeNotFound }

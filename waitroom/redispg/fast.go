@@ -2,9 +2,12 @@ package redispg
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"strconv"
 	"time"
 
+	"github.com/jmoiron/sqlx"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/waitroom-idp/waitroom/waitroom"
@@ -18,11 +21,12 @@ import (
 //	<prefix>wr:{room}:active  sorted set: request ids of tokens with
 //	                          session status 0, scored by expiry (µs)
 //
-// Writers change PostgreSQL first and Redis after the commit. Absolute
-// values (queue, serving, expired, max expired) carry the generation and a
-// version so that a late write never overwrites a newer one; the counters
-// of token events are increments applied only within the same generation.
-// When the hash is missing, it is rebuilt from PostgreSQL as a whole.
+// Absolute values (queue, serving, expired, max expired) are copied after
+// their PostgreSQL commit, with the generation and a version so that a late
+// write never overwrites a newer one. The counters of token events are
+// increments, applied only within the same generation, inside the token's
+// transaction under the token fence (fence.go). When the hash is missing,
+// it is rebuilt from PostgreSQL as a whole.
 
 func (s *Store) countersKey(room string) string { return s.prefix + "wr:{" + room + "}:c" }
 func (s *Store) activeKey(room string) string   { return s.prefix + "wr:{" + room + "}:active" }
@@ -72,17 +76,24 @@ end
 return 1`)
 
 // replaceFast writes a whole room state (after a reset, on creation, or as
-// a rebuild) unless the stored hash is of the same or a newer generation.
-// ARGV: force, g, q, s, v, t, c, a, e, m, then pairs of score, member.
+// a rebuild) unless the stored hash is of a newer generation, or of the
+// same one and force is not set.
+// KEYS: hash, active set, staged active set (may not exist).
+// ARGV: force, g, q, s, v, t, c, a, e, m.
 var replaceFast = redis.NewScript(`
 local g = redis.call('HGET', KEYS[1], 'g')
-if g and ARGV[1] ~= '1' and tonumber(g) >= tonumber(ARGV[2]) then return 0 end
+local mine = tonumber(ARGV[2])
+if g and (tonumber(g) > mine or (tonumber(g) == mine and ARGV[1] ~= '1')) then
+  redis.call('DEL', KEYS[3])
+  return 0
+end
 redis.call('DEL', KEYS[1], KEYS[2])
+if redis.call('EXISTS', KEYS[3]) == 1 then
+  redis.call('RENAME', KEYS[3], KEYS[2])
+  redis.call('PERSIST', KEYS[2])
+end
 redis.call('HSET', KEYS[1], 'g', ARGV[2], 'q', ARGV[3], 's', ARGV[4], 'v', ARGV[5],
   't', ARGV[6], 'c', ARGV[7], 'a', ARGV[8], 'e', ARGV[9], 'm', ARGV[10])
-for i = 11, #ARGV, 2 do
-  redis.call('ZADD', KEYS[2], ARGV[i], ARGV[i+1])
-end
 return 1`)
 
 // roomState is room_state plus the counts derived from tokens.
@@ -93,9 +104,9 @@ type roomState struct {
 	Version    int64 `db:"version"`
 	Expired    int64 `db:"expired"`
 	MaxExpired int64 `db:"max_expired"`
-	Tokens     int64 `db:"tokens"`
-	Completed  int64 `db:"completed"`
-	Abandoned  int64 `db:"abandoned"`
+	Tokens     int64 // counted from the tokens table
+	Completed  int64
+	Abandoned  int64
 }
 
 type activeToken struct {
@@ -103,72 +114,206 @@ type activeToken struct {
 	Expires   time.Time `db:"expires"`
 }
 
-// afterWrite reacts to a write script's answer: a missing or older hash is
-// rebuilt from PostgreSQL (which already holds the write); a Redis failure
-// is logged and reported, the durable write stands.
-func (s *Store) afterWrite(ctx context.Context, room string, res int64, err error) error {
+// afterWrite reacts to a write script's answer once PostgreSQL holds the
+// write: a missing or older hash is rebuilt from PostgreSQL. It never fails
+// the caller, whose write is durable: if Redis cannot be brought up to
+// date now, the room is marked stale and repaired later (repair.go).
+func (s *Store) afterWrite(ctx context.Context, room string, res int64, err error) {
+	if err == nil && (res == fastMissing || res == fastOlder) {
+		err = s.rebuild(ctx, room)
+	}
 	if err != nil {
-		return mapErr(err, "the counters could not be updated")
+		s.markStale(room, err)
 	}
-	if res == fastMissing || res == fastOlder {
-		return s.rebuild(ctx, room)
-	}
-	return nil
 }
 
-// rebuild reads a consistent snapshot of the room from PostgreSQL and
-// writes it to Redis unless another process already did. Counting the
-// tokens scans them: this runs only when Redis lost the room.
-func (s *Store) rebuild(ctx context.Context, room string) error {
-	st, active, err := s.snapshot(ctx, room)
-	if err != nil {
-		return err
+// writeAbsolute runs a script that sets absolute values (raise-only queue,
+// versioned serving): on a missing or older hash it rebuilds and runs the
+// script again, since a rebuild by another process may have read
+// PostgreSQL just before this write committed. Running it twice is
+// harmless; increments never take this path.
+func (s *Store) writeAbsolute(ctx context.Context, room string, script *redis.Script, args ...any) {
+	keys := []string{s.countersKey(room)}
+	res, err := script.Run(ctx, s.rdb, keys, args...).Int64()
+	if err == nil && (res == fastMissing || res == fastOlder) {
+		if err = s.rebuild(ctx, room); err == nil {
+			_, err = script.Run(ctx, s.rdb, keys, args...).Int64()
+		}
 	}
-	s.log.WarnContext(ctx, "rebuilding the room counters in Redis from PostgreSQL", "room", room, "generation", st.Generation, "active_tokens", len(active))
-	_, err = s.writeFast(ctx, room, st, active, false)
+	if err != nil {
+		s.markStale(room, err)
+	}
+}
+
+// rebuild reads the room from PostgreSQL and writes it to Redis, under the
+// token fence (fence.go), unless another process already did. Counting the
+// tokens scans them: this runs only when Redis lost the room.
+//
+// Concurrent calls for one room in this process share one rebuild: after a
+// Redis restart every poll finds the hash missing at once, and only one of
+// them should read PostgreSQL.
+func (s *Store) rebuild(ctx context.Context, room string) error {
+	s.rebuildMu.Lock()
+	if c, ok := s.rebuilding[room]; ok {
+		s.rebuildMu.Unlock()
+		select {
+		case <-c.done:
+			return c.err
+		case <-ctx.Done():
+			return waitroom.Wrap(waitroom.CodeUnavailable, ctx.Err(), "the counters are being rebuilt")
+		}
+	}
+	c := &rebuildCall{done: make(chan struct{})}
+	s.rebuilding[room] = c
+	s.rebuildMu.Unlock()
+
+	// The rebuild serves every waiter: it must not end with the first
+	// caller's context.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), rebuildTimeout)
+	c.err = s.rebuildOnce(rctx, room)
+	cancel()
+	s.rebuildMu.Lock()
+	delete(s.rebuilding, room)
+	s.rebuildMu.Unlock()
+	close(c.done)
+	return c.err
+}
+
+// rebuildTimeout bounds one rebuild; a room with millions of tokens takes
+// seconds to walk.
+const rebuildTimeout = time.Minute
+
+type rebuildCall struct {
+	done chan struct{}
+	err  error
+}
+
+func (s *Store) rebuildOnce(ctx context.Context, room string) error {
+	wrote, err := s.rebuildFenced(ctx, room, false)
+	if wrote {
+		s.log.WarnContext(ctx, "rebuilt the room counters in Redis from PostgreSQL", "room", room)
+	}
 	return err
 }
 
-func (s *Store) snapshot(ctx context.Context, room string) (roomState, []activeToken, error) {
-	var st roomState
-	var active []activeToken
-	tx, err := s.db.BeginTxx(ctx, &sqlTxRepeatableRead)
+// rebuildFenced reads the room from PostgreSQL and writes it to Redis
+// while holding the room's token fence exclusively (fence.go). Without
+// force it leaves a hash of the same or a newer generation alone, and
+// checks that before the expensive walk over the tokens.
+func (s *Store) rebuildFenced(ctx context.Context, room string, force bool) (bool, error) {
+	tx, err := s.db.BeginTxx(ctx, nil)
 	if err != nil {
-		return st, nil, mapErr(err, "the room could not be read")
+		return false, mapErr(err, "the room could not be read")
 	}
 	defer tx.Rollback()
+	if err := lockFence(ctx, tx, room); err != nil {
+		return false, mapErr(err, "the room could not be read")
+	}
+	// Read committed: every statement from here sees all writers that
+	// committed before the fence was ours.
+	var st roomState
 	err = tx.GetContext(ctx, &st, `
-		SELECT s.generation, s.queue, s.serving, s.version, s.expired, s.max_expired,
-		       count(t.request_id) AS tokens,
-		       count(t.request_id) FILTER (WHERE t.session_status = 1) AS completed,
-		       count(t.request_id) FILTER (WHERE t.session_status = -1) AS abandoned
-		FROM room_state s
-		LEFT JOIN tokens t ON t.room = s.room AND t.generation = s.generation
-		WHERE s.room = $1
-		GROUP BY s.room`, room)
+		SELECT generation, queue, serving, version, expired, max_expired
+		FROM room_state WHERE room = $1`, room)
 	if err != nil {
-		return st, nil, roomErr(err, "the room could not be read")
+		return false, roomErr(err, "the room could not be read")
 	}
-	err = tx.SelectContext(ctx, &active, `
-		SELECT request_id, expires FROM tokens
-		WHERE room = $1 AND generation = $2 AND session_status = 0`, room, st.Generation)
-	if err != nil {
-		return st, nil, mapErr(err, "the room could not be read")
+	if !force {
+		if g, err := s.rdb.HGet(ctx, s.countersKey(room), "g").Int64(); err == nil && g >= st.Generation {
+			return false, nil // another process rebuilt it meanwhile
+		}
 	}
-	return st, active, nil
+	staged := s.stagingKey(room)
+	defer s.rdb.Del(context.WithoutCancel(ctx), staged) // gone already if swapped in
+	if err := s.stageTokens(ctx, tx, room, staged, &st); err != nil {
+		return false, err
+	}
+	return s.writeFast(ctx, room, st, staged, force)
 }
 
-func (s *Store) writeFast(ctx context.Context, room string, st roomState, active []activeToken, force bool) (bool, error) {
-	args := make([]any, 0, 10+2*len(active))
+// stagingKey names a fresh key (same hash tag) where a rebuild gathers the
+// active-token set before swapping it in.
+func (s *Store) stagingKey(room string) string {
+	var b [8]byte
+	rand.Read(b[:])
+	return s.prefix + "wr:{" + room + "}:staging:" + hex.EncodeToString(b[:])
+}
+
+const (
+	stageChunk = 1000
+	stageTTL   = 10 * time.Minute // an abandoned staging key goes away
+)
+
+// stageTokens walks the tokens of the generation once: it counts them by
+// status into st and streams the active ones into the staging sorted set,
+// so a room with millions of tokens never sits in memory or in one Redis
+// call.
+func (s *Store) stageTokens(ctx context.Context, tx *sqlx.Tx, room, staged string, st *roomState) error {
+	rows, err := tx.QueryContext(ctx, `
+		SELECT request_id, expires, session_status FROM tokens
+		WHERE room = $1 AND generation = $2`, room, st.Generation)
+	if err != nil {
+		return mapErr(err, "the room could not be read")
+	}
+	defer rows.Close()
+	chunk := make([]redis.Z, 0, stageChunk)
+	for rows.Next() {
+		var t activeToken
+		var status int
+		if err := rows.Scan(&t.RequestID, &t.Expires, &status); err != nil {
+			return mapErr(err, "the room could not be read")
+		}
+		st.count(waitroom.SessionStatus(status))
+		if status != int(waitroom.SessionActive) {
+			continue
+		}
+		if chunk = append(chunk, redis.Z{Score: float64(micros(t.Expires)), Member: t.RequestID}); len(chunk) == stageChunk {
+			if err := s.stage(ctx, staged, chunk); err != nil {
+				return err
+			}
+			chunk = chunk[:0]
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return mapErr(err, "the room could not be read")
+	}
+	return s.stage(ctx, staged, chunk)
+}
+
+func (st *roomState) count(status waitroom.SessionStatus) {
+	st.Tokens++
+	switch status {
+	case waitroom.SessionCompleted:
+		st.Completed++
+	case waitroom.SessionAbandoned:
+		st.Abandoned++
+	}
+}
+
+func (s *Store) stage(ctx context.Context, staged string, chunk []redis.Z) error {
+	if len(chunk) == 0 {
+		return nil
+	}
+	pipe := s.rdb.Pipeline()
+	pipe.ZAdd(ctx, staged, chunk...)
+	pipe.PExpire(ctx, staged, stageTTL)
+	_, err := pipe.Exec(ctx)
+	return mapErr(err, "the counters could not be rebuilt")
+}
+
+// writeFast replaces the room's hash with st and its active set with the
+// staged set (empty if staged does not exist), unless the stored hash is of
+// the same or a newer generation and force is false.
+func (s *Store) writeFast(ctx context.Context, room string, st roomState, staged string, force bool) (bool, error) {
 	f := "0"
 	if force {
 		f = "1"
 	}
-	args = append(args, f, st.Generation, st.Queue, st.Serving, st.Version, st.Tokens, st.Completed, st.Abandoned, st.Expired, st.MaxExpired)
-	for _, a := range active {
-		args = append(args, micros(a.Expires), a.RequestID)
+	if staged == "" {
+		staged = s.stagingKey(room) // a name that holds nothing
 	}
-	n, err := replaceFast.Run(ctx, s.rdb, []string{s.countersKey(room), s.activeKey(room)}, args...).Int64()
+	n, err := replaceFast.Run(ctx, s.rdb, []string{s.countersKey(room), s.activeKey(room), staged},
+		f, st.Generation, st.Queue, st.Serving, st.Version, st.Tokens, st.Completed, st.Abandoned, st.Expired, st.MaxExpired).Int64()
 	if err != nil {
 		return false, mapErr(err, "the counters could not be updated")
 	}

@@ -11,6 +11,13 @@ import (
 	"github.com/waitroom-idp/waitroom/waitroom"
 )
 
+// currentGeneration is the room's generation as a scalar subquery on $1.
+// PostgreSQL runs it first (an InitPlan) and then probes the table's index
+// with (room, generation, ...) as if it were a constant; a join with
+// room_state instead lets a planner without statistics pick a plan that
+// scans the whole room, O(queue length) per call.
+const currentGeneration = `(SELECT generation FROM room_state WHERE room = $1)`
+
 // Ticket returns a ticket of the room's current generation.
 func (s *Store) Ticket(ctx context.Context, room, id string) (waitroom.Ticket, error) {
 	uid, err := uuid.Parse(id)
@@ -24,9 +31,8 @@ func (s *Store) Ticket(ctx context.Context, room, id string) (waitroom.Ticket, e
 		Generation int64     `db:"generation"`
 	}
 	err = s.db.GetContext(ctx, &row, `
-		SELECT t.id, t.position, t.entry_time, t.generation
-		FROM tickets t JOIN room_state s ON s.room = t.room AND s.generation = t.generation
-		WHERE t.room = $1 AND t.id = $2`, room, uid.String())
+		SELECT id, position, entry_time, generation FROM tickets
+		WHERE room = $1 AND generation = `+currentGeneration+` AND id = $2`, room, uid.String())
 	if errors.Is(err, sql.ErrNoRows) {
 		return waitroom.Ticket{}, notFound("ticket")
 	}
@@ -86,9 +92,8 @@ func (s *Store) SetServing(ctx context.Context, room string, value int64, at tim
 }
 
 func (s *Store) copyState(ctx context.Context, room string, st stateRow) error {
-	res, err := applyState.Run(ctx, s.rdb, []string{s.countersKey(room)},
-		st.Generation, st.Version, st.Serving, st.Expired, st.MaxExpired).Int64()
-	return s.afterWrite(ctx, room, res, err)
+	s.writeAbsolute(ctx, room, applyState, st.Generation, st.Version, st.Serving, st.Expired, st.MaxExpired)
+	return nil
 }
 
 type historyRow struct {
@@ -106,10 +111,9 @@ func (h historyRow) record() waitroom.ServingRecord {
 func (s *Store) ServingRecordAtOrAbove(ctx context.Context, room string, position int64) (waitroom.ServingRecord, bool, error) {
 	var h historyRow
 	err := s.db.GetContext(ctx, &h, `
-		SELECT h.serving, h.issued_at, h.generation
-		FROM room_state s JOIN serving_history h ON h.room = s.room AND h.generation = s.generation
-		WHERE s.room = $1 AND h.serving >= $2
-		ORDER BY h.serving, h.issued_at LIMIT 1`, room, position)
+		SELECT serving, issued_at, generation FROM serving_history
+		WHERE room = $1 AND generation = `+currentGeneration+` AND serving >= $2
+		ORDER BY serving, issued_at LIMIT 1`, room, position)
 	if errors.Is(err, sql.ErrNoRows) {
 		return waitroom.ServingRecord{}, false, s.roomExists(ctx, room)
 	}
@@ -127,10 +131,9 @@ func (s *Store) ServingHistory(ctx context.Context, room string, above int64, li
 	}
 	var rows []historyRow
 	err := s.db.SelectContext(ctx, &rows, `
-		SELECT DISTINCT ON (h.serving) h.serving, h.issued_at, h.generation
-		FROM room_state s JOIN serving_history h ON h.room = s.room AND h.generation = s.generation
-		WHERE s.room = $1 AND h.serving > $2
-		ORDER BY h.serving, h.issued_at LIMIT $3`, room, above, limit)
+		SELECT DISTINCT ON (serving) serving, issued_at, generation FROM serving_history
+		WHERE room = $1 AND generation = `+currentGeneration+` AND serving > $2
+		ORDER BY serving, issued_at LIMIT $3`, room, above, limit)
 	if err != nil {
 		return nil, mapErr(err, "the serving history could not be read")
 	}
@@ -181,8 +184,41 @@ func (s *Store) Reset(ctx context.Context, room string) error {
 	if err != nil {
 		return roomErr(err, "the room could not be reset")
 	}
-	_, err = s.writeFast(ctx, room, roomState{Generation: st.Generation, Version: st.Version}, nil, false)
-	return err
+	if _, err := s.writeFast(ctx, room, roomState{Generation: st.Generation, Version: st.Version}, "", false); err != nil {
+		s.markStale(room, err) // the reset is durable; Redis catches up
+	}
+	s.goBackground(func(ctx context.Context) { s.purgeGenerations(ctx, room, st.Generation) })
+	return nil
+}
+
+// purgeBatch bounds each DELETE, so that purging a room of ten million
+// tickets never holds long locks or a huge transaction.
+const purgeBatch = 5000
+
+// purgeGenerations deletes the rows of generations before gen, which no
+// longer count. It runs in the background after Reset; rows it leaves (the
+// process stopped) are harmless and go with the next reset.
+func (s *Store) purgeGenerations(ctx context.Context, room string, gen int64) {
+	for _, table := range []string{"tickets", "tokens", "serving_history"} {
+		for {
+			// The room_state check stops the purge if the room was
+			// deleted and created again (its generations restart at 0).
+			res, err := s.db.ExecContext(ctx, `
+				DELETE FROM `+table+` WHERE ctid = ANY(ARRAY(
+					SELECT ctid FROM `+table+` WHERE room = $1 AND generation < $2 LIMIT $3))
+				AND EXISTS (SELECT 1 FROM room_state WHERE room = $1 AND generation >= $2)`,
+				room, gen, purgeBatch)
+			if err != nil {
+				if ctx.Err() == nil {
+					s.log.Warn("purging rows of reset generations failed", "room", room, "table", table, "err", err)
+				}
+				return
+			}
+			if n, _ := res.RowsAffected(); n < purgeBatch {
+				break
+			}
+		}
+	}
 }
 
 // roomExists turns an empty answer into CodeNotFound when the room itself

@@ -2,7 +2,11 @@ package redispg_test
 
 import (
 	"context"
+	"log/slog"
+	"os"
 	"testing"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/waitroom-idp/waitroom/waitroom"
 	"github.com/waitroom-idp/waitroom/waitroom/internal/testenv"
@@ -19,7 +23,8 @@ type backend struct {
 func newBackend(tb testing.TB) backend {
 	dsn := testenv.Postgres(tb)
 	addr, prefix := testenv.Redis(tb)
-	return backend{cfg: redispg.Config{DatabaseURL: dsn, RedisURL: addr, KeyPrefix: prefix, MaxOpenConns: 8}}
+	return backend{cfg: redispg.Config{DatabaseURL: dsn, RedisURL: addr, KeyPrefix: prefix, MaxOpenConns: 4,
+		Logger: slog.New(slog.DiscardHandler)}}
 }
 
 func (b backend) open(tb testing.TB) *redispg.Store {
@@ -44,6 +49,17 @@ func (b backend) instance(tb testing.TB) storetest.Instance {
 			}
 		},
 	}
+}
+
+// quietRedis drops go-redis' own log lines (dial failures in the outage
+// tests); the store reports what matters through its errors.
+type quietRedis struct{}
+
+func (quietRedis) Printf(context.Context, string, ...any) {}
+
+func TestMain(m *testing.M) {
+	redis.SetLogger(quietRedis{})
+	os.Exit(m.Run())
 }
 
 func TestConformance(t *testing.T) {

@@ -30,7 +30,7 @@ func (s *Store) CreateRoom(ctx context.Context, room waitroom.Room) error {
 		return waitroom.Wrap(waitroom.CodeInternal, err, "the room could not be stored")
 	}
 	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO rooms (id, doc) VALUES ($1, $2)`, room.ID, doc); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO rooms (id, doc) VALUES ($1, $2)`, room.ID, string(doc)); err != nil {
 			return err
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO room_state (room) VALUES ($1)`, room.ID)
@@ -42,8 +42,10 @@ func (s *Store) CreateRoom(ctx context.Context, room waitroom.Room) error {
 	if err != nil {
 		return mapErr(err, "the room could not be stored")
 	}
-	_, err = s.writeFast(ctx, room.ID, roomState{}, nil, true)
-	return err
+	if _, err := s.writeFast(ctx, room.ID, roomState{}, "", true); err != nil {
+		s.markStale(room.ID, err) // the room exists; Redis catches up
+	}
+	return nil
 }
 
 // Room returns one room.
@@ -59,7 +61,7 @@ func (s *Store) Room(ctx context.Context, id string) (waitroom.Room, error) {
 // Rooms returns every room, ordered by id.
 func (s *Store) Rooms(ctx context.Context) ([]waitroom.Room, error) {
 	var docs [][]byte
-	if err := s.db.SelectContext(ctx, &docs, `SELECT doc FROM rooms ORDER BY id`); err != nil {
+	if err := s.db.SelectContext(ctx, &docs, `SELECT doc FROM rooms ORDER BY id COLLATE "C"`); err != nil {
 		return nil, mapErr(err, "the rooms could not be read")
 	}
 	rooms := make([]waitroom.Room, 0, len(docs))
@@ -95,7 +97,7 @@ func (s *Store) UpdateRoom(ctx context.Context, id string, fn func(*waitroom.Roo
 		if err != nil {
 			return waitroom.Wrap(waitroom.CodeInternal, err, "the room could not be stored")
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE rooms SET doc = doc || $2::jsonb, updated_at = now() WHERE id = $1`, id, next); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE rooms SET doc = doc || $2::jsonb, updated_at = now() WHERE id = $1`, id, string(next)); err != nil {
 			return err
 		}
 		updated = r

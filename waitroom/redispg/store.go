@@ -64,6 +64,18 @@ type Store struct {
 	closed     bool
 	committers map[string]*committer
 	flushing   sync.WaitGroup
+
+	rebuildMu  sync.Mutex
+	rebuilding map[string]*rebuildCall // rebuilds in flight, by room
+
+	staleMu sync.Mutex
+	stale   map[string]bool // rooms whose Redis copy is behind
+
+	// background work (repair loop, purges of reset generations) runs
+	// under bg and is stopped and awaited by Close.
+	bg     context.Context
+	stopBG context.CancelFunc
+	bgWork sync.WaitGroup
 }
 
 var (
@@ -83,6 +95,9 @@ const (
 // pending migrations and returns the store. An unreachable service gives a
 // CodeUnavailable error that names it.
 func Open(ctx context.Context, cfg Config) (*Store, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
 	s := &Store{prefix: cfg.KeyPrefix, batchMax: cfg.BatchMax, log: cfg.Logger, committers: map[string]*committer{}}
 	if s.batchMax <= 0 {
 		s.batchMax = defaultBatchMax
@@ -97,11 +112,38 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		s.db.Close()
 		return nil, err
 	}
+	s.stale = map[string]bool{}
+	s.rebuilding = map[string]*rebuildCall{}
+	s.bg, s.stopBG = context.WithCancel(context.Background())
+	s.goBackground(s.repairLoop)
 	return s, nil
 }
 
+// validate reports every problem of cfg at once.
+func (cfg Config) validate() error {
+	var problems []string
+	if cfg.DatabaseURL == "" {
+		problems = append(problems, "database url: required")
+	}
+	if cfg.RedisURL == "" {
+		problems = append(problems, "redis url: required")
+	}
+	// A brace in the prefix would become the Redis Cluster hash tag of
+	// every key, defeating the per-room {room} tags.
+	if strings.ContainsAny(cfg.KeyPrefix, "{}") {
+		problems = append(problems, "key prefix: must not contain '{' or '}'")
+	}
+	if cfg.BatchMax < 0 || cfg.MaxOpenConns < 0 {
+		problems = append(problems, "batch max, max open conns: must not be negative")
+	}
+	if len(problems) > 0 {
+		return waitroom.Errorf(waitroom.CodeInvalid, "redispg config: %s", strings.Join(problems, "; "))
+	}
+	return nil
+}
+
 func (s *Store) openPostgres(ctx context.Context, cfg Config) error {
-	db, err := sqlx.Open("postgres", cfg.DatabaseURL)
+	db, err := sqlx.Open("postgres", withBinaryParameters(cfg.DatabaseURL))
 	if err != nil {
 		return waitroom.Wrap(waitroom.CodeInvalid, err, "database url is not valid")
 	}
@@ -128,6 +170,23 @@ func (s *Store) openPostgres(ctx context.Context, cfg Config) error {
 	return nil
 }
 
+// withBinaryParameters turns on lib/pq's binary_parameters unless the DSN
+// sets it: lib/pq then sends parse, bind and execute together, one round
+// trip per query instead of two. (It also sends []byte arguments as binary,
+// so this package passes JSON as strings.)
+func withBinaryParameters(dsn string) string {
+	if strings.Contains(dsn, "binary_parameters") {
+		return dsn
+	}
+	if !strings.Contains(dsn, "://") {
+		return dsn + " binary_parameters=yes"
+	}
+	if strings.Contains(dsn, "?") {
+		return dsn + "&binary_parameters=yes"
+	}
+	return dsn + "?binary_parameters=yes"
+}
+
 func (s *Store) openRedis(ctx context.Context, cfg Config) error {
 	client, err := newRedisClient(cfg)
 	if err != nil {
@@ -140,7 +199,22 @@ func (s *Store) openRedis(ctx context.Context, cfg Config) error {
 		return waitroom.Wrap(waitroom.CodeUnavailable, err, "Redis is unreachable")
 	}
 	s.rdb = client
+	s.warnIfEvicting(pctx)
 	return nil
+}
+
+// warnIfEvicting logs when Redis may evict keys under memory pressure: an
+// evicted active-token set is not noticed (only a missing counters hash
+// triggers a rebuild), so the backend wants maxmemory-policy noeviction.
+// Best effort: managed Redis services often refuse CONFIG.
+func (s *Store) warnIfEvicting(ctx context.Context) {
+	policy, err := s.rdb.ConfigGet(ctx, "maxmemory-policy").Result()
+	if err != nil {
+		return
+	}
+	if p, ok := policy["maxmemory-policy"]; ok && p != "noeviction" {
+		s.log.Warn("Redis may evict keys; set maxmemory-policy noeviction so that waiting-room counters are never dropped", "maxmemory-policy", p)
+	}
 }
 
 func newRedisClient(cfg Config) (redis.UniversalClient, error) {
@@ -153,13 +227,48 @@ func newRedisClient(cfg Config) (redis.UniversalClient, error) {
 		if err != nil {
 			return nil, err
 		}
+		opts.MaxRetries, opts.DialerRetries = noRetries(opts.MaxRetries), fewDialRetries(opts.DialerRetries)
 		return redis.NewClusterClient(opts), nil
 	}
 	opts, err := redis.ParseURL(url)
 	if err != nil {
 		return nil, err
 	}
+	opts.MaxRetries, opts.DialerRetries = noRetries(opts.MaxRetries), fewDialRetries(opts.DialerRetries)
 	return redis.NewClient(opts), nil
+}
+
+// noRetries turns off command retries unless the URL asked for them: a
+// retried HINCRBY or GETDEL whose first attempt did run would count twice
+// or lose a value, and a waiting room under an outage should answer
+// "unavailable" quickly rather than pile up callers.
+func noRetries(n int) int {
+	if n == 0 {
+		return -1
+	}
+	return n
+}
+
+// fewDialRetries bounds how long a call waits for a Redis that is down.
+func fewDialRetries(n int) int {
+	if n == 0 {
+		return 2
+	}
+	return n
+}
+
+// goBackground runs fn in the background unless the store is closing.
+func (s *Store) goBackground(fn func(ctx context.Context)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return
+	}
+	s.bgWork.Add(1)
+	go func() {
+		defer s.bgWork.Done()
+		fn(s.bg)
+	}()
 }
 
 // Redis returns the Redis client, for other parts of the server that keep
@@ -191,5 +300,7 @@ func (s *Store) Close() error {
 		return nil
 	}
 	s.flushing.Wait()
+	s.stopBG()
+	s.bgWork.Wait()
 	return errors.Join(s.db.Close(), s.rdb.Close())
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jmoiron/sqlx"
 
 	"github.com/waitroom-idp/waitroom/waitroom"
 )
@@ -33,12 +34,13 @@ func (r tokenRow) record() waitroom.TokenRecord {
 		SessionStatus: waitroom.SessionStatus(r.SessionStatus), Generation: r.Generation}
 }
 
-const tokenColumns = `t.room, t.generation, t.request_id, t.position, t.issuer, t.issued_at, t.not_before, t.expires, t.kid, t.session_status`
+const tokenColumns = `room, generation, request_id, position, issuer, issued_at, not_before, expires, kid, session_status`
 
 // CreateToken inserts the record if the request has none in the current
-// generation. The INSERT reads room_state in the same statement, so a
-// record for a generation that is no longer current is never stored; ON
-// CONFLICT makes concurrent calls create exactly one.
+// generation, and counts it in Redis within the same transaction under the
+// token fence (fence.go). The INSERT reads room_state in the same
+// statement, so a record for a generation that is no longer current is
+// never stored; ON CONFLICT makes concurrent calls create exactly one.
 func (s *Store) CreateToken(ctx context.Context, rec waitroom.TokenRecord) (waitroom.TokenRecord, bool, error) {
 	id, err := uuid.Parse(rec.RequestID)
 	if err != nil {
@@ -46,37 +48,70 @@ func (s *Store) CreateToken(ctx context.Context, rec waitroom.TokenRecord) (wait
 	}
 	rec.RequestID = id.String()
 	var row tokenRow
-	err = s.db.GetContext(ctx, &row, `
-		INSERT INTO tokens AS t (room, generation, request_id, position, issuer, issued_at, not_before, expires, kid, session_status)
-		SELECT $1, s.generation, $3, $4, $5, $6, $7, $8, $9, $10
-		FROM room_state s WHERE s.room = $1 AND s.generation = $2
-		ON CONFLICT DO NOTHING
-		RETURNING `+tokenColumns,
-		rec.Room, rec.Generation, rec.RequestID, rec.Position, rec.Issuer, rec.IssuedAt, rec.NotBefore,
-		rec.ExpiresAt, rec.KeyID, int(rec.SessionStatus))
+	var event fastResult
+	err = s.inTokenFence(ctx, rec.Room, func(tx *sqlx.Tx) (err error) {
+		if row, err = insertToken(ctx, tx, rec); err == nil {
+			// Trimming on creation keeps the active set bounded when
+			// nobody asks for ActiveTokens.
+			event = s.tokenEventFast(ctx, row, "t", addIfActive(row), micros(row.IssuedAt.Add(-trimGrace)))
+		}
+		return err
+	})
 	if errors.Is(err, sql.ErrNoRows) {
 		// Already there, or the room was reset since the ticket was read.
 		stored, err := s.tokenOfGeneration(ctx, rec.Room, rec.RequestID, rec.Generation)
 		return stored, false, err
 	}
 	if err != nil {
+		s.afterFailedCommit(rec.Room, event, err)
 		return waitroom.TokenRecord{}, false, mapErr(err, "the token could not be stored")
 	}
-	stored := row.record()
-	op := ""
-	if stored.SessionStatus == waitroom.SessionActive {
-		op = "add"
-	}
-	// Trimming on creation too keeps the set bounded when nobody asks
-	// for ActiveTokens.
-	trim := micros(stored.IssuedAt.Add(-trimGrace))
-	return stored, true, s.tokenEventFast(ctx, stored.Room, stored.Generation, "t", op, stored.RequestID, stored.ExpiresAt, trim)
+	s.afterWrite(ctx, rec.Room, event.res, event.err)
+	return row.record(), true, nil
 }
 
-func (s *Store) tokenEventFast(ctx context.Context, room string, gen int64, field, op, requestID string, expires time.Time, trimBelow int64) error {
-	res, err := tokenEvent.Run(ctx, s.rdb, []string{s.countersKey(room), s.activeKey(room)},
-		gen, field, op, requestID, micros(expires), trimBelow).Int64()
-	return s.afterWrite(ctx, room, res, err)
+// insertToken stores rec; sql.ErrNoRows if it exists or its generation is
+// no longer current.
+func insertToken(ctx context.Context, tx *sqlx.Tx, rec waitroom.TokenRecord) (tokenRow, error) {
+	var row tokenRow
+	err := tx.GetContext(ctx, &row, `
+		INSERT INTO tokens (room, generation, request_id, position, issuer, issued_at, not_before, expires, kid, session_status)
+		SELECT $1, s.generation, $3, $4, $5, $6, $7, $8, $9, $10
+		FROM room_state s WHERE s.room = $1 AND s.generation = $2
+		ON CONFLICT DO NOTHING
+		RETURNING `+tokenColumns,
+		rec.Room, rec.Generation, rec.RequestID, rec.Position, rec.Issuer, rec.IssuedAt, rec.NotBefore,
+		rec.ExpiresAt, rec.KeyID, int(rec.SessionStatus))
+	return row, err
+}
+
+// addIfActive is the active-set operation for a new token.
+func addIfActive(row tokenRow) string {
+	if row.SessionStatus == int(waitroom.SessionActive) {
+		return "add"
+	}
+	return ""
+}
+
+// fastResult is the answer of a Redis write script.
+type fastResult struct {
+	applied bool // the script ran (its answer may still say "missing")
+	res     int64
+	err     error
+}
+
+func (s *Store) tokenEventFast(ctx context.Context, row tokenRow, field, op string, trimBelow int64) fastResult {
+	res, err := tokenEvent.Run(ctx, s.rdb, []string{s.countersKey(row.Room), s.activeKey(row.Room)},
+		row.Generation, field, op, row.RequestID, micros(row.Expires), trimBelow).Int64()
+	return fastResult{applied: err == nil && res == fastApplied, res: res, err: err}
+}
+
+// afterFailedCommit: the Redis increment may have been applied for a row
+// that did not commit (or did, unknown): have the room rewritten.
+func (s *Store) afterFailedCommit(room string, event fastResult, err error) {
+	if event.applied || event.err != nil {
+		s.markStale(room, err)
+	}
 }
 
 func (s *Store) tokenOfGeneration(ctx context.Context, room, requestID string, gen int64) (waitroom.TokenRecord, error) {
@@ -95,9 +130,8 @@ func (s *Store) Token(ctx context.Context, room, requestID string) (waitroom.Tok
 	}
 	var row tokenRow
 	err = s.db.GetContext(ctx, &row, `
-		SELECT `+tokenColumns+`
-		FROM tokens t JOIN room_state s ON s.room = t.room AND s.generation = t.generation
-		WHERE t.room = $1 AND t.request_id = $2`, room, id.String())
+		SELECT `+tokenColumns+` FROM tokens
+		WHERE room = $1 AND generation = `+currentGeneration+` AND request_id = $2`, room, id.String())
 	if errors.Is(err, sql.ErrNoRows) {
 		return waitroom.TokenRecord{}, notFound("token")
 	}
@@ -119,19 +153,27 @@ func (s *Store) UpdateSession(ctx context.Context, room, requestID string, statu
 		return notFound("token")
 	}
 	var row tokenRow
-	err = s.db.GetContext(ctx, &row, `
-		UPDATE tokens t SET session_status = $3
-		FROM room_state s
-		WHERE t.room = $1 AND t.request_id = $2 AND s.room = t.room AND t.generation = s.generation
-		  AND t.session_status = 0
-		RETURNING `+tokenColumns, room, id.String(), int(status))
+	var event fastResult
+	err = s.inTokenFence(ctx, room, func(tx *sqlx.Tx) error {
+		err := tx.GetContext(ctx, &row, `
+			UPDATE tokens SET session_status = $3
+			WHERE room = $1 AND generation = `+currentGeneration+` AND request_id = $2 AND session_status = 0
+			RETURNING `+tokenColumns, room, id.String(), int(status))
+		if err != nil {
+			return err
+		}
+		event = s.tokenEventFast(ctx, row, field, "rem", 0)
+		return nil
+	})
 	if errors.Is(err, sql.ErrNoRows) {
 		return waitroom.Errorf(waitroom.CodeNotFound, "request id doesn't exist or status already set")
 	}
 	if err != nil {
+		s.afterFailedCommit(room, event, err)
 		return mapErr(err, "the session could not be updated")
 	}
-	return s.tokenEventFast(ctx, room, row.Generation, field, "rem", row.RequestID, row.Expires, 0)
+	s.afterWrite(ctx, room, event.res, event.err)
+	return nil
 }
 
 // trimGrace: members of the active set expired more than this before a
@@ -167,15 +209,21 @@ func (s *Store) ExpiredTokens(ctx context.Context, room string, now time.Time, c
 	if err != nil {
 		return nil, "", err
 	}
+	// Two statements rather than "$3 IS NULL OR ...", so that the row
+	// comparison is an index condition on tokens_expires.
 	var rows []activeToken
-	err = s.db.SelectContext(ctx, &rows, `
-		SELECT t.request_id, t.expires
-		FROM room_state s JOIN tokens t ON t.room = s.room AND t.generation = s.generation
-		WHERE s.room = $1 AND t.expires <= $2
-		  AND ($3::bigint IS NULL OR
-		       (t.expires, t.request_id) > (timestamptz 'epoch' + $3 * interval '1 microsecond', $4::uuid))
-		ORDER BY t.expires, t.request_id
-		LIMIT $5`, room, now, after, afterID, limit+1)
+	if !after.Valid {
+		err = s.db.SelectContext(ctx, &rows, `
+			SELECT request_id, expires FROM tokens
+			WHERE room = $1 AND generation = `+currentGeneration+` AND expires <= $2
+			ORDER BY expires, request_id LIMIT $3`, room, now, limit+1)
+	} else {
+		err = s.db.SelectContext(ctx, &rows, `
+			SELECT request_id, expires FROM tokens
+			WHERE room = $1 AND generation = `+currentGeneration+` AND expires <= $2
+			  AND (expires, request_id) > (timestamptz 'epoch' + $3 * interval '1 microsecond', $4::uuid)
+			ORDER BY expires, request_id LIMIT $5`, room, now, after.Int64, afterID, limit+1)
+	}
 	if err != nil {
 		return nil, "", mapErr(err, "the expired tokens could not be read")
 	}
@@ -212,8 +260,8 @@ func parseCursor(c string) (sql.NullInt64, string, error) {
 func (s *Store) CountTokens(ctx context.Context, room string, lo, hi int64) (int64, error) {
 	var n int64
 	err := s.db.GetContext(ctx, &n, `
-		SELECT count(*) FROM room_state s JOIN tokens t ON t.room = s.room AND t.generation = s.generation
-		WHERE s.room = $1 AND t.position > $2 AND t.position <= $3`, room, lo, hi)
+		SELECT count(*) FROM tokens
+		WHERE room = $1 AND generation = `+currentGeneration+` AND position > $2 AND position <= $3`, room, lo, hi)
 	if err != nil {
 		return 0, mapErr(err, "the tokens could not be counted")
 	}

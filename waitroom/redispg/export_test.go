@@ -1,0 +1,30 @@
+package redispg
+
+import "context"
+
+// RepairStaleNow runs one pass of the repair loop, so tests need not wait
+// for its tick.
+func (s *Store) RepairStaleNow(ctx context.Context) { s.repairStale(ctx) }
+
+// PurgeGenerations runs the purge that Reset starts in the background.
+func (s *Store) PurgeGenerations(ctx context.Context, room string, gen int64) {
+	s.purgeGenerations(ctx, room, gen)
+}
+
+// NewRedisClient exposes the client choice for tests.
+var NewRedisClient = newRedisClient
+
+// HoldTokenFence opens a transaction holding the room's token fence as a
+// token writer does, and returns its commit.
+func (s *Store) HoldTokenFence(ctx context.Context, room string) (exec func(query string, args ...any) error, commit func() error, err error) {
+	tx, err := s.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock_shared(`+fenceKey+`)`, fenceClass, room); err != nil {
+		tx.Rollback()
+		return nil, nil, err
+	}
+	exec = func(q string, args ...any) error { _, err := tx.ExecContext(ctx, q, args...); return err }
+	return exec, tx.Commit, nil
+}

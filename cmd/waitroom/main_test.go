@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -277,4 +278,64 @@ func writeFile(t *testing.T, path, content string) {
 	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestShutdownUnderLoadLosesNoAcknowledgedTicket enqueues from many clients
+// while the server shuts down; every ticket a client was told about must be
+// there after a restart on the same stores (group commits are flushed).
+func TestShutdownUnderLoadLosesNoAcknowledgedTicket(t *testing.T) {
+	dsn := testPostgres(t)
+	redisURL, prefix := testRedis(t)
+	env := map[string]string{"WAITROOM_REDIS_URL": redisURL, "WAITROOM_DATABASE_URL": dsn, "WAITROOM_REDIS_KEY_PREFIX": prefix,
+		"WAITROOM_ASSIGN_RATE_LIMIT": "0"}
+	m, _ := startServer(t, env, localFlags(t)...)
+	url := m.publicURL() + "/assign_queue_num"
+
+	var mu sync.Mutex
+	var acknowledged []string
+	var wg sync.WaitGroup
+	started := make(chan struct{}, 64)
+	for range 32 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			client := &http.Client{Timeout: 10 * time.Second}
+			for {
+				resp, err := client.Post(url, "application/json", strings.NewReader(`{"event_id":"demo"}`))
+				if err != nil {
+					return
+				}
+				var body struct {
+					ID string `json:"api_request_id"`
+				}
+				_ = json.NewDecoder(resp.Body).Decode(&body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					return
+				}
+				mu.Lock()
+				acknowledged = append(acknowledged, body.ID)
+				mu.Unlock()
+				select {
+				case started <- struct{}{}:
+				default:
+				}
+			}
+		}()
+	}
+	for range 64 {
+		<-started
+	}
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+
+	m2, _ := startServer(t, env, localFlags(t)...)
+	for _, id := range acknowledged {
+		if code, _ := call(t, http.MethodGet, m2.publicURL()+"/queue_num?event_id=demo&request_id="+id, "", ""); code != 200 {
+			t.Fatalf("acknowledged ticket %s lost (%d of %d acknowledged)", id, code, len(acknowledged))
+		}
+	}
+	t.Logf("%d acknowledged tickets all survived the shutdown", len(acknowledged))
 }

@@ -127,7 +127,10 @@ func (s *server) newAPI(cfg Config, app *App) (*httpapi.API, error) {
 	hashes, generated := adminKeyHashes(cfg)
 	s.adminKey = generated
 	proxies, _ := middleware.ParseTrustedProxies(cfg.TrustedProxies) // validated already
+	metrics := httpapi.NewMetrics()
+	observeBatches(s.backend.Store, metrics)
 	return httpapi.New(httpapi.Options{
+		Metrics:         metrics,
 		Service:         app.Service,
 		Keys:            app.Keys,
 		Ready:           app.Store.Ping,
@@ -144,6 +147,19 @@ func (s *server) newAPI(cfg Config, app *App) (*httpapi.API, error) {
 		AssignWindow:    cfg.AssignRateWindow.D(),
 		RateCounter:     app.Ephemeral,
 	})
+}
+
+// batchObservable is implemented by stores that group enqueues into
+// commits and can report each commit's size.
+type batchObservable interface {
+	ObserveEnqueueBatches(func(size int))
+}
+
+// observeBatches feeds waitroom_enqueue_batch_size when the store can.
+func observeBatches(store waitroom.Store, metrics *httpapi.Metrics) {
+	if o, ok := store.(batchObservable); ok {
+		o.ObserveEnqueueBatches(metrics.ObserveEnqueueBatch)
+	}
 }
 
 func (s *server) httpServer(cfg Config, h http.Handler, name string) *http.Server {

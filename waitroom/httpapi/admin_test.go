@@ -150,7 +150,7 @@ func TestAdminGenerateToken(t *testing.T) {
 		waiting := e.enqueue("demo")
 		e.serve("demo", 1)
 		gen := func(body string) answer { return e.adminDo(http.MethodPost, "/generate_token", body) }
-		ok := gen(`{"event_id":"demo","request_id":"` + tk.ID + `","issuer":"https://other.example.com","validity_period":120}`).expect(http.StatusOK, "")
+		ok := gen(`{"event_id":"demo","request_id":"`+tk.ID+`","issuer":"https://other.example.com","validity_period":120}`).expect(http.StatusOK, "")
 		claims := verifyToken(t, e, ok.field("id_token").(string))
 		if claims["iss"] != "https://other.example.com" || claims["exp"].(float64)-claims["iat"].(float64) != 120 {
 			t.Fatalf("claims %v", claims)
@@ -158,14 +158,14 @@ func TestAdminGenerateToken(t *testing.T) {
 		if ok.field("expires_in") != 120.0 {
 			t.Fatalf("expires_in %v", ok.field("expires_in"))
 		}
-		gen(`{"event_id":"demo","request_id":"` + waiting.ID + `"}`).expect(http.StatusAccepted, "Request ID not being served yet")
-		gen(`{"event_id":"demo","request_id":"` + unknownRequest + `"}`).expect(http.StatusBadRequest, "Invalid event or request ID")
-		gen(`{"event_id":"demo","request_id":"` + tk.ID + `","issuer":"not a url"}`).expect(http.StatusBadRequest, "invalid_argument")
-		gen(`{"event_id":"demo","request_id":"` + tk.ID + `","validity_period":0}`).expect(http.StatusBadRequest, "invalid_argument")
-		gen(`{"event_id":"demo","request_id":"` + tk.ID + `","validity_period":"60"}`).expect(http.StatusBadRequest, "invalid_argument")
+		gen(`{"event_id":"demo","request_id":"`+waiting.ID+`"}`).expect(http.StatusAccepted, "Request ID not being served yet")
+		gen(`{"event_id":"demo","request_id":"`+unknownRequest+`"}`).expect(http.StatusBadRequest, "Invalid event or request ID")
+		gen(`{"event_id":"demo","request_id":"`+tk.ID+`","issuer":"not a url"}`).expect(http.StatusBadRequest, "invalid_argument")
+		gen(`{"event_id":"demo","request_id":"`+tk.ID+`","validity_period":0}`).expect(http.StatusBadRequest, "invalid_argument")
+		gen(`{"event_id":"demo","request_id":"`+tk.ID+`","validity_period":"60"}`).expect(http.StatusBadRequest, "invalid_argument")
 		e.serve("demo", 2)
 		e.clock.Advance(16 * time.Minute)
-		gen(`{"event_id":"demo","request_id":"` + waiting.ID + `"}`).expect(http.StatusGone, "Queue position has expired")
+		gen(`{"event_id":"demo","request_id":"`+waiting.ID+`"}`).expect(http.StatusGone, "Queue position has expired")
 		e.whileDown(func() answer { return gen(`{"event_id":"demo","request_id":"` + tk.ID + `"}`) })
 	})
 }

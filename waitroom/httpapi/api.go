@@ -97,6 +97,11 @@ type API struct {
 	public    *routeTable
 	admin     *routeTable
 	specs     map[string][]byte
+
+	outageLog outageLog
+
+	// Cache-Control values, formatted once.
+	servingCache, queueNumCache, publicKeyCache string
 }
 
 // Listener names, used in metric labels and logs.
@@ -116,7 +121,8 @@ func New(opts Options) (*API, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &API{opts: opts, svc: opts.Service, keys: opts.Keys, metrics: opts.Metrics, adminKeys: keys}
+	a := &API{opts: opts, svc: opts.Service, keys: opts.Keys, metrics: opts.Metrics, adminKeys: keys,
+		servingCache: maxAge(opts.ServingMaxAge), queueNumCache: maxAge(opts.QueueNumMaxAge), publicKeyCache: maxAge(opts.PublicKeyMaxAge)}
 	if a.specs, err = loadSpecs(opts.Issuer, opts.MetricsOnPublic); err != nil {
 		return nil, fmt.Errorf("httpapi: %w", err)
 	}
@@ -212,7 +218,5 @@ func (a *API) chain(listener string, h http.Handler, origins []string) http.Hand
 	h = middleware.CORS(origins)(h)
 	h = middleware.Limits(a.opts.MaxBodyBytes, a.opts.MaxQueryBytes, a.writeError)(h)
 	h = middleware.Recover(a.writeError)(h)
-	h = middleware.AccessLog(a.opts.Logger.With("listener", listener), a.metrics.observe(listener))(h)
-	h = middleware.RealIP(a.opts.TrustedProxies)(h)
-	return middleware.RequestID(h)
+	return middleware.Entry(a.opts.Logger.With("listener", listener), a.opts.TrustedProxies, a.metrics.observe(listener))(h)
 }

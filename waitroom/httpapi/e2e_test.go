@@ -45,7 +45,9 @@ func TestAWSLoadTestFlow(t *testing.T) {
 			}()
 		}
 		for serving := int64(step); serving <= users; serving += step {
-			var out struct{ ServingNum int64 `json:"serving_num"` }
+			var out struct {
+				ServingNum int64 `json:"serving_num"`
+			}
 			c.call(http.MethodPost, admin.URL+"/increment_serving_counter", `{"event_id":"demo","increment_by":`+strconv.Itoa(step)+`}`, testAdminKey, &out)
 			gate.open(out.ServingNum)
 			gate.waitAdmitted(out.ServingNum, users)

@@ -2,9 +2,10 @@ package httpapi
 
 import (
 	"errors"
-	"log/slog"
 	"net/http"
 	"strconv"
+	"sync/atomic"
+	"time"
 
 	"github.com/waitroom-idp/waitroom/waitroom"
 	"github.com/waitroom-idp/waitroom/waitroom/httpapi/middleware"
@@ -104,24 +105,44 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 func (a *API) logError(r *http.Request, status int, body errorBody, err error) {
-	if status >= 500 {
-		a.metrics.storeErrors.WithLabelValues(body.Code).Inc()
+	if status < 500 {
+		middleware.LoggerFrom(r.Context()).Debug("request failed", "status", status, "code", body.Code, "err", err.Error())
+		return
 	}
-	level := slog.LevelDebug
-	if status >= 500 {
-		level = slog.LevelError
+	a.metrics.storeErrors.WithLabelValues(body.Code).Inc()
+	suppressed, ok := a.outageLog.allow(status)
+	if !ok {
+		return
 	}
-	middleware.LoggerFrom(r.Context()).Log(r.Context(), level, "request failed",
-		"status", status, "code", body.Code, "err", err.Error())
+	middleware.LoggerFrom(r.Context()).Error("request failed", "status", status, "code", body.Code, "err", err.Error(),
+		"similar_errors_not_logged", suppressed)
 }
 
-func ceilSeconds(d interface{ Seconds() float64 }) int {
-	s := d.Seconds()
-	n := int(s)
-	if float64(n) < s {
-		n++
+// outageLog lets through one 503 log line per second: during an outage of
+// Redis or PostgreSQL every request fails the same way, and a line each
+// would bury the cause. (Other 5xx are bugs and always logged; the access
+// log and waitroom_store_errors_total still count every failure.)
+type outageLog struct {
+	last       atomic.Int64 // unix nanoseconds of the last line
+	suppressed atomic.Int64
+}
+
+func (l *outageLog) allow(status int) (suppressed int64, ok bool) {
+	if status != http.StatusServiceUnavailable {
+		return 0, true
 	}
-	return max(n, 1)
+	now := time.Now().UnixNano()
+	last := l.last.Load()
+	if now-last < int64(time.Second) || !l.last.CompareAndSwap(last, now) {
+		l.suppressed.Add(1)
+		return 0, false
+	}
+	return l.suppressed.Swap(0), true
+}
+
+// ceilSeconds rounds a wait up to whole seconds, at least one.
+func ceilSeconds(d time.Duration) int {
+	return max(int((d+time.Second-1)/time.Second), 1)
 }
 
 // invalid is a 400 for bad input found by the transport itself.

@@ -43,10 +43,10 @@ func (c *testClock) Advance(d time.Duration) {
 // backend opens a fresh, empty store for one test.
 type backend struct {
 	name string
-	open func(t *testing.T, clock *testClock) (waitroom.Store, waitroom.Ephemeral)
+	open func(t testing.TB, clock *testClock) (waitroom.Store, waitroom.Ephemeral)
 }
 
-func openEmbedded(t *testing.T, clock *testClock) (waitroom.Store, waitroom.Ephemeral) {
+func openEmbedded(t testing.TB, clock *testClock) (waitroom.Store, waitroom.Ephemeral) {
 	s, err := embedded.New(embedded.Options{Clock: clock.Now})
 	if err != nil {
 		t.Fatal(err)
@@ -72,7 +72,7 @@ const testIssuer = "https://queue.example.com"
 
 // env is a service and both APIs over one backend.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	clock  *testClock
 	store  *faultyStore
 	eph    waitroom.Ephemeral
@@ -83,7 +83,7 @@ type env struct {
 	admin  http.Handler
 }
 
-func newEnv(t *testing.T, b backend, configure ...func(*httpapi.Options)) *env {
+func newEnv(t testing.TB, b backend, configure ...func(*httpapi.Options)) *env {
 	t.Helper()
 	clock := newTestClock()
 	store, eph := b.open(t, clock)
@@ -151,7 +151,7 @@ func (e *env) serve(room string, upTo int64) {
 // answer is a recorded HTTP answer.
 type answer struct {
 	*httptest.ResponseRecorder
-	t *testing.T
+	t testing.TB
 }
 
 func (a answer) json() map[string]any {

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -16,6 +17,27 @@ import (
 // answers) are always noStore: a cached "not served yet" would keep a
 // visitor waiting after their turn came.
 const noStore = "no-store"
+
+var (
+	jsonContentType = []string{"application/json"}
+	nosniff         = []string{"nosniff"}
+	noStoreValue    = []string{noStore}
+)
+
+// cacheControlValues holds the header value of every Cache-Control string
+// used so far (a handful: the few max-ages configured, and no-store).
+var cacheControlValues sync.Map
+
+func cacheControlValue(cc string) []string {
+	if cc == noStore {
+		return noStoreValue
+	}
+	if v, ok := cacheControlValues.Load(cc); ok {
+		return v.([]string)
+	}
+	v, _ := cacheControlValues.LoadOrStore(cc, []string{cc})
+	return v.([]string)
+}
 
 // writeJSON encodes v first, then writes headers and body, so that an
 // encoding failure can still become a clean 500.
@@ -27,10 +49,13 @@ func writeJSON(w http.ResponseWriter, status int, cacheControl string, v any) {
 	}
 	body = append(body, '\n')
 	h := w.Header()
-	h.Set("Content-Type", "application/json")
+	// Constant values are shared slices: this runs on every poll, and a
+	// Header.Set per value would allocate each time. (Header.Add appends to
+	// a full slice, so it copies rather than writes into the shared one.)
+	h["Content-Type"] = jsonContentType
+	h["X-Content-Type-Options"] = nosniff
+	h["Cache-Control"] = cacheControlValue(cacheControl)
 	h.Set("Content-Length", strconv.Itoa(len(body)))
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Cache-Control", cacheControl)
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
 }

@@ -1,8 +1,12 @@
 package httpapi_test
 
 import (
+	"bytes"
+	"encoding/json"
+	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -122,6 +126,10 @@ func TestMountedCatchAllKeepsMethodErrors(t *testing.T) {
 	if a := e.get("/somewhere-else"); a.Code != http.StatusTeapot {
 		t.Fatalf("catch-all not reached: %d", a.Code)
 	}
+	metrics := e.do(e.admin, http.MethodGet, "/metrics", "").Body.String()
+	if !strings.Contains(metrics, `waitroom_http_requests_total{listener="public",method="GET",route="/",status="418"} 1`) {
+		t.Fatal("a mounted handler's requests are not labelled with its prefix")
+	}
 }
 
 func TestCORS(t *testing.T) {
@@ -183,4 +191,50 @@ func TestAssignRateLimit(t *testing.T) {
 			t.Fatalf("queue %d, want 5", c.Queue)
 		}
 	})
+}
+
+func TestAccessLogLine(t *testing.T) {
+	var buf syncBuffer
+	e := newEnv(t, backends[0], func(o *httpapi.Options) {
+		o.Logger = slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	})
+	e.room("demo")
+	tk := e.enqueue("demo")
+	a := e.get("/queue_num?event_id=demo&request_id="+tk.ID, "X-Request-Id", "trace-42")
+	var line map[string]any
+	for _, l := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
+		if strings.Contains(l, `"msg":"request"`) {
+			if err := json.Unmarshal([]byte(l), &line); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	want := map[string]any{"request_id": "trace-42", "client_ip": "198.51.100.7", "listener": "public", "method": "GET",
+		"path": "/queue_num", "route": "/queue_num", "status": float64(a.Code)}
+	for k, v := range want {
+		if line[k] != v {
+			t.Errorf("log %s = %v, want %v (line %v)", k, line[k], v, line)
+		}
+	}
+	if strings.Contains(buf.String(), tk.ID) {
+		t.Error("the request id (a bearer credential) was logged")
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the logger's concurrent writes.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

@@ -46,6 +46,12 @@ func answerTicket(t waitroom.Ticket) ticketAnswer {
 	return ticketAnswer{QueueNumber: t.Position, EntryTime: t.EntryTime.Unix(), EventID: t.Room, Status: int(t.Status)}
 }
 
+// idempotencyHeader lets a client retry /assign_queue_num (after a timeout,
+// say) without taking a second place: the same key in the same room returns
+// the same ticket. Keys should be random (a UUID): whoever knows one can
+// read its ticket.
+const idempotencyHeader = "Idempotency-Key"
+
 // assignQueueNum enqueues synchronously: unlike AWS, the answer is sent
 // only once the position is assigned and stored, and it carries it.
 func (a *API) assignQueueNum(w http.ResponseWriter, r *http.Request) error {
@@ -59,7 +65,7 @@ func (a *API) assignQueueNum(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	t, err := a.svc.Enqueue(r.Context(), room, "")
+	t, err := a.svc.Enqueue(r.Context(), room, r.Header.Get(idempotencyHeader))
 	if err != nil {
 		return awsEventTexts.wrap(err)
 	}
@@ -80,7 +86,7 @@ func (a *API) queueNum(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return awsRequestTexts.wrap(err)
 	}
-	writeJSON(w, http.StatusOK, maxAge(a.opts.QueueNumMaxAge), answerTicket(t))
+	writeJSON(w, http.StatusOK, a.queueNumCache, answerTicket(t))
 	return nil
 }
 
@@ -94,7 +100,7 @@ func (a *API) servingNum(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return awsEventTexts.wrap(err)
 	}
-	writeJSON(w, http.StatusOK, maxAge(a.opts.ServingMaxAge), map[string]string{"serving_counter": strconv.FormatInt(n, 10)})
+	writeJSON(w, http.StatusOK, a.servingCache, map[string]string{"serving_counter": strconv.FormatInt(n, 10)})
 	return nil
 }
 
@@ -107,7 +113,7 @@ func (a *API) waitingNum(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return awsEventTexts.wrap(err)
 	}
-	writeJSON(w, http.StatusOK, maxAge(a.opts.ServingMaxAge), map[string]int64{"waiting_num": n})
+	writeJSON(w, http.StatusOK, a.servingCache, map[string]int64{"waiting_num": n})
 	return nil
 }
 
@@ -188,7 +194,7 @@ func (a *API) publicKey(w http.ResponseWriter, r *http.Request) error {
 	if !ok {
 		return waitroom.Errorf(waitroom.CodeInternal, "current signing key %q has no public JWK", kid)
 	}
-	writeJSON(w, http.StatusOK, maxAge(a.opts.PublicKeyMaxAge), jwk)
+	writeJSON(w, http.StatusOK, a.publicKeyCache, jwk)
 	return nil
 }
 

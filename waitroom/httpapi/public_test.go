@@ -18,7 +18,7 @@ const unknownRequest = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
 
 // expectUnavailable checks the answer of a call made while the store is
 // down: 503, Retry-After, and no trace of the cause.
-func expectUnavailable(t *testing.T, a answer) {
+func expectUnavailable(t testing.TB, a answer) {
 	t.Helper()
 	a.expect(http.StatusServiceUnavailable, "unavailable")
 	if a.Header().Get("Retry-After") == "" {
@@ -110,7 +110,7 @@ func TestQueueNum(t *testing.T) {
 		e.enqueue("demo")
 		tk := e.enqueue("demo")
 
-		ok := e.get("/queue_num?event_id=demo&request_id=" + tk.ID).expect(http.StatusOK, "")
+		ok := e.get("/queue_num?event_id=demo&request_id="+tk.ID).expect(http.StatusOK, "")
 		m := ok.json()
 		if m["queue_number"] != 2.0 || m["event_id"] != "demo" || m["status"] != 1.0 || m["entry_time"] != float64(tk.EntryTime.Unix()) {
 			t.Fatalf("answer %v", m)
@@ -311,4 +311,20 @@ func verifyWithJWK(t testing.TB, jwk jose.JSONWebKey, token string) map[string]a
 		t.Fatal(err)
 	}
 	return claims
+}
+
+func TestAssignQueueNumIdempotencyKey(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		e := newEnv(t, b)
+		e.room("demo")
+		first := e.post("/assign_queue_num", `{"event_id":"demo"}`, "Idempotency-Key", "0d6f7c1e-retry-key").expect(http.StatusOK, "")
+		retry := e.post("/assign_queue_num", `{"event_id":"demo"}`, "Idempotency-Key", "0d6f7c1e-retry-key").expect(http.StatusOK, "")
+		if first.field("api_request_id") != retry.field("api_request_id") || retry.field("queue_number") != 1.0 {
+			t.Fatalf("retry got another place: %s then %s", first.Body, retry.Body)
+		}
+		if other := e.post("/assign_queue_num", `{"event_id":"demo"}`, "Idempotency-Key", "another").field("queue_number"); other != 2.0 {
+			t.Fatalf("another key: position %v", other)
+		}
+		e.post("/assign_queue_num", `{"event_id":"demo"}`, "Idempotency-Key", strings.Repeat("k", 201)).expect(http.StatusBadRequest, "invalid_argument")
+	})
 }

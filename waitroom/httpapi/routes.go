@@ -33,7 +33,22 @@ func (a *API) newRouteTable() *routeTable {
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, &apiError{status: http.StatusNotFound, text: "not_found", code: "not_found", message: "no such path"})
 	})
+	r.Use(labelRoute)
 	return t
+}
+
+// labelRoute names the route of handlers mounted on the router by others
+// (a PathPrefix mount is labelled with its prefix), so that their metrics
+// are not all "unmatched".
+func labelRoute(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if route := mux.CurrentRoute(r); route != nil {
+			if tmpl, err := route.GetPathTemplate(); err == nil {
+				middleware.SetRoute(r, tmpl)
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 func (t *routeTable) add(method, path string, h http.Handler) {

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strconv"
+	"sync/atomic"
 	"time"
 )
 
@@ -29,7 +30,14 @@ type RateLimit struct {
 	// Now is the clock (time.Now when nil).
 	Now     func() time.Time
 	OnError ErrorWriter
+
+	// lastWarning (unix nanoseconds) keeps an outage of the counter store
+	// from logging a line per request.
+	lastWarning atomic.Int64
 }
+
+// warnEvery spaces the "counter unavailable" warnings.
+const warnEvery = 10 * time.Second
 
 // Wrap applies the limit to next. A limit of 0 turns it off. When the
 // counter store does not answer the request is let through (and logged):
@@ -58,7 +66,9 @@ func (l *RateLimit) check(r *http.Request) (wait time.Duration, limited bool) {
 	key := l.Prefix + clientBucket(ClientAddr(r)) + ":" + strconv.FormatInt(window, 10)
 	n, err := l.Counter.Incr(r.Context(), key, l.Window)
 	if err != nil {
-		LoggerFrom(r.Context()).Warn("rate limit counter unavailable; request let through", "err", err)
+		if last := l.lastWarning.Load(); t.UnixNano()-last >= int64(warnEvery) && l.lastWarning.CompareAndSwap(last, t.UnixNano()) {
+			LoggerFrom(r.Context()).Warn("rate limit counter unavailable; requests let through", "err", err)
+		}
 		return 0, false
 	}
 	if n <= l.Limit {

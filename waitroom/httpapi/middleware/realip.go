@@ -1,15 +1,12 @@
 package middleware
 
 import (
-	"context"
 	"fmt"
 	"net"
 	"net/http"
 	"net/netip"
 	"strings"
 )
-
-type clientIPKey struct{}
 
 // TrustedProxies is the set of addresses whose X-Forwarded-For is believed.
 type TrustedProxies []netip.Prefix
@@ -50,20 +47,11 @@ func (t TrustedProxies) trusts(a netip.Addr) bool {
 	return false
 }
 
-// RealIP works out the client's address and stores it for ClientIP. The
-// X-Forwarded-For header is read only when the connection comes from a
-// trusted proxy, and then from the right: the first address that is not a
-// trusted proxy is the client (addresses further left were written by the
-// client itself and prove nothing).
-func RealIP(trusted TrustedProxies) func(http.Handler) http.Handler {
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			ip := clientAddr(r, trusted)
-			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), clientIPKey{}, ip)))
-		})
-	}
-}
-
+// clientAddr works out the client's address. The X-Forwarded-For header is
+// read only when the connection comes from a trusted proxy, and then from
+// the right: the first address that is not a trusted proxy is the client
+// (addresses further left were written by the client itself and prove
+// nothing).
 func clientAddr(r *http.Request, trusted TrustedProxies) netip.Addr {
 	peer := remoteAddr(r)
 	if !peer.IsValid() || !trusted.trusts(peer) {
@@ -108,22 +96,4 @@ func remoteAddr(r *http.Request) netip.Addr {
 		return netip.Addr{}
 	}
 	return a.Unmap()
-}
-
-// ClientAddr returns the client address RealIP worked out; without RealIP,
-// the connection's peer address.
-func ClientAddr(r *http.Request) netip.Addr {
-	if a, ok := r.Context().Value(clientIPKey{}).(netip.Addr); ok {
-		return a
-	}
-	return remoteAddr(r)
-}
-
-// ClientIP is ClientAddr as a string ("" if unknown).
-func ClientIP(r *http.Request) string {
-	a := ClientAddr(r)
-	if !a.IsValid() {
-		return ""
-	}
-	return a.String()
 }

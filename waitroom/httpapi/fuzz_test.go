@@ -1,0 +1,52 @@
+package httpapi
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/waitroom-idp/waitroom/waitroom"
+)
+
+// The real service and keys satisfy what the transport declares.
+var (
+	_ Service = (*waitroom.Service)(nil)
+	_ KeySet  = (*waitroom.Keys)(nil)
+)
+
+// FuzzDecodeJSON: whatever a client sends, decoding either succeeds or
+// yields a 400 with a message, never a panic or another status.
+func FuzzDecodeJSON(f *testing.F) {
+	for _, seed := range []string{``, `{}`, `{"event_id":"demo"}`, `{"event_id":5}`, `[`, `{"increment_by":1e400}`, "\xff", `{"a":{"b":[1,2,{}]}} x`} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, body string) {
+		r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(body))
+		var in struct {
+			EventID     *string `json:"event_id"`
+			IncrementBy *int64  `json:"increment_by"`
+		}
+		err := decodeJSON(r, &in, true)
+		if err == nil {
+			return
+		}
+		status, b, _ := answerFor(err)
+		if status != http.StatusBadRequest || b.Message == "" {
+			t.Fatalf("%q: status %d body %+v", body, status, b)
+		}
+	})
+}
+
+// FuzzRequestID: only canonical UUIDs pass.
+func FuzzRequestID(f *testing.F) {
+	f.Add("3fa85f64-5717-4562-b3fc-2c963f66afa6")
+	f.Add("{3fa85f64-5717-4562-b3fc-2c963f66afa6}")
+	f.Add("urn:uuid:3fa85f64-5717-4562-b3fc-2c963f66afa6")
+	f.Fuzz(func(t *testing.T, id string) {
+		got, err := requestID(id, true)
+		if err == nil && (len(got) != 36 || strings.ContainsAny(got, "{}:")) {
+			t.Fatalf("%q accepted", id)
+		}
+	})
+}

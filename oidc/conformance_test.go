@@ -660,3 +660,25 @@ func TestStoreOutageOnTokenEndpoint(t *testing.T) {
 func urlValues(grant, code string) url.Values {
 	return url.Values{"grant_type": {grant}, "code": {code}, "redirect_uri": {rpRedirect}}
 }
+
+func TestIDTokenHint(t *testing.T) {
+	e := newEnv(t)
+	b1, b2 := e.browser(), e.browser()
+	hint1 := e.exchange("rp1", e.code(b1, authParams("rp1", rpRedirect)), rpRedirect, "").str("id_token")
+	hint2 := e.exchange("rp1", e.code(b2, authParams("rp1", rpRedirect)), rpRedirect, "").str("id_token")
+	silent := func(hint string) *url.URL {
+		v := authParams("rp1", rpRedirect)
+		v.Set("prompt", "none")
+		v.Set("id_token_hint", hint)
+		return b1.get(e.authorizeURL(v)).location
+	}
+	if loc := silent(hint1); loc == nil || loc.Query().Get("code") == "" {
+		t.Fatalf("own hint: %v", loc)
+	}
+	if loc := silent(hint2); loc == nil || loc.Query().Get("error") != "login_required" {
+		t.Fatalf("another visitor's hint: %v", loc)
+	}
+	if loc := silent("not.a.token"); loc == nil || loc.Query().Get("error") != "login_required" {
+		t.Fatalf("bad hint: %v", loc)
+	}
+}

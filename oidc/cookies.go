@@ -85,7 +85,7 @@ func (j cookieJar) get(r *http.Request, name string, v any) bool {
 	if !ok {
 		return false
 	}
-	got, err := base64.RawURLEncoding.DecodeString(sig)
+	got, err := base64.RawURLEncoding.Strict().DecodeString(sig)
 	if err != nil || !hmac.Equal(got, mac(j.key, name, p)) {
 		return false
 	}

@@ -17,6 +17,7 @@ const (
 	keyAccessToken  = "oidc:at:"      // + token id
 	keyGrantRevoked = "oidc:revoked:" // + grant id
 	keyClosed       = "oidc:closed:"  // + room + ":" + ticket id: session ended
+	keyGrant        = "oidc:grant:"   // + grant id: the grant, for logout by sid
 )
 
 // Lifetimes of the ephemeral values.

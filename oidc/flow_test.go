@@ -38,6 +38,8 @@ func TestFlowGoOIDC(t *testing.T) {
 				e := newEnv(t, withBackend(be), withPrefix(prefix))
 				runGoOIDCFlow(t, e)
 			}
+			es := newEnv(t, withBackend(be), func(c *envConfig) { c.alg = "ES256" })
+			runGoOIDCFlow(t, es)
 		})
 	}
 }
@@ -190,6 +192,9 @@ func TestFlowZitadelRP(t *testing.T) {
 			}
 			if _, err := rp.RefreshTokens[*zoidc.IDTokenClaims](ctx, party, newTokens.RefreshToken, "", ""); err == nil {
 				t.Fatal("refresh works after logout")
+			}
+			if c, _ := e.svc.Counters(ctx, room1); c.Completed != 1 {
+				t.Fatalf("back-channel logout did not complete the session: %+v", c)
 			}
 		})
 	}

@@ -49,13 +49,13 @@ func (c *clock) Advance(d time.Duration) {
 // backend is what a test environment runs on.
 type backend struct {
 	name string
-	open func(t *testing.T, now func() time.Time) (waitroom.Store, waitroom.Ephemeral, oidc.Store)
+	open func(t testing.TB, now func() time.Time) (waitroom.Store, waitroom.Ephemeral, oidc.Store)
 }
 
 // redispgBackend runs on PostgreSQL and Redis, each test in its own schema
 // and key prefix.
 func redispgBackend() backend {
-	return backend{name: "redispg", open: func(t *testing.T, now func() time.Time) (waitroom.Store, waitroom.Ephemeral, oidc.Store) {
+	return backend{name: "redispg", open: func(t testing.TB, now func() time.Time) (waitroom.Store, waitroom.Ephemeral, oidc.Store) {
 		dsn := testdb.Postgres(t)
 		addr, prefix := testdb.Redis(t)
 		s, err := redispg.Open(context.Background(), redispg.Config{DatabaseURL: dsn, RedisURL: addr, KeyPrefix: prefix})
@@ -68,7 +68,7 @@ func redispgBackend() backend {
 }
 
 func embeddedBackend() backend {
-	return backend{name: "embedded", open: func(t *testing.T, now func() time.Time) (waitroom.Store, waitroom.Ephemeral, oidc.Store) {
+	return backend{name: "embedded", open: func(t testing.TB, now func() time.Time) (waitroom.Store, waitroom.Ephemeral, oidc.Store) {
 		s, err := embedded.New(embedded.Options{Clock: now})
 		if err != nil {
 			t.Fatal(err)
@@ -80,7 +80,7 @@ func embeddedBackend() backend {
 // env is a provider on an httptest server over one backend, with one room
 // ("r1") and confidential clients of that room.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	ctx    context.Context
 	clock  *clock
 	svc    *waitroom.Service
@@ -166,7 +166,7 @@ func testClient(id string) oidc.Client {
 	}
 }
 
-func newEnv(t *testing.T, opts ...envOption) *env {
+func newEnv(t testing.TB, opts ...envOption) *env {
 	t.Helper()
 	cfg := envConfig{backend: embeddedBackend()}
 	for _, o := range opts {
@@ -224,7 +224,7 @@ func (e *env) admitAll() {
 // browser is a user agent with a cookie jar that stops at the relying
 // party (any host other than the provider's).
 type browser struct {
-	t    *testing.T
+	t    testing.TB
 	c    *http.Client
 	host string
 }
@@ -340,7 +340,7 @@ func (e *env) code(b *browser, v url.Values) string {
 }
 
 // readCookieTicket reads the ticket id from a signed cookie's payload.
-func readCookieTicket(t *testing.T, value string) string {
+func readCookieTicket(t testing.TB, value string) string {
 	t.Helper()
 	payload, _, _ := strings.Cut(value, ".")
 	b, err := base64.RawURLEncoding.DecodeString(payload)

@@ -15,11 +15,12 @@ import (
 	"github.com/waitroom-idp/waitroom/waitroom"
 )
 
-// Room modes, read from the room's optional "mode" setting.
+// Room modes, read from the room's optional "mode" setting (the admission
+// policies' modes: queue, passthrough, paused, closed).
 const (
-	modeOpen   = "open"
+	modeOpen   = "open"   // queue or passthrough: the serving counter decides
 	modePaused = "paused" // visitors queue, nobody is admitted
-	modeClosed = "closed" // nobody queues
+	modeClosed = "closed" // no new entries; those in line keep draining
 )
 
 // roomMode reads a room's mode. Rooms are documents that gain fields over
@@ -30,6 +31,11 @@ func roomMode(r waitroom.Room) string {
 	if err != nil {
 		return modeOpen
 	}
+	return modeOf(b)
+}
+
+// modeOf reads the mode of a room document.
+func modeOf(b []byte) string {
 	var m struct {
 		Mode string `json:"mode"`
 	}
@@ -62,17 +68,16 @@ func (p *Provider) login(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if v.mode == modeClosed {
-		if v.ar.promptNone() {
-			return p.redirectError(w, r, v.ar, oidc.ErrAccessDenied().WithDescription("the waiting room is closed"))
-		}
-		return p.showClosed(w, r, v)
-	}
 	if adm, ok := p.usableAdmission(r, v); ok {
 		return p.complete(w, r, v, adm)
 	}
 	if v.ar.promptNone() {
 		return p.redirectError(w, r, v.ar, oidc.ErrLoginRequired().WithDescription("no admission to the waiting room"))
+	}
+	var held ticketCookie
+	if v.mode == modeClosed && !p.cookies.get(r, ticketCookieName(v.room.ID), &held) {
+		// Closed: no new entries; visitors already in line keep draining.
+		return p.showClosed(w, r, v)
 	}
 	tc, err := p.ensureTicket(w, r, v)
 	if err != nil {
@@ -268,13 +273,18 @@ func (p *Provider) redirectError(w http.ResponseWriter, r *http.Request, ar *aut
 }
 
 // rejoin drops the browser's expired ticket so that the room page queues
-// it again.
+// it again. Only a request that carries the ticket cookie may drop it: a
+// cross-site form post does not carry it (SameSite=Lax), so another site
+// cannot make a visitor lose their place.
 func (p *Provider) rejoin(w http.ResponseWriter, r *http.Request) error {
 	v, err := p.loadVisit(r.Context(), mux.Vars(r)["id"])
 	if err != nil {
 		return err
 	}
-	p.cookies.clear(w, ticketCookieName(v.room.ID))
+	var tc ticketCookie
+	if p.cookies.get(r, ticketCookieName(v.room.ID), &tc) {
+		p.cookies.clear(w, ticketCookieName(v.room.ID))
+	}
 	http.Redirect(w, r, p.loginURL(v.ar.ID), http.StatusSeeOther)
 	return nil
 }

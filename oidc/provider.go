@@ -388,3 +388,27 @@ func (p *Provider) toOAuthError(r *http.Request, err error) *oauthError {
 	p.log.ErrorContext(r.Context(), "oidc internal error", "path", r.URL.Path, "error", err)
 	return &oauthError{status: http.StatusInternalServerError, code: "server_error"}
 }
+
+// PurgeExpired deletes refresh tokens that have expired (the Ephemeral
+// values expire by themselves). Safe to run on every replica.
+func (p *Provider) PurgeExpired(ctx context.Context) (int64, error) {
+	return p.store.DeleteExpiredRefreshTokens(ctx, p.cfg.Clock())
+}
+
+// RunPurge calls PurgeExpired every `every` until ctx ends.
+func (p *Provider) RunPurge(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if n, err := p.PurgeExpired(ctx); err != nil {
+				p.log.WarnContext(ctx, "purge expired refresh tokens", "error", err)
+			} else if n > 0 {
+				p.log.InfoContext(ctx, "purged expired refresh tokens", "count", n)
+			}
+		}
+	}
+}

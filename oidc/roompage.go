@@ -35,7 +35,8 @@ func (p *Provider) roomVisit(room waitroom.Room, loginID string, position, servi
 	}
 	switch admission.RoomState(room, p.cfg.Clock(), false) {
 	case admission.StateClosed:
-		v.Closed = true
+		// No new entries; those already in line keep draining.
+		v.Closed = position == 0
 	case admission.StateScheduled, admission.StatePrequeue:
 		v.OpensAt = room.Schedule.OpensAt
 	case admission.StatePaused:
@@ -55,7 +56,7 @@ func (p *Provider) showRoom(w http.ResponseWriter, r *http.Request, v *visit, tc
 func (p *Provider) showClosed(w http.ResponseWriter, r *http.Request, v *visit) error {
 	rv := p.roomVisit(v.room, v.ar.ID, 0, 0)
 	rv.State = roompage.StateClosed
-	return p.room.Render(w, r, rv)
+	return p.room.RenderStatus(w, r, http.StatusServiceUnavailable, rv)
 }
 
 func (p *Provider) showExpired(w http.ResponseWriter, r *http.Request, v *visit) error {

@@ -5,6 +5,8 @@ import (
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/waitroom-idp/waitroom/waitroom"
 )
 
 // endSession is RP-initiated logout. With a valid id_token_hint it revokes
@@ -36,30 +38,31 @@ func (p *Provider) endSession(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// endHintedSession ends what the id_token_hint names. The room session is
-// ended only for the browser the token was issued to: the ticket comes
-// from this browser's cookies and must give the hint's subject.
+// endHintedSession ends what the id_token_hint names: the login's tokens
+// (sid) and the visitor's room session. The browser's room cookies are
+// cleared when they belong to that session.
 func (p *Provider) endHintedSession(w http.ResponseWriter, r *http.Request, claims *oidc.IDTokenClaims) error {
 	ctx := r.Context()
-	if claims.SessionID != "" {
-		if err := p.storage.revokeGrant(ctx, grant{ID: claims.SessionID}, false); err != nil {
-			return err
-		}
-	}
-	room, _ := claims.Claims[claimRoom].(string)
-	c, err := p.clients.get(ctx, claims.GetAuthorizedParty())
-	if err != nil || room == "" || room != c.Room {
+	if claims.SessionID == "" {
 		return nil
 	}
-	ticket := p.browserTicket(r, room)
-	if ticket == "" || p.peekSubject(r, c, room, ticket) != claims.Subject {
-		return nil
-	}
-	if err := p.storage.endSession(ctx, room, ticket); err != nil {
+	if err := p.storage.revokeGrant(ctx, grant{ID: claims.SessionID}, false); err != nil {
 		return err
 	}
-	p.cookies.clear(w, admissionCookieName(room))
-	p.cookies.clear(w, ticketCookieName(room))
+	g, err := p.storage.grantByID(ctx, claims.SessionID)
+	if waitroom.ErrorCode(err) == waitroom.CodeNotFound || (err == nil && g.Subject != claims.Subject) {
+		return nil // admission over already, or not this visitor's
+	}
+	if err != nil {
+		return err
+	}
+	if err := p.storage.endSession(ctx, g.Room, g.TicketID); err != nil {
+		return err
+	}
+	if p.browserTicket(r, g.Room) == g.TicketID {
+		p.cookies.clear(w, admissionCookieName(g.Room))
+		p.cookies.clear(w, ticketCookieName(g.Room))
+	}
 	return nil
 }
 
@@ -74,19 +77,6 @@ func (p *Provider) browserTicket(r *http.Request, room string) string {
 		return tc.TicketID
 	}
 	return ""
-}
-
-// peekSubject computes the subject this browser would get, without
-// setting a visitor cookie.
-func (p *Provider) peekSubject(r *http.Request, c Client, room, ticket string) string {
-	if c.Subject == SubjectPairwise {
-		var vc visitorCookie
-		if !p.cookies.get(r, visitorCookieName, &vc) {
-			return ""
-		}
-		return pairwiseSubject(p.kr, c.ID, vc.ID)
-	}
-	return ticketSubject(p.kr, room, ticket)
 }
 
 func (p *Provider) loggedOut(w http.ResponseWriter, r *http.Request) error {

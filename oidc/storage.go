@@ -180,6 +180,26 @@ func (s *storage) markCodeUsed(ctx context.Context, codeID, grantID string) erro
 	return s.eph.put(ctx, keyCodeUsed+codeID, grantID, codeUsedTTL)
 }
 
+// rememberGrant keeps an issued grant until its admission ends, so that
+// end_session can end the visitor's room session from the ID token's sid
+// alone (a relying party's back-channel logout has no browser cookies).
+func (s *storage) rememberGrant(ctx context.Context, g *grant) error {
+	ttl := g.AdmissionEnds.Sub(s.now())
+	if ttl < time.Second {
+		return nil
+	}
+	return s.eph.put(ctx, keyGrant+g.ID, g, ttl)
+}
+
+// grantByID returns a remembered grant.
+func (s *storage) grantByID(ctx context.Context, id string) (*grant, error) {
+	g := new(grant)
+	if len(id) > 64 {
+		return nil, waitroom.Errorf(waitroom.CodeNotFound, "unknown session")
+	}
+	return g, s.eph.get(ctx, keyGrant+id, g)
+}
+
 // restoreCode puts a consumed code back after an outage stopped the
 // exchange before anything was issued, so the client may retry.
 func (s *storage) restoreCode(ctx context.Context, codeID string, a *authRequest) {

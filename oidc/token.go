@@ -95,6 +95,9 @@ func (p *Provider) codeExchange(w http.ResponseWriter, r *http.Request) error {
 	if err := p.storage.markCodeUsed(ctx, codeID, ar.ID); err != nil {
 		p.log.WarnContext(ctx, "cannot record used code", "error", err)
 	}
+	if err := p.storage.rememberGrant(ctx, ar.Grant); err != nil {
+		p.log.WarnContext(ctx, "cannot record the grant for logout", "error", err)
+	}
 	return writeTokenResponse(w, resp)
 }
 

@@ -37,6 +37,7 @@ func mountOIDC(ctx context.Context, r *mux.Router, app *App) (links []string, er
 	if err != nil {
 		return nil, fmt.Errorf("openid provider: %w", err)
 	}
+	go p.RunPurge(ctx, time.Hour)
 	u, _ := url.Parse(app.Issuer) // validated with the config
 	r.PathPrefix(u.Path + "/").Handler(p.Handler())
 	if app.MountAdmin != nil {

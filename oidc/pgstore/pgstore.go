@@ -31,10 +31,13 @@ func (s *Store) CreateClient(ctx context.Context, c oidc.Client) error {
 		return err
 	}
 	_, err = s.db.ExecContext(ctx, `INSERT INTO oidc_clients (id, doc, secret_hash, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5)`, c.ID, doc, hash, c.CreatedAt, c.UpdatedAt)
+		VALUES ($1, $2, $3, $4, $5)`, c.ID, string(doc), hash, c.CreatedAt, c.UpdatedAt)
 	return mapErr(err, "client")
 }
 
+// encodeClient returns the JSON document (sent as text: with lib/pq's
+// binary_parameters a []byte would reach jsonb in binary form) and the
+// secret hash.
 func encodeClient(c oidc.Client) ([]byte, string, error) {
 	hash := c.SecretHash
 	c.Secret, c.SecretHash = "", ""
@@ -107,7 +110,7 @@ func (s *Store) UpdateClient(ctx context.Context, id string, fn func(*oidc.Clien
 		return c, err
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE oidc_clients SET doc = $2, secret_hash = $3, updated_at = $4 WHERE id = $1`,
-		id, doc, hash, c.UpdatedAt); err != nil {
+		id, string(doc), hash, c.UpdatedAt); err != nil {
 		return oidc.Client{}, mapErr(err, "client")
 	}
 	return c, mapErr(tx.Commit(), "client")

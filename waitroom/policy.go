@@ -274,3 +274,10 @@ func knownEvent(e string) bool {
 	}
 	return false
 }
+
+// Redacted returns r with webhook secrets hidden, for answers that show a
+// room's settings.
+func (r Room) Redacted() Room {
+	r.Policy = r.Policy.Redacted()
+	return r
+}

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/waitroom-idp/waitroom/waitroom"
@@ -41,7 +42,10 @@ func (s *server) startJobs(app *App, cfg Config) {
 	s.jobsDone = make(chan struct{})
 	go func() {
 		defer close(s.jobsDone)
+		var wg sync.WaitGroup
+		wg.Go(func() { s.policies.run(ctx) })
 		j.run(ctx)
+		wg.Wait()
 	}()
 }
 

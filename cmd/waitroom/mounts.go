@@ -8,14 +8,19 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/waitroom-idp/waitroom/waitroom"
+	"github.com/waitroom-idp/waitroom/waitroom/admission"
 )
 
 // App is what the server has built, handed to the handlers mounted next to
 // the REST API.
 type App struct {
-	Config    Config
-	Issuer    string
-	Service   *waitroom.Service
+	Config  Config
+	Issuer  string
+	Service *waitroom.Service
+	// Queue is the service behind the room's mode, schedule and pre-queue,
+	// recording webhook events (admission.Guarded): what the OpenID flow
+	// enqueues and admits through.
+	Queue     *admission.Guarded
 	Keys      *waitroom.Keys
 	Store     waitroom.Store
 	Ephemeral waitroom.Ephemeral

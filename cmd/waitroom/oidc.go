@@ -33,7 +33,7 @@ func mountOIDC(ctx context.Context, r *mux.Router, app *App) (links []string, er
 	if demoOn {
 		cfg.Demo = &oidc.DemoConfig{Room: demoRoomID, AdvanceNote: demoNote(app.Config)}
 	}
-	p, err := oidc.New(ctx, cfg, oidc.ServiceQueue{Service: app.Service}, app.Ephemeral, store)
+	p, err := oidc.New(ctx, cfg, app.Queue, app.Ephemeral, store)
 	if err != nil {
 		return nil, fmt.Errorf("openid provider: %w", err)
 	}

@@ -31,6 +31,8 @@ type server struct {
 	issuer   string
 	adminKey string // generated for this run, "" when configured
 
+	policies *policies // admission policies (policies.go)
+
 	stopJobs context.CancelFunc
 	jobsDone chan struct{}
 	failed   chan error
@@ -89,7 +91,8 @@ func (s *server) build(ctx context.Context, cfg Config) (*App, []string, error) 
 		return nil, nil, fmt.Errorf("loading signing keys: %w", err)
 	}
 	svc := waitroom.NewService(s.backend.Store, keys, waitroom.Options{Logger: s.logger})
-	app := &App{Config: cfg, Issuer: s.issuer, Service: svc, Keys: keys, Store: s.backend.Store,
+	s.policies = newPolicies(s.backend, svc, s.logger)
+	app := &App{Config: cfg, Issuer: s.issuer, Service: svc, Queue: s.policies.guarded, Keys: keys, Store: s.backend.Store,
 		Ephemeral: s.backend.Ephemeral, Backend: s.backend, Logger: s.logger}
 	demo, err := ensureRooms(ctx, cfg, svc)
 	if err != nil {
@@ -131,7 +134,9 @@ func (s *server) newAPI(cfg Config, app *App) (*httpapi.API, error) {
 	observeBatches(s.backend.Store, metrics)
 	return httpapi.New(httpapi.Options{
 		Metrics:         metrics,
-		Service:         app.Service,
+		Service:         s.policies.guarded,
+		Deliveries:      s.policies.outbox,
+		Draws:           s.policies.prequeue,
 		Keys:            app.Keys,
 		Ready:           app.Store.Ping,
 		Issuer:          s.issuer,

@@ -7,6 +7,8 @@ import (
 
 	"github.com/waitroom-idp/waitroom/waitroom"
 	"github.com/waitroom-idp/waitroom/waitroom/embedded"
+	"github.com/waitroom-idp/waitroom/waitroom/internal/testenv"
+	"github.com/waitroom-idp/waitroom/waitroom/redispg"
 )
 
 // backend opens a fresh queue core on one storage backend, driven by clock.
@@ -22,22 +24,43 @@ type env struct {
 	store    waitroom.Store
 	lease    Lease
 	prequeue PrequeueStore
+	// lapse ends the current lease at once, as its TTL running out would
+	// (the fake clock does it for the in-memory lease; a real Redis needs
+	// the key removed).
+	lapse func()
+	// crowd is the size of the big tests on this backend.
+	prequeueSize int
 }
 
 // backends lists every backend the strategy tests run on.
 func backends() []backend {
-	return append([]backend{{name: "embedded", open: openEmbedded}}, extraBackends...)
+	return []backend{{name: "embedded", open: openEmbedded}, {name: "redispg", open: openRedisPG}}
 }
-
-// extraBackends is filled by the files that wire production backends.
-var extraBackends []backend
 
 func openEmbedded(t *testing.T, clock func() time.Time) env {
 	st, err := embedded.New(embedded.Options{Clock: clock})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return env{svc: newService(t, st, clock), store: st, lease: NewMemoryLease(clock), prequeue: NewMemoryPrequeue()}
+	return env{svc: newService(t, st, clock), store: st, lease: NewMemoryLease(clock), prequeue: NewMemoryPrequeue(),
+		lapse: func() {}, prequeueSize: 10000}
+}
+
+func openRedisPG(t *testing.T, clock func() time.Time) env {
+	dsn := testenv.Postgres(t)
+	addr, prefix := testenv.Redis(t)
+	st, err := redispg.Open(context.Background(), redispg.Config{DatabaseURL: dsn, RedisURL: addr, KeyPrefix: prefix, MaxOpenConns: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	lapse := func() {
+		if err := st.Redis().Del(context.Background(), prefix+"lease:{admission}").Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return env{svc: newService(t, st, clock), store: st, lease: st.Lease("admission"), prequeue: st.Prequeue(),
+		lapse: lapse, prequeueSize: 400}
 }
 
 func newService(t *testing.T, st waitroom.Store, clock func() time.Time) *waitroom.Service {
@@ -45,5 +68,5 @@ func newService(t *testing.T, st waitroom.Store, clock func() time.Time) *waitro
 	if err != nil {
 		t.Fatal(err)
 	}
-	return waitroom.NewService(st, keys, waitroom.Options{Clock: clock, RoomCacheTTL: time.Nanosecond})
+	return waitroom.NewService(st, keys, waitroom.Options{Clock: clock, RoomCacheTTL: time.Second})
 }

@@ -33,7 +33,7 @@ const (
 // room still drains: every visitor who stays gets in.
 func TestMaxActiveCrowd(t *testing.T) {
 	for _, b := range backends() {
-		t.Run(b.name, func(t *testing.T) { runCrowd(t, b) })
+		t.Run(b.name, func(t *testing.T) { t.Parallel(); runCrowd(t, b) })
 	}
 }
 
@@ -44,8 +44,8 @@ func runCrowd(t *testing.T, b backend) {
 	en := b.open(t, clock.Now)
 	svc, lease := en.svc, en.lease
 	room := waitroom.NewRoom("crowd", "Crowd")
-	room.ExpiryPeriod = waitroom.Duration(60 * time.Second)
-	room.TokenValidity = waitroom.Duration(90 * time.Second)
+	room.ExpiryPeriod = waitroom.Duration(30 * time.Second)
+	room.TokenValidity = waitroom.Duration(45 * time.Second)
 	room.Inlet = waitroom.Inlet{Strategy: waitroom.StrategyMaxActive, MaxActive: maxActive}
 	if _, err := svc.CreateRoom(ctx, room); err != nil {
 		t.Fatal(err)
@@ -62,7 +62,7 @@ func runCrowd(t *testing.T, b backend) {
 			kind = walkBefore + (i/3)%2
 		}
 		people[i] = &visitor{id: tk.ID, position: tk.Position, kind: kind,
-			takeAt: time.Duration(rng.IntN(5)) * time.Second, holdFor: time.Duration(5+rng.IntN(30)) * time.Second}
+			takeAt: time.Duration(rng.IntN(5)) * time.Second, holdFor: time.Duration(3+rng.IntN(10)) * time.Second}
 	}
 	e := NewEngine(Config{Core: svc, Lease: lease, Holder: "solo", Clock: clock.Now, Logger: quiet,
 		Expire:      func(ctx context.Context, room string) error { _, err := svc.ExpireRoom(ctx, room); return err },

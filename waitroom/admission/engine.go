@@ -32,6 +32,12 @@ type Gates interface {
 	Paused(room waitroom.Room) bool
 }
 
+// prober is a Gates that also probes (HealthGates): the leader starts the
+// probes that are due on each pass.
+type prober interface {
+	ProbeDue(ctx context.Context, rooms []waitroom.Room)
+}
+
 // Opener turns a room's pre-queue into tickets at its opening time; it must
 // be idempotent (the engine calls it on every pass after opening until it
 // reports done).
@@ -145,6 +151,9 @@ func (e *Engine) Tick(ctx context.Context, now time.Time) error {
 	rooms, err := e.cfg.Core.Rooms(ctx)
 	if err != nil {
 		return err
+	}
+	if p, ok := e.cfg.Gates.(prober); ok {
+		p.ProbeDue(ctx, rooms)
 	}
 	var firstErr error
 	for _, r := range rooms {

@@ -15,6 +15,7 @@ import (
 func TestFailoverNoDoubleNoLostTick(t *testing.T) {
 	for _, b := range backends() {
 		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
 			ctx := context.Background()
 			clock := &fakeClock{now: t0}
 			en := b.open(t, clock.Now)
@@ -32,8 +33,8 @@ func TestFailoverNoDoubleNoLostTick(t *testing.T) {
 			start := t0.Add(time.Minute) // after the room's settings changed
 			a := engineFor(svc, lease, clock, "a")
 			bb := engineFor(svc, lease, clock, "b")
-			// 0..99 s: both replicas tick, a leads.
-			for sec := 0; sec < 100; sec++ {
+			// 0..59 s: both replicas tick, a leads.
+			for sec := 0; sec < 60; sec++ {
 				tickBoth(t, clock, start.Add(time.Duration(sec)*time.Second), a, bb)
 			}
 			if !a.Leader() || bb.Leader() {
@@ -41,14 +42,17 @@ func TestFailoverNoDoubleNoLostTick(t *testing.T) {
 			}
 			// a dies (SIGKILL: no release); b keeps ticking and takes over
 			// once the 10 s lease lapses.
-			for sec := 100; sec < 240; sec++ {
+			for sec := 60; sec < 140; sec++ {
+				if sec == 70 {
+					en.lapse()
+				}
 				tickBoth(t, clock, start.Add(time.Duration(sec)*time.Second), bb)
 			}
 			if !bb.Leader() {
 				t.Fatal("b did not take over")
 			}
 			serving, _ := svc.Serving(ctx, "fo")
-			want := prescribed(Rate{PerMinute: 90}, start, start.Add(239*time.Second))
+			want := prescribed(Rate{PerMinute: 90}, start, start.Add(139*time.Second))
 			if serving != want {
 				t.Fatalf("serving = %d after failover, the strategy prescribes %d", serving, want)
 			}
@@ -57,34 +61,57 @@ func TestFailoverNoDoubleNoLostTick(t *testing.T) {
 }
 
 // TestPausedLeaderIsFenced: a leader that stalls past its lease cannot
-// apply a tick once another replica holds the lease.
+// claim a step once another replica holds the lease, and no step is
+// claimed twice.
 func TestPausedLeaderIsFenced(t *testing.T) {
-	ctx := context.Background()
-	clock := &fakeClock{now: t0}
-	lease := NewMemoryLease(clock.Now)
-	oldTok, held, _ := lease.Acquire(ctx, "old", 10*time.Second)
-	if !held {
-		t.Fatal("old could not take a free lease")
-	}
-	if ok, _ := lease.Claim(ctx, oldTok, "tick:1", time.Minute); !ok {
-		t.Fatal("leader could not claim a fresh step")
-	}
-	clock.Set(t0.Add(11 * time.Second)) // old stalls past its lease
-	newTok, held, _ := lease.Acquire(ctx, "new", 10*time.Second)
-	if !held || newTok == oldTok {
-		t.Fatalf("new leader: held=%v token %d (old %d)", held, newTok, oldTok)
-	}
-	if ok, _ := lease.Claim(ctx, oldTok, "tick:2", time.Minute); ok {
-		t.Fatal("the stale leader claimed a step after losing the lease")
-	}
-	if ok, _ := lease.Claim(ctx, newTok, "tick:1", time.Minute); ok {
-		t.Fatal("a step was claimed twice")
-	}
-	if ok, _ := lease.Claim(ctx, newTok, "tick:2", time.Minute); !ok {
-		t.Fatal("the new leader could not claim")
-	}
-	if _, held, _ := lease.Acquire(ctx, "old", 10*time.Second); held {
-		t.Fatal("old took the lease back while new holds it")
+	for _, b := range backends() {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			clock := &fakeClock{now: t0}
+			en := b.open(t, clock.Now)
+			lease := en.lease
+			oldTok, held, err := lease.Acquire(ctx, "old", 10*time.Second)
+			if err != nil || !held {
+				t.Fatalf("old could not take a free lease: %v", err)
+			}
+			if ok, _ := lease.Claim(ctx, oldTok, "tick:1", time.Minute); !ok {
+				t.Fatal("leader could not claim a fresh step")
+			}
+			if _, held, _ := lease.Acquire(ctx, "new", 10*time.Second); held {
+				t.Fatal("new took a lease that is held")
+			}
+			clock.Set(t0.Add(11 * time.Second)) // old stalls past its lease
+			en.lapse()
+			newTok, held, _ := lease.Acquire(ctx, "new", 10*time.Second)
+			if !held || newTok <= oldTok {
+				t.Fatalf("new leader: held=%v token %d (old %d): tokens must grow", held, newTok, oldTok)
+			}
+			if ok, _ := lease.Claim(ctx, oldTok, "tick:2", time.Minute); ok {
+				t.Fatal("the stale leader claimed a step after losing the lease")
+			}
+			if ok, _ := lease.Claim(ctx, newTok, "tick:1", time.Minute); ok {
+				t.Fatal("a step was claimed twice")
+			}
+			if ok, _ := lease.Claim(ctx, newTok, "tick:2", time.Minute); !ok {
+				t.Fatal("the new leader could not claim")
+			}
+			if _, held, _ := lease.Acquire(ctx, "old", 10*time.Second); held {
+				t.Fatal("old took the lease back while new holds it")
+			}
+			if err := lease.Release(ctx, "old"); err != nil {
+				t.Fatal(err)
+			}
+			if tok, held, _ := lease.Acquire(ctx, "new", 10*time.Second); !held || tok != newTok {
+				t.Fatalf("a release by a non-holder disturbed the lease: held=%v token %d", held, tok)
+			}
+			if err := lease.Release(ctx, "new"); err != nil {
+				t.Fatal(err)
+			}
+			if _, held, _ := lease.Acquire(ctx, "third", 10*time.Second); !held {
+				t.Fatal("a released lease was not free")
+			}
+		})
 	}
 }
 

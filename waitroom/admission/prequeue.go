@@ -21,24 +21,12 @@ import (
 // pre-queue opens, the seed and the list of entry ids after opening; anyone
 // recomputes the order with Shuffle.
 
-// PrequeueEntry is one arrival in a room's pre-queue.
-type PrequeueEntry struct {
-	ID       string    `json:"request_id"`
-	Key      string    `json:"-"`
-	JoinedAt time.Time `json:"joined_at"`
-	// Seq orders entries by arrival (1, 2, ... per room).
-	Seq int64 `json:"-"`
-}
-
-// Draw is the shuffle of one room opening.
-type Draw struct {
-	Seed        [SeedSize]byte
-	CommittedAt time.Time
-	// Converted is the Seq up to which entries are tickets; Opened is set
-	// once the shuffled block is complete.
-	Converted int64
-	Opened    bool
-}
+// PrequeueEntry and Draw are the queue core's types, named here for
+// brevity.
+type (
+	PrequeueEntry = waitroom.PrequeueEntry
+	Draw          = waitroom.PrequeueDraw
+)
 
 // PrequeueStore keeps pre-queue entries and draws durably.
 type PrequeueStore interface {

@@ -16,16 +16,16 @@ import (
 // published before opening); arrivals at or after opening come after them.
 func TestPrequeueOpening(t *testing.T) {
 	for _, b := range backends() {
-		t.Run(b.name, func(t *testing.T) { runPrequeueOpening(t, b) })
+		t.Run(b.name, func(t *testing.T) { t.Parallel(); runPrequeueOpening(t, b) })
 	}
 }
 
 func runPrequeueOpening(t *testing.T, b backend) {
 	ctx := context.Background()
-	const early = 10000
 	opens := t0.Add(2 * time.Hour)
 	clock := &fakeClock{now: t0}
 	en := b.open(t, clock.Now)
+	early := en.prequeueSize
 	room := waitroom.NewRoom("gig", "Gig")
 	room.Schedule = waitroom.Schedule{OpensAt: opens, Prequeue: waitroom.Duration(time.Hour)}
 	room.Inlet = waitroom.Inlet{Strategy: waitroom.StrategyRate, PerMinute: 600}
@@ -109,7 +109,7 @@ func runPrequeueOpening(t *testing.T, b backend) {
 	if done, err := pre.Open(ctx, room, opens.Add(time.Minute)); err != nil || !done {
 		t.Fatalf("repeat open: %v %v", done, err)
 	}
-	if c, _ := en.svc.Counters(ctx, "gig"); c.Queue != early+6 {
+	if c, _ := en.svc.Counters(ctx, "gig"); c.Queue != int64(early)+6 {
 		t.Fatalf("queue %d after a repeated opening, want %d", c.Queue, early+6)
 	}
 }

@@ -6,10 +6,12 @@ import (
 	"encoding/hex"
 	mrand "math/rand/v2"
 	"slices"
+
+	"github.com/waitroom-idp/waitroom/waitroom"
 )
 
 // SeedSize is the size of a pre-queue shuffle seed in bytes.
-const SeedSize = 32
+const SeedSize = waitroom.PrequeueSeedSize
 
 // NewSeed draws a shuffle seed from the operating system's cryptographic
 // random source.

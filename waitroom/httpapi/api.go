@@ -58,6 +58,11 @@ type Options struct {
 	RateCounter  middleware.Counter
 	// Now is the clock of the rate limit (time.Now when nil).
 	Now func() time.Time
+
+	// Deliveries lists rooms' webhook deliveries and Draws publishes
+	// pre-queue draws (policies.go); nil answers 404 on those paths.
+	Deliveries DeliveryLister
+	Draws      DrawPublisher
 }
 
 func (o *Options) setDefaults() {
@@ -131,6 +136,9 @@ func New(opts Options) (*API, error) {
 	a.admin = a.newRouteTable()
 	a.publicRoutes(a.public)
 	a.adminRoutes(a.admin)
+	a.policyRoutes(a.public, a.admin, func(h func(http.ResponseWriter, *http.Request) error) http.Handler {
+		return a.requireAdmin(a.handle(h))
+	})
 	return a, nil
 }
 

@@ -30,6 +30,9 @@ func (a *API) listRooms(w http.ResponseWriter, r *http.Request) error {
 	if rooms == nil {
 		rooms = []waitroom.Room{}
 	}
+	for i := range rooms {
+		rooms[i] = rooms[i].Redacted()
+	}
 	writeJSON(w, http.StatusOK, noStore, map[string][]waitroom.Room{"rooms": rooms})
 	return nil
 }
@@ -47,7 +50,7 @@ func (a *API) createRoom(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	w.Header().Set("Location", "/v1/rooms/"+created.ID)
-	writeJSON(w, http.StatusCreated, noStore, created)
+	writeJSON(w, http.StatusCreated, noStore, created.Redacted())
 	return nil
 }
 
@@ -60,7 +63,7 @@ func (a *API) getRoom(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, noStore, room)
+	writeJSON(w, http.StatusOK, noStore, room.Redacted())
 	return nil
 }
 
@@ -95,7 +98,7 @@ func (a *API) patchRoom(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, noStore, room)
+	writeJSON(w, http.StatusOK, noStore, room.Redacted())
 	return nil
 }
 

@@ -9,30 +9,18 @@ import (
 	"github.com/waitroom-idp/waitroom/waitroom"
 )
 
-// State of a delivery.
-type State string
-
-const (
-	Pending   State = "pending"
-	Delivered State = "delivered"
-	Failed    State = "failed" // gave up after the last attempt
+// State and Delivery are the queue core's types, named here for brevity.
+type (
+	State    = waitroom.DeliveryState
+	Delivery = waitroom.Delivery
 )
 
-// Delivery is one event bound for one receiver.
-type Delivery struct {
-	// Seq orders deliveries (increasing in the order they were added).
-	Seq       int64     `json:"seq"`
-	Room      string    `json:"event_id"`
-	URL       string    `json:"url"`
-	EventID   string    `json:"id"`
-	Type      string    `json:"type"`
-	Body      []byte    `json:"-"`
-	State     State     `json:"state"`
-	Attempts  int       `json:"attempts"`
-	NextAt    time.Time `json:"next_attempt_at,omitzero"`
-	LastError string    `json:"last_error,omitempty"`
-	CreatedAt time.Time `json:"created_at"`
-}
+// Delivery states.
+const (
+	Pending   = waitroom.DeliveryPending
+	Delivered = waitroom.DeliveryDelivered
+	Failed    = waitroom.DeliveryFailed
+)
 
 // Outbox keeps deliveries durably until they are delivered or given up.
 type Outbox interface {

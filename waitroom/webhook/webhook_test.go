@@ -26,6 +26,7 @@ var outboxes = []struct {
 	open func(t *testing.T) (first Outbox, reopen func() Outbox)
 }{
 	{"memory", func(t *testing.T) (Outbox, func() Outbox) { return NewMemoryOutbox(), nil }},
+	{"postgres", openPostgresOutbox},
 }
 
 func TestSignVerify(t *testing.T) {

@@ -1,0 +1,88 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/waitroom-idp/waitroom/waitroom"
+	"github.com/waitroom-idp/waitroom/waitroom/admission"
+	"github.com/waitroom-idp/waitroom/waitroom/redispg"
+	"github.com/waitroom-idp/waitroom/waitroom/webhook"
+)
+
+// policies is the admission-policy machinery of a server: the entrance
+// (modes, schedules, pre-queue) in front of the service, the webhook
+// outbox and its dispatcher, the health gates, and the leader engine that
+// moves serving counters.
+type policies struct {
+	guarded    *admission.Guarded
+	outbox     webhook.Outbox
+	prequeue   *admission.Prequeue
+	engine     *admission.Engine
+	dispatcher *webhook.Dispatcher
+	logger     *slog.Logger
+}
+
+// deliverEvery is how often the leader delivers webhooks.
+const deliverEvery = time.Second
+
+func newPolicies(b *backend, svc *waitroom.Service, logger *slog.Logger) *policies {
+	logger = logger.With("job", "admission")
+	var (
+		lease  admission.Lease
+		outbox webhook.Outbox
+		store  admission.PrequeueStore
+	)
+	if st, ok := b.Store.(*redispg.Store); ok {
+		lease, outbox, store = st.Lease("admission"), st.Outbox(), st.Prequeue()
+	} else {
+		lease, outbox, store = admission.NewMemoryLease(nil), webhook.NewMemoryOutbox(), admission.NewMemoryPrequeue()
+	}
+	dispatcher := webhook.NewDispatcher(webhook.Config{Outbox: outbox, Rooms: svc.Room, Logger: logger})
+	pre := admission.NewPrequeue(store, b.Store, nil)
+	p := &policies{
+		guarded:    admission.NewGuarded(svc, admission.NewEntrance(svc, pre, nil), dispatcher, nil),
+		outbox:     outbox,
+		prequeue:   pre,
+		dispatcher: dispatcher,
+		logger:     logger,
+	}
+	p.engine = admission.NewEngine(admission.Config{
+		Core: svc, Lease: lease, Holder: newHolderID(), Logger: logger,
+		Events: dispatcher, Gates: admission.NewHealthGates(nil, nil, logger), Opener: pre,
+	})
+	return p
+}
+
+// run runs the engine (every replica competes for the lease) and, on the
+// leader only, webhook delivery, until ctx ends.
+func (p *policies) run(ctx context.Context) {
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		if err := p.engine.Run(ctx); err != nil {
+			p.logger.Warn("releasing the admission lease failed", "err", err)
+		}
+	})
+	wg.Go(func() { p.deliver(ctx) })
+	wg.Wait()
+}
+
+func (p *policies) deliver(ctx context.Context) {
+	t := time.NewTicker(deliverEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if !p.engine.Leader() {
+			continue
+		}
+		if err := p.dispatcher.Drain(ctx); err != nil && ctx.Err() == nil {
+			p.logger.Warn("webhook delivery failed", "err", err)
+		}
+	}
+}

@@ -80,6 +80,9 @@ func (p *Provider) login(w http.ResponseWriter, r *http.Request) error {
 		return p.showClosed(w, r, v)
 	}
 	tc, err := p.ensureTicket(w, r, v)
+	if waitroom.ErrorCode(err) == waitroom.CodeConflict {
+		return p.showEntryRefused(w, r, v) // closed, or not open yet
+	}
 	if err != nil {
 		return err
 	}

@@ -59,6 +59,17 @@ func (p *Provider) showClosed(w http.ResponseWriter, r *http.Request, v *visit) 
 	return p.room.RenderStatus(w, r, http.StatusServiceUnavailable, rv)
 }
 
+// showEntryRefused answers a newcomer the room does not take in: not
+// open yet (the page gives the time and lets them in when it opens) or
+// closed.
+func (p *Provider) showEntryRefused(w http.ResponseWriter, r *http.Request, v *visit) error {
+	rv := p.roomVisit(v.room, v.ar.ID, 0, 0)
+	if rv.DeriveState(p.cfg.Clock()) == roompage.StateNotOpen {
+		return p.room.Render(w, r, rv)
+	}
+	return p.showClosed(w, r, v)
+}
+
 func (p *Provider) showExpired(w http.ResponseWriter, r *http.Request, v *visit) error {
 	rv := p.roomVisit(v.room, v.ar.ID, 0, 0)
 	rv.State = roompage.StateExpired

@@ -40,6 +40,8 @@ export async function run(browser, report) {
   await admin.setMode('closed');
   const closed = await visit('newcomer-closed');
   await waitForState(closed, 'closed');
+  // A newcomer to a closed room gets a 503, which the browser logs.
+  visitors[visitors.length - 1].errors = visitors[visitors.length - 1].errors.filter((e) => !e.includes('status of 503'));
   await screenshot(closed, 'room-closed');
   report.a11y.push(...(await checkA11y(closed, 'room closed')));
   await admin.setMode('queue');

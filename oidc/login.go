@@ -92,8 +92,8 @@ func (p *Provider) login(w http.ResponseWriter, r *http.Request) error {
 func (p *Provider) loadVisit(ctx context.Context, id string) (*visit, error) {
 	ar, err := p.storage.authRequest(ctx, id)
 	if waitroom.ErrorCode(err) == waitroom.CodeNotFound {
-		return nil, &pageError{http.StatusGone, "This sign-in has expired",
-			"The sign-in you started is no longer valid. Go back to the site and sign in again."}
+		return nil, &pageError{http.StatusGone, "oidc.login_expired.title",
+			"oidc.login_expired.body"}
 	}
 	if err != nil {
 		return nil, err
@@ -105,8 +105,8 @@ func (p *Provider) loadVisit(ctx context.Context, id string) (*visit, error) {
 	room, err := p.queue.Room(ctx, c.Room)
 	if waitroom.ErrorCode(err) == waitroom.CodeNotFound {
 		p.log.ErrorContext(ctx, "client names an unknown room", "client", c.ID, "room", c.Room)
-		return nil, &pageError{http.StatusServiceUnavailable, "This waiting room is not available",
-			"The site's waiting room is not set up. Please try again later."}
+		return nil, &pageError{http.StatusServiceUnavailable, "oidc.room_unavailable.title",
+			"oidc.room_unavailable.body"}
 	}
 	if err != nil {
 		return nil, err
@@ -203,8 +203,8 @@ func (p *Provider) complete(w http.ResponseWriter, r *http.Request, v *visit, ad
 	v.ar.Grant = g
 	code, err := p.storage.issueCode(r.Context(), v.ar)
 	if waitroom.ErrorCode(err) == waitroom.CodeNotFound {
-		return &pageError{http.StatusConflict, "Already signed in",
-			"This sign-in was already completed. Go back to the site."}
+		return &pageError{http.StatusConflict, "oidc.already.title",
+			"oidc.already.body"}
 	}
 	if err != nil {
 		return err

@@ -321,7 +321,7 @@ func limitBody(next http.Handler) http.Handler {
 }
 
 func (p *Provider) notFound(w http.ResponseWriter, r *http.Request) {
-	p.renderError(w, r, http.StatusNotFound, "Not found", "There is no page at this address.")
+	p.renderError(w, r, http.StatusNotFound, "oidc.not_found.title", "oidc.not_found.body")
 }
 
 // oauthError is an error answered as an OAuth JSON error.

@@ -108,6 +108,8 @@ type pageData struct {
 	Base, Title, Room, Advance, Message, Userinfo, Logout string
 	// Static is where the provider serves the shared CSS.
 	Static string
+	// Lang is the page's language (the demo speaks English only).
+	Lang   string
 	Claims []claim
 }
 
@@ -120,6 +122,7 @@ func (d *RP) render(w http.ResponseWriter, status int, data pageData) {
 		data.Base = b.Path
 	}
 	data.Static = strings.TrimSuffix(base.Path, "/") + "/static"
+	data.Lang = "en"
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)

@@ -1,0 +1,49 @@
+// How the waiting page polls: it honours Retry-After, says so when the
+// connection is lost, recovers, and fits a 320 px screen.
+import { Visitor, assert, fillers, joinThroughDemo, waitForState } from './lib.mjs';
+
+export const name = 'polling';
+
+export async function run(browser, report) {
+  await fillers(3);
+  const visitor = await Visitor.create(browser, 'poller', { viewport: { width: 320, height: 640 } });
+  const page = await visitor.page();
+  await page.clock.install();
+  await joinThroughDemo(page);
+  await waitForState(page, 'waiting');
+  const width = await page.evaluate(() => document.documentElement.scrollWidth);
+  assert(width <= 320, `the page is ${width}px wide at 320px: it scrolls sideways`);
+
+  // The status endpoint is overloaded: 503 with Retry-After: 90.
+  const polls = [];
+  let overloaded = true;
+  await page.route('**/queue/*/status*', async (route) => {
+    polls.push(Date.now());
+    if (overloaded) {
+      await route.fulfill({ status: 503, headers: { 'Retry-After': '90' }, contentType: 'application/json', body: '{"error":"unavailable"}' });
+    } else {
+      await route.continue();
+    }
+  });
+  await page.clock.pauseAt(new Date(Date.now() + 1000));
+  await page.clock.runFor(10000); // the first poll (due within ~5 s) fails
+  await page.waitForTimeout(300);
+  assert(polls.length === 1, `${polls.length} polls in the first 10 s, want 1`);
+  await page.clock.runFor(60000); // Retry-After 90 (±20 %): nothing yet
+  await page.waitForTimeout(300);
+  assert(polls.length === 1, `polled again ${polls.length - 1} times before Retry-After`);
+  await page.clock.runFor(60000); // now it is due
+  await page.waitForTimeout(300);
+  assert(polls.length === 2, `${polls.length} polls after Retry-After, want 2`);
+  assert(await page.locator('#connection').isVisible(), 'no notice after two failed polls');
+
+  // Service is back: the next poll succeeds and the notice goes away.
+  overloaded = false;
+  await page.clock.runFor(120000);
+  await page.waitForTimeout(500);
+  assert(await page.locator('#connection').isHidden(), 'the connection notice stayed after recovery');
+  await page.unrouteAll({ behavior: 'ignoreErrors' });
+  // The failed polls are logged by the browser; expected here.
+  report.errors.push(...visitor.errors.filter((e) => !e.includes('status of 503')));
+  await visitor.close();
+}

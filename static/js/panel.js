@@ -31,7 +31,8 @@
   // hour, with admissions per minute as bars in a band below.
   function draw(box, history, fmt) {
     if (!history || history.length < 2) return;
-    var W = 640, H = 240, L = 56, R = 8, T = 10, lineH = 150, gap = 24, barH = 44;
+    // Drawn at the box's own width, so labels keep their size on phones.
+    var W = Math.max(280, Math.round(box.clientWidth || 640)), H = 240, L = 56, R = 8, T = 10, lineH = 150, gap = 24, barH = 44;
     var t1 = Date.parse(history[history.length - 1].t);
     var t0 = Math.min(Date.parse(history[0].t), t1 - 60000);
     var maxY = 1, maxA = 1;
@@ -84,6 +85,8 @@
       var dd = section.querySelector('[data-k="' + k + '"]');
       if (dd) dd.textContent = v;
     }
+    var last = null;
+    window.addEventListener('resize', function () { if (last) draw(box, last, fmt); });
     function refresh() {
       var req = new XMLHttpRequest();
       req.open('GET', url, true);
@@ -101,7 +104,8 @@
           set('completed', fmt.format(c.completed));
           set('abandoned', fmt.format(c.abandoned));
           set('rate', s.admissions_per_minute === null ? '–' : rateFmt.format(s.admissions_per_minute));
-          draw(box, s.history, fmt);
+          last = s.history;
+          draw(box, last, fmt);
         }
         setTimeout(refresh, document.hidden ? 30000 : 5000);
       };

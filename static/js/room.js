@@ -104,6 +104,7 @@
     setText('wait', t.wait);
     setText('progress-text', t.progress);
     setText('opens', t.opens_at);
+    localTime();
     var bar = byId('progress');
     if (bar) bar.value = Math.floor((s.progress || 0) * 100);
     var cont = byId('continue');
@@ -140,11 +141,28 @@
     setTimeout(function () { window.location.assign(url); }, CONTINUE_AFTER);
   }
 
+  // localTime words the opening time in the visitor's time zone and
+  // language (the server can only give it in UTC).
+  function localTime() {
+    var el = byId('opens');
+    var tpl = el && el.getAttribute('data-template');
+    var at = el && Date.parse(el.getAttribute('datetime'));
+    if (!tpl || !at || typeof Intl === 'undefined') return;
+    try {
+      var when = new Intl.DateTimeFormat(document.documentElement.lang, {
+        weekday: 'long', year: 'numeric', month: 'long', day: 'numeric',
+        hour: '2-digit', minute: '2-digit', timeZoneName: 'short'
+      }).format(new Date(at));
+      setText('opens', tpl.replace('{time}', when));
+    } catch (e) { /* keep the server's wording */ }
+  }
+
   document.addEventListener('visibilitychange', function () {
     if (!document.hidden && !leaving && dueAt - Date.now() > 2000) schedule(1);
   });
 
   current.ahead = null;
+  localTime();
   if (current.state === 'your_turn') {
     var cont = byId('continue');
     if (cont && cont.getAttribute('href') !== '#') { go(cont.getAttribute('href')); return; }

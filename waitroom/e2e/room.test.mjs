@@ -51,7 +51,9 @@ export async function run(browser, report) {
   await admin.settings({ '#s-opens': opens });
   const early = await visit('newcomer-early');
   await waitForState(early, 'not_open');
-  assert((await textOf(early, '#opens')).includes(opens.slice(11, 16)), 'opening time not shown');
+  const when = await early.locator('#opens').getAttribute('datetime');
+  assert(when.startsWith(opens), `opening time ${when}, want ${opens}`);
+  assert(/Opens .*\d{4}/.test(await textOf(early, '#opens')), `opening time not worded: ${await textOf(early, '#opens')}`);
   await screenshot(early, 'room-not-open');
   report.a11y.push(...(await checkA11y(early, 'room not open')));
   await admin.settings({ '#s-opens': '' });

@@ -190,7 +190,9 @@ func describe(s Status, p *i18n.Printer) StatusText {
 		t.Position = p.Number(s.Position)
 	}
 	if s.OpensAt != nil {
-		t.OpensAt = p.T("room.opens_at", "time", s.OpensAt.UTC().Format("2006-01-02 15:04 MST"))
+		// In UTC with the language's numeric layout; the page's script
+		// shows it in the visitor's own time zone.
+		t.OpensAt = p.T("room.opens_at", "time", s.OpensAt.UTC().Format(p.T("format.datetime")))
 	}
 	t.Announce = p.T("announce", "ahead", t.Ahead, "wait", t.Wait)
 	return t

@@ -1,6 +1,7 @@
 // How the waiting page polls: it honours Retry-After, says so when the
-// connection is lost, recovers, and fits a 320 px screen.
-import { Visitor, assert, fillers, joinThroughDemo, waitForState } from './lib.mjs';
+// connection is lost, recovers, and fits a 320 px screen; without
+// JavaScript it refreshes itself through to the site.
+import { Admin, Visitor, assert, fillers, joinThroughDemo, textOf, waitForState } from './lib.mjs';
 
 export const name = 'polling';
 
@@ -46,4 +47,19 @@ export async function run(browser, report) {
   // The failed polls are logged by the browser; expected here.
   report.errors.push(...visitor.errors.filter((e) => !e.includes('status of 503')));
   await visitor.close();
+
+  // Without JavaScript the page refreshes itself and, once admitted,
+  // the refresh completes the login.
+  const admin = await Admin.signIn(browser);
+  const plain = await Visitor.create(browser, 'no-js', { javaScriptEnabled: false });
+  const pp = await plain.page();
+  await joinThroughDemo(pp);
+  const mine = Number((await textOf(pp, '#position')).replace(/\D/g, ''));
+  assert(mine > 0, 'no position without JavaScript');
+  await admin.setServing(mine);
+  await pp.waitForURL(/\/demo\/callback/, { timeout: 30000 });
+  assert(/You are through/.test(await pp.locator('body').innerText()), 'no-JS login did not finish');
+  report.errors.push(...plain.errors, ...admin.visitor.errors);
+  await plain.close();
+  await admin.visitor.close();
 }

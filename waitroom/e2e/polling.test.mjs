@@ -1,5 +1,6 @@
 // How the waiting page polls: it honours Retry-After, says so when the
-// connection is lost, recovers, and fits a 320 px screen; without
+// connection is lost, recovers, slows down in a hidden tab, and fits a
+// 320 px screen; without
 // JavaScript it refreshes itself through to the site.
 import { Admin, Visitor, assert, fillers, joinThroughDemo, textOf, waitForState } from './lib.mjs';
 
@@ -43,6 +44,22 @@ export async function run(browser, report) {
   await page.clock.runFor(120000);
   await page.waitForTimeout(500);
   assert(await page.locator('#connection').isHidden(), 'the connection notice stayed after recovery');
+
+  // A hidden tab polls far less often; it catches up when shown again.
+  await page.evaluate(() => Object.defineProperty(document, 'hidden', { configurable: true, get: () => true }));
+  await page.clock.runFor(10000); // the poll planned while visible
+  await page.waitForTimeout(300);
+  const seen = polls.length;
+  await page.clock.runFor(20000);
+  await page.waitForTimeout(300);
+  assert(polls.length === seen, `a hidden tab polled ${polls.length - seen} times within 20 s`);
+  await page.evaluate(() => {
+    Object.defineProperty(document, 'hidden', { configurable: true, get: () => false });
+    document.dispatchEvent(new Event('visibilitychange'));
+  });
+  await page.clock.runFor(2000);
+  await page.waitForTimeout(300);
+  assert(polls.length === seen + 1, 'no poll on coming back to the tab');
   await page.unrouteAll({ behavior: 'ignoreErrors' });
   // The failed polls are logged by the browser; expected here.
   report.errors.push(...visitor.errors.filter((e) => !e.includes('status of 503')));

@@ -18,6 +18,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"golang.org/x/text/feature/plural"
 	"golang.org/x/text/language"
@@ -52,12 +54,20 @@ func (e *entry) UnmarshalJSON(b []byte) error {
 
 type catalogue map[string]entry
 
-// Bundle is the set of loaded catalogues.
+// Bundle is the set of loaded catalogues. It is safe for concurrent use.
 type Bundle struct {
 	catalogues map[string]catalogue
 	names      []string // language codes, default first
 	matcher    language.Matcher
+	printers   map[string]*Printer
+	// chosen remembers the language picked for an Accept-Language value:
+	// browsers send few distinct values, and the status poll is hot.
+	chosen     sync.Map // header -> language code
+	chosenSize atomic.Int64
 }
+
+// maxChosen bounds the Accept-Language memo, whatever clients send.
+const maxChosen = 4096
 
 // Load reads the embedded catalogues.
 func Load() (*Bundle, error) { return LoadFS(embedded, "locales") }
@@ -87,6 +97,10 @@ func LoadFS(fsys fs.FS, dir string) (*Bundle, error) {
 		tags[i] = language.Make(n)
 	}
 	b.matcher = language.NewMatcher(tags)
+	b.printers = make(map[string]*Printer, len(b.names))
+	for _, n := range b.names {
+		b.printers[n] = b.newPrinter(n)
+	}
 	return b, nil
 }
 
@@ -126,16 +140,38 @@ func (b *Bundle) Negotiate(r *http.Request) *Printer {
 			return b.Printer(lang)
 		}
 	}
-	tags, _, _ := language.ParseAcceptLanguage(r.Header.Get("Accept-Language"))
+	header := r.Header.Get("Accept-Language")
+	if lang, ok := b.chosen.Load(header); ok {
+		return b.Printer(lang.(string))
+	}
+	lang := b.match(header)
+	if len(header) <= 256 && b.chosenSize.Load() < maxChosen {
+		if _, loaded := b.chosen.LoadOrStore(header, lang); !loaded {
+			b.chosenSize.Add(1)
+		}
+	}
+	return b.Printer(lang)
+}
+
+func (b *Bundle) match(header string) string {
+	tags, _, _ := language.ParseAcceptLanguage(header)
 	_, index, conf := b.matcher.Match(tags...)
 	if conf == language.No {
-		return b.Printer(DefaultLanguage)
+		return DefaultLanguage
 	}
-	return b.Printer(b.names[index])
+	return b.names[index]
 }
 
 // Printer returns the printer of lang (the default language if unknown).
+// Printers are shared and safe for concurrent use.
 func (b *Bundle) Printer(lang string) *Printer {
+	if p, ok := b.printers[lang]; ok {
+		return p
+	}
+	return b.printers[DefaultLanguage]
+}
+
+func (b *Bundle) newPrinter(lang string) *Printer {
 	cat, ok := b.catalogues[lang]
 	if !ok {
 		lang, cat = DefaultLanguage, b.catalogues[DefaultLanguage]

@@ -550,3 +550,52 @@ func TestPurgeSparesRecreatedRoom(t *testing.T) {
 		t.Fatalf("ticket of the recreated room purged: %v", err)
 	}
 }
+
+// A forced rewrite of a stale room never moves the queue or serving
+// counters of the same generation back.
+func TestForcedRepairKeepsNewerValues(t *testing.T) {
+	t.Parallel()
+	b := newBackend(t)
+	s := b.open(t)
+	room := mustRoom(t, s)
+	if _, err := s.SetServing(ctx, room, 5, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	// Redis holds a newer copy than PostgreSQL would give (as if copied
+	// after the rewrite read PostgreSQL).
+	key := b.cfg.KeyPrefix + "wr:{" + room + "}:c"
+	if err := s.Redis().HSet(ctx, key, "q", 9, "s", 7, "v", 100).Err(); err != nil {
+		t.Fatal(err)
+	}
+	s.MarkStaleForTest(room)
+	s.RepairStaleNow(ctx)
+	c, err := s.Counters(ctx, room)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Queue != 9 || c.Serving != 7 {
+		t.Fatalf("after a forced rewrite: %+v; newer queue 9 / serving 7 moved back", c)
+	}
+}
+
+// A room created again under the id of a deleted room whose Redis keys
+// were left behind starts from zero.
+func TestRecreatedRoomStartsFromZero(t *testing.T) {
+	t.Parallel()
+	b := newBackend(t)
+	s := b.open(t)
+	room := mustRoom(t, s)
+	if err := s.DeleteRoom(ctx, room); err != nil {
+		t.Fatal(err)
+	}
+	key := b.cfg.KeyPrefix + "wr:{" + room + "}:c"
+	if err := s.Redis().HSet(ctx, key, "g", 0, "q", 9, "s", 7, "v", 100).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateRoom(ctx, waitroom.NewRoom(room, "")); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := s.Counters(ctx, room); err != nil || c != (waitroom.Counters{}) {
+		t.Fatalf("counters of the new room: %+v, %v", c, err)
+	}
+}

@@ -28,3 +28,6 @@ func (s *Store) HoldTokenFence(ctx context.Context, room string) (exec func(quer
 	exec = func(q string, args ...any) error { _, err := tx.ExecContext(ctx, q, args...); return err }
 	return exec, tx.Commit, nil
 }
+
+// MarkStaleForTest marks a room's Redis copy as behind.
+func (s *Store) MarkStaleForTest(room string) { s.markStale(room, nil) }

@@ -77,7 +77,10 @@ return 1`)
 
 // replaceFast writes a whole room state (after a reset, on creation, or as
 // a rebuild) unless the stored hash is of a newer generation, or of the
-// same one and force is not set.
+// same one and force is not set. A forced write over the same generation
+// keeps the stored absolute values where they are newer (a higher queue, a
+// higher version of serving / expired / max expired): they may have been
+// copied after this rebuild read PostgreSQL, and must not move back.
 // KEYS: hash, active set, staged active set (may not exist).
 // ARGV: force, g, q, s, v, t, c, a, e, m.
 var replaceFast = redis.NewScript(`
@@ -87,13 +90,19 @@ if g and (tonumber(g) > mine or (tonumber(g) == mine and ARGV[1] ~= '1')) then
   redis.call('DEL', KEYS[3])
   return 0
 end
+local q, s, v, e, m = ARGV[3], ARGV[4], ARGV[5], ARGV[9], ARGV[10]
+if g and tonumber(g) == mine then
+  local old = redis.call('HMGET', KEYS[1], 'q', 's', 'v', 'e', 'm')
+  if tonumber(old[1] or '0') > tonumber(q) then q = old[1] end
+  if tonumber(old[3] or '0') > tonumber(v) then s, v, e, m = old[2], old[3], old[4], old[5] end
+end
 redis.call('DEL', KEYS[1], KEYS[2])
 if redis.call('EXISTS', KEYS[3]) == 1 then
   redis.call('RENAME', KEYS[3], KEYS[2])
   redis.call('PERSIST', KEYS[2])
 end
-redis.call('HSET', KEYS[1], 'g', ARGV[2], 'q', ARGV[3], 's', ARGV[4], 'v', ARGV[5],
-  't', ARGV[6], 'c', ARGV[7], 'a', ARGV[8], 'e', ARGV[9], 'm', ARGV[10])
+redis.call('HSET', KEYS[1], 'g', ARGV[2], 'q', q, 's', s, 'v', v,
+  't', ARGV[6], 'c', ARGV[7], 'a', ARGV[8], 'e', e, 'm', m)
 return 1`)
 
 // roomState is room_state plus the counts derived from tokens.

@@ -42,7 +42,13 @@ func (s *Store) CreateRoom(ctx context.Context, room waitroom.Room) error {
 	if err != nil {
 		return mapErr(err, "the room could not be stored")
 	}
-	if _, err := s.writeFast(ctx, room.ID, roomState{}, "", true); err != nil {
+	// Leftovers of a deleted room of the same id go first: nothing of them
+	// may carry over into the new room.
+	err = s.rdb.Del(ctx, s.countersKey(room.ID), s.activeKey(room.ID)).Err()
+	if err == nil {
+		_, err = s.writeFast(ctx, room.ID, roomState{}, "", false)
+	}
+	if err != nil {
 		s.markStale(room.ID, err) // the room exists; Redis catches up
 	}
 	return nil

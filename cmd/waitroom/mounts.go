@@ -32,6 +32,9 @@ type App struct {
 	// ClientsAPI is the OpenID provider's client admin API, for the
 	// control panel's client pages (set when the provider is mounted).
 	ClientsAPI http.Handler
+	// PanelSecret signs the control panel's sessions; derived from the
+	// provider's stored secret, so replicas share sign-ins.
+	PanelSecret []byte
 }
 
 // mountPublic adds the handlers that share the public listener with the

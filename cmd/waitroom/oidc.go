@@ -44,6 +44,7 @@ func mountOIDC(ctx context.Context, r *mux.Router, app *App) (links []string, er
 		app.MountAdmin("/v1/clients", p.AdminHandler())
 	}
 	app.ClientsAPI = p.AdminHandler()
+	app.PanelSecret = p.DerivedKey("panel-session")
 	links = append(links, "OpenID:      "+app.Issuer+"/.well-known/openid-configuration")
 	if demoOn {
 		links = append(links, "Demo login:  "+app.Issuer+"/demo/   (a relying party that signs in through the demo room)")

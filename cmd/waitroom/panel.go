@@ -18,12 +18,13 @@ const panelSampleEvery = 10 * time.Second
 func mountAdmin(ctx context.Context, api *httpapi.API, app *App, adminURL string) (links []string, err error) {
 	sampler := panel.NewSampler(app.Service, panelSampleEvery, time.Now, app.Logger)
 	p, err := panel.New(panel.Options{
-		Service:     app.Service,
-		VerifyKey:   api.VerifyAdminKey,
-		Sampler:     sampler,
-		Clients:     app.ClientsAPI,
-		TemplateDir: app.Config.TemplateDir,
-		Logger:      app.Logger,
+		Service:       app.Service,
+		VerifyKey:     api.VerifyAdminKey,
+		Sampler:       sampler,
+		Clients:       app.ClientsAPI,
+		SessionSecret: app.PanelSecret,
+		TemplateDir:   app.Config.TemplateDir,
+		Logger:        app.Logger,
 	})
 	if err != nil {
 		return nil, err

@@ -18,6 +18,7 @@ func TestNegotiate(t *testing.T) {
 		{"/", "ja", "en"},
 		{"/?lang=fr", "de", "fr"},
 		{"/?lang=xx", "de", "de"},
+		{"/", "es-MX,es;q=0.9", "es"},
 	}
 	for _, tt := range tests {
 		r := httptest.NewRequest("GET", tt.url, nil)
@@ -46,6 +47,9 @@ func TestPlurals(t *testing.T) {
 		{"fr", 2, "2 personnes devant vous"},
 		{"de", 1, "1 Person vor Ihnen"},
 		{"de", 3, "3 Personen vor Ihnen"},
+		{"es", 0, "No hay nadie delante de usted"},
+		{"es", 1, "1 persona delante de usted"},
+		{"es", 7, "7 personas delante de usted"},
 	}
 	for _, tt := range tests {
 		if got := b.Printer(tt.lang).N("ahead", tt.n); got != tt.want {

@@ -1,7 +1,7 @@
 # The one test target: what CI runs (.ci/run) and what the README tells
 # newcomers to run. Tests needing Redis/PostgreSQL skip loudly without them
 # unless CI=true.
-.PHONY: test build
+.PHONY: test build e2e bench
 
 test:
 	go vet ./...
@@ -13,6 +13,9 @@ build:
 # The benchmark suite: starts the server on local Redis + PostgreSQL, runs
 # cmd/waitroom-bench (pinned with taskset) and regenerates
 # docs/benchmarks.md. Takes a while; see the script for its settings.
-.PHONY: bench
 bench:
 	cmd/waitroom-bench/bench.sh
+
+# Only the browser tests (they are part of test too).
+e2e:
+	go test -count=1 ./waitroom/e2e

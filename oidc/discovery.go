@@ -51,7 +51,7 @@ func (p *Provider) keys(w http.ResponseWriter, r *http.Request) {
 // there would make the provider an open redirector).
 func (p *Provider) authorize(w http.ResponseWriter, r *http.Request) {
 	if err := r.ParseForm(); err != nil {
-		p.renderError(w, r, http.StatusBadRequest, "Invalid sign-in request", "The request could not be read.")
+		p.renderError(w, r, http.StatusBadRequest, "oidc.bad_authorize.title", "oidc.unreadable")
 		return
 	}
 	clientID, redirectURI := r.Form.Get("client_id"), r.Form.Get("redirect_uri")
@@ -61,13 +61,13 @@ func (p *Provider) authorize(w http.ResponseWriter, r *http.Request) {
 			p.writePageError(w, r, err)
 			return
 		}
-		p.renderError(w, r, http.StatusBadRequest, "Invalid sign-in request",
-			"The site that sent you here is not registered with this waiting room (unknown client_id).")
+		p.renderError(w, r, http.StatusBadRequest, "oidc.bad_authorize.title",
+			"oidc.bad_authorize.client")
 		return
 	}
 	if redirectURI == "" || !slices.Contains(c.RedirectURIs, redirectURI) {
-		p.renderError(w, r, http.StatusBadRequest, "Invalid sign-in request",
-			"The site that sent you here asked to return to an address that is not registered (redirect_uri).")
+		p.renderError(w, r, http.StatusBadRequest, "oidc.bad_authorize.title",
+			"oidc.bad_authorize.redirect")
 		return
 	}
 	op.Authorize(w, r, p.op)

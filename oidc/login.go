@@ -77,10 +77,12 @@ func (p *Provider) login(w http.ResponseWriter, r *http.Request) error {
 	var held ticketCookie
 	if v.mode == modeClosed && !p.cookies.get(r, ticketCookieName(v.room.ID), &held) {
 		// Closed: no new entries; visitors already in line keep draining.
-		return &pageError{http.StatusServiceUnavailable, "The waiting room is closed",
-			"Nobody new can join the line right now. Please come back later."}
+		return p.showClosed(w, r, v)
 	}
 	tc, err := p.ensureTicket(w, r, v)
+	if waitroom.ErrorCode(err) == waitroom.CodeConflict {
+		return p.showEntryRefused(w, r, v) // closed, or not open yet
+	}
 	if err != nil {
 		return err
 	}
@@ -90,8 +92,8 @@ func (p *Provider) login(w http.ResponseWriter, r *http.Request) error {
 func (p *Provider) loadVisit(ctx context.Context, id string) (*visit, error) {
 	ar, err := p.storage.authRequest(ctx, id)
 	if waitroom.ErrorCode(err) == waitroom.CodeNotFound {
-		return nil, &pageError{http.StatusGone, "This sign-in has expired",
-			"The sign-in you started is no longer valid. Go back to the site and sign in again."}
+		return nil, &pageError{http.StatusGone, "oidc.login_expired.title",
+			"oidc.login_expired.body"}
 	}
 	if err != nil {
 		return nil, err
@@ -103,8 +105,8 @@ func (p *Provider) loadVisit(ctx context.Context, id string) (*visit, error) {
 	room, err := p.queue.Room(ctx, c.Room)
 	if waitroom.ErrorCode(err) == waitroom.CodeNotFound {
 		p.log.ErrorContext(ctx, "client names an unknown room", "client", c.ID, "room", c.Room)
-		return nil, &pageError{http.StatusServiceUnavailable, "This waiting room is not available",
-			"The site's waiting room is not set up. Please try again later."}
+		return nil, &pageError{http.StatusServiceUnavailable, "oidc.room_unavailable.title",
+			"oidc.room_unavailable.body"}
 	}
 	if err != nil {
 		return nil, err
@@ -165,7 +167,7 @@ func (p *Provider) admitOrWait(w http.ResponseWriter, r *http.Request, v *visit,
 		return err
 	}
 	if serving < tc.Position || v.mode == modePaused {
-		return p.showRoom(w, v, tc, serving)
+		return p.showRoom(w, r, v, tc, serving)
 	}
 	adm := admissionCookie{TicketID: tc.TicketID, Position: tc.Position, QueuedAt: tc.QueuedAt,
 		AdmittedAt: v.now.Unix(), Expires: v.now.Add(p.cfg.AdmissionTTL).Unix()}
@@ -201,8 +203,8 @@ func (p *Provider) complete(w http.ResponseWriter, r *http.Request, v *visit, ad
 	v.ar.Grant = g
 	code, err := p.storage.issueCode(r.Context(), v.ar)
 	if waitroom.ErrorCode(err) == waitroom.CodeNotFound {
-		return &pageError{http.StatusConflict, "Already signed in",
-			"This sign-in was already completed. Go back to the site."}
+		return &pageError{http.StatusConflict, "oidc.already.title",
+			"oidc.already.body"}
 	}
 	if err != nil {
 		return err
@@ -273,43 +275,6 @@ func (p *Provider) redirectError(w http.ResponseWriter, r *http.Request, ar *aut
 	return nil
 }
 
-// roomPage is the data of room.html.
-type roomPage struct {
-	Base, Title, RoomName, StatusURL string
-	Position, Serving, Ahead         int64
-	PollSeconds                      int
-	Paused                           bool
-}
-
-func (p *Provider) showRoom(w http.ResponseWriter, v *visit, tc ticketCookie, serving int64) error {
-	name := v.room.Name
-	if name == "" {
-		name = v.room.ID
-	}
-	return p.pages.render(w, http.StatusOK, "room.html", roomPage{
-		Base: p.issuer.Path, Title: "Waiting room – " + name, RoomName: name,
-		StatusURL: p.issuer.Path + "/queue/" + url.PathEscape(v.room.ID) + "/status",
-		Position:  tc.Position, Serving: serving, Ahead: ahead(tc.Position, serving),
-		PollSeconds: int(p.cfg.StatusPoll / time.Second), Paused: v.mode == modePaused,
-	})
-}
-
-func ahead(position, serving int64) int64 {
-	if n := position - serving - 1; n > 0 {
-		return n
-	}
-	return 0
-}
-
-func (p *Provider) showExpired(w http.ResponseWriter, r *http.Request, v *visit) error {
-	p.renderMessage(w, r, http.StatusGone, messagePage{
-		Title:   "Your place has expired",
-		Message: "Your turn came and went, or your previous visit has ended. You can join the line again.",
-		Action:  p.issuer.Path + "/login/" + url.PathEscape(v.ar.ID) + "/rejoin", ActionLabel: "Join the line again",
-	})
-	return nil
-}
-
 // rejoin drops the browser's expired ticket so that the room page queues
 // it again. Only a request that carries the ticket cookie may drop it: a
 // cross-site form post does not carry it (SameSite=Lax), so another site
@@ -324,42 +289,6 @@ func (p *Provider) rejoin(w http.ResponseWriter, r *http.Request) error {
 		p.cookies.clear(w, ticketCookieName(v.room.ID))
 	}
 	http.Redirect(w, r, p.loginURL(v.ar.ID), http.StatusSeeOther)
-	return nil
-}
-
-// roomStatus is the JSON the room page polls.
-type roomStatus struct {
-	Room     string `json:"room"`
-	Position int64  `json:"position"`
-	Serving  int64  `json:"serving"`
-	Ahead    int64  `json:"ahead"`
-	Ready    bool   `json:"ready"`
-	Paused   bool   `json:"paused"`
-	Closed   bool   `json:"closed"`
-}
-
-// status answers the room page's poll from the signed ticket cookie and
-// the serving counter: no per-ticket lookup.
-func (p *Provider) status(w http.ResponseWriter, r *http.Request) error {
-	roomID := mux.Vars(r)["room"]
-	var tc ticketCookie
-	if !waitroom.ValidRoomID(roomID) || !p.cookies.get(r, ticketCookieName(roomID), &tc) {
-		return &oauthError{status: http.StatusNotFound, code: "not_found", desc: "no ticket for this room in this browser"}
-	}
-	room, err := p.queue.Room(r.Context(), roomID)
-	if err != nil {
-		return err
-	}
-	serving, err := p.queue.Serving(r.Context(), roomID)
-	if err != nil {
-		return err
-	}
-	mode := roomMode(room)
-	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusOK, roomStatus{
-		Room: roomID, Position: tc.Position, Serving: serving, Ahead: ahead(tc.Position, serving),
-		Ready: serving >= tc.Position && mode != modePaused, Paused: mode == modePaused, Closed: mode == modeClosed,
-	})
 	return nil
 }
 

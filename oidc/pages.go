@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"html/template"
-	"io/fs"
 	"net/http"
 
 	"github.com/waitroom-idp/waitroom/static"
@@ -17,7 +16,7 @@ import (
 type pages struct{ t *template.Template }
 
 func newPages() (*pages, error) {
-	t, err := template.ParseFS(templates.FS, "layout.html", "room.html", "message.html")
+	t, err := template.ParseFS(templates.FS, "layout.html", "message.html")
 	if err != nil {
 		return nil, err
 	}
@@ -43,6 +42,8 @@ func (pg *pages) render(w http.ResponseWriter, status int, name string, data any
 // messagePage is the data of message.html: errors and notices.
 type messagePage struct {
 	Base    string
+	Static  string
+	Lang    string
 	Title   string
 	Message string
 	// Action, when set, is a form the visitor can submit (POST).
@@ -78,14 +79,14 @@ func (p *Provider) writePageError(w http.ResponseWriter, r *http.Request, err er
 		p.renderError(w, r, pe.status, pe.title, pe.msg)
 	case waitroom.ErrorCode(err) == waitroom.CodeUnavailable:
 		w.Header().Set("Retry-After", "5")
-		p.renderError(w, r, http.StatusServiceUnavailable, "Busy",
-			"The waiting room cannot answer right now. Your place is kept: reload this page in a few seconds.")
+		p.renderError(w, r, http.StatusServiceUnavailable, "oidc.busy.title",
+			"oidc.busy.body")
 	case waitroom.ErrorCode(err) == waitroom.CodeNotFound:
-		p.renderError(w, r, http.StatusNotFound, "Not found", waitroom.ErrorMessage(err))
+		p.renderError(w, r, http.StatusNotFound, "oidc.not_found.title", waitroom.ErrorMessage(err))
 	default:
 		p.log.ErrorContext(r.Context(), "room page error", "path", r.URL.Path, "error", err)
-		p.renderError(w, r, http.StatusInternalServerError, "Something went wrong",
-			"Please go back to the site and try again.")
+		p.renderError(w, r, http.StatusInternalServerError, "oidc.error.title",
+			"oidc.error.body")
 	}
 }
 
@@ -93,8 +94,16 @@ func (p *Provider) renderError(w http.ResponseWriter, r *http.Request, status in
 	p.renderMessage(w, r, status, messagePage{Title: title, Message: msg})
 }
 
+// renderMessage shows a notice in the visitor's language: titles, texts
+// and labels are catalogue keys (a text that is not a key, such as a
+// library's error description, shows as it is).
 func (p *Provider) renderMessage(w http.ResponseWriter, r *http.Request, status int, m messagePage) {
+	lp := p.room.Languages().Negotiate(r)
+	m.Lang = lp.Lang
+	m.Title, m.Message = lp.T(m.Title), lp.T(m.Message)
+	m.ActionLabel, m.LinkLabel = lp.T(m.ActionLabel), lp.T(m.LinkLabel)
 	m.Base = p.issuer.Path
+	m.Static = p.issuer.Path + "/static"
 	if err := p.pages.render(w, status, "message.html", m); err != nil {
 		p.log.ErrorContext(r.Context(), "render page", "error", err)
 	}
@@ -113,14 +122,4 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_, _ = w.Write(b)
 }
 
-func staticHandler() http.Handler {
-	sub, err := fs.Sub(static.FS, ".")
-	if err != nil {
-		panic(err)
-	}
-	files := http.StripPrefix("/static/", http.FileServerFS(sub))
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Cache-Control", "public, max-age=3600")
-		files.ServeHTTP(w, r)
-	})
-}
+func staticHandler() http.Handler { return static.Handler("/static/") }

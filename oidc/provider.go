@@ -17,6 +17,7 @@ import (
 
 	"github.com/waitroom-idp/waitroom/oidc/demo"
 	"github.com/waitroom-idp/waitroom/waitroom"
+	"github.com/waitroom-idp/waitroom/waitroom/roompage"
 )
 
 // Config configures the provider.
@@ -43,6 +44,9 @@ type Config struct {
 	ClientCacheTTL time.Duration
 	// StatusPoll is how often the room page asks for news.
 	StatusPoll time.Duration
+	// TemplateDir holds operator templates that override the built-in
+	// waiting-room page (room.html, error.html, partials.html).
+	TemplateDir string
 	// Demo, when set, registers the demo client and serves the demo
 	// relying party under <issuer>/demo/.
 	Demo   *DemoConfig
@@ -130,6 +134,7 @@ type Provider struct {
 	kr      keyring
 	cookies cookieJar
 	pages   *pages
+	room    *roompage.Page
 	log     *slog.Logger
 	handler http.Handler
 	demo    http.Handler
@@ -163,6 +168,12 @@ func New(ctx context.Context, cfg Config, queue Queue, eph waitroom.Ephemeral, s
 	}
 	p.storage.resolveToken = p.accessTokenID
 	if p.pages, err = newPages(); err != nil {
+		return nil, err
+	}
+	p.room, err = roompage.New(roompage.Options{
+		TemplateDir: cfg.TemplateDir, StaticPrefix: issuer.Path + "/static", Clock: cfg.Clock, Logger: cfg.Logger,
+	})
+	if err != nil {
 		return nil, err
 	}
 	if p.demo, err = p.newDemo(); err != nil {
@@ -310,7 +321,7 @@ func limitBody(next http.Handler) http.Handler {
 }
 
 func (p *Provider) notFound(w http.ResponseWriter, r *http.Request) {
-	p.renderError(w, r, http.StatusNotFound, "Not found", "There is no page at this address.")
+	p.renderError(w, r, http.StatusNotFound, "oidc.not_found.title", "oidc.not_found.body")
 }
 
 // oauthError is an error answered as an OAuth JSON error.

@@ -18,11 +18,11 @@ func (p *Provider) endSession(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	req, err := op.ParseEndSessionRequest(r, p.op.Decoder())
 	if err != nil {
-		return &pageError{http.StatusBadRequest, "Invalid sign-out request", "The request could not be read."}
+		return &pageError{http.StatusBadRequest, "oidc.bad_logout.title", "oidc.unreadable"}
 	}
 	session, err := op.ValidateEndSessionRequest(ctx, req, p.op)
 	if err != nil {
-		return &pageError{http.StatusBadRequest, "Invalid sign-out request", describe(err)}
+		return &pageError{http.StatusBadRequest, "oidc.bad_logout.title", describe(err)}
 	}
 	if claims := session.IDTokenHintClaims; claims != nil {
 		if err := p.endHintedSession(w, r, claims); err != nil {
@@ -80,8 +80,8 @@ func (p *Provider) browserTicket(r *http.Request, room string) string {
 }
 
 func (p *Provider) loggedOut(w http.ResponseWriter, r *http.Request) error {
-	p.renderMessage(w, r, http.StatusOK, messagePage{Title: "Signed out",
-		Message: "You are signed out. You can close this window."})
+	p.renderMessage(w, r, http.StatusOK, messagePage{Title: "oidc.signed_out.title",
+		Message: "oidc.signed_out.body"})
 	return nil
 }
 

@@ -32,6 +32,8 @@ type Room struct {
 	// Policy holds the admission settings (mode, inlet strategy, schedule,
 	// health gate, webhooks); see policy.go.
 	Policy
+	// Branding is the look of the room's waiting page (branding.go).
+	Branding Branding `json:"branding,omitzero"`
 
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
@@ -71,6 +73,7 @@ func (r Room) Validate() error {
 		problems = append(problems, "expiry_period: between 1s and 744h")
 	}
 	problems = append(problems, r.Policy.problems()...)
+	problems = append(problems, r.Branding.problems()...)
 	return invalidList(problems)
 }
 

@@ -47,6 +47,7 @@ type Config struct {
 	KeyFile          string            `yaml:"key_file"`
 	ExpiryInterval   waitroom.Duration `yaml:"expiry_interval"`
 	DemoRoom         bool              `yaml:"demo_room"`
+	TemplateDir      string            `yaml:"template_dir"`
 
 	// Rooms are created at start-up when missing (an existing room keeps
 	// the settings it was given through the admin API). Each entry has the

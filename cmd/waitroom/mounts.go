@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"log/slog"
+	"net/http"
 
 	"github.com/gorilla/mux"
 
@@ -28,6 +29,12 @@ type App struct {
 	// MountAdmin adds handlers to the admin listener, behind the admin-key
 	// check (the OpenID client API).
 	MountAdmin mountAdminFunc
+	// ClientsAPI is the OpenID provider's client admin API, for the
+	// control panel's client pages (set when the provider is mounted).
+	ClientsAPI http.Handler
+	// PanelSecret signs the control panel's sessions; derived from the
+	// provider's stored secret, so replicas share sign-ins.
+	PanelSecret []byte
 }
 
 // mountPublic adds the handlers that share the public listener with the

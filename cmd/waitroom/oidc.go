@@ -28,7 +28,8 @@ func mountOIDC(ctx context.Context, r *mux.Router, app *App) (links []string, er
 	if err != nil {
 		return nil, err
 	}
-	cfg := oidc.Config{Issuer: app.Issuer, Keys: app.Keys, Clients: app.Config.Clients, Logger: app.Logger}
+	cfg := oidc.Config{Issuer: app.Issuer, Keys: app.Keys, Clients: app.Config.Clients, Logger: app.Logger,
+		TemplateDir: app.Config.TemplateDir}
 	if demoOn {
 		cfg.Demo = &oidc.DemoConfig{Room: demoRoomID, AdvanceNote: demoNote(app.Config)}
 	}
@@ -45,6 +46,8 @@ func mountOIDC(ctx context.Context, r *mux.Router, app *App) (links []string, er
 	if app.MountAdmin != nil {
 		app.MountAdmin("/v1/clients", p.AdminHandler())
 	}
+	app.ClientsAPI = p.AdminHandler()
+	app.PanelSecret = p.DerivedKey("panel-session")
 	links = append(links, "OpenID:      "+app.Issuer+"/.well-known/openid-configuration")
 	if demoOn {
 		links = append(links, "Demo login:  "+app.Issuer+"/demo/   (a relying party that signs in through the demo room)")

@@ -117,6 +117,11 @@ func (s *server) build(ctx context.Context, cfg Config) (*App, []string, error) 
 	if err != nil {
 		return nil, nil, err
 	}
+	panelLinks, err := mountAdmin(ctx, api, app, localURL(s.adminLn.Addr().String()))
+	if err != nil {
+		return nil, nil, err
+	}
+	mounted = append(mounted, panelLinks...)
 	s.public = s.httpServer(cfg, api.PublicHandler(), "public")
 	s.admin = s.httpServer(cfg, api.AdminHandler(), "admin")
 	return app, append(links, mounted...), nil

@@ -106,7 +106,11 @@ func (d *RP) oauth(p *gooidc.Provider) *oauth2.Config {
 
 type pageData struct {
 	Base, Title, Room, Advance, Message, Userinfo, Logout string
-	Claims                                                []claim
+	// Static is where the provider serves the shared CSS.
+	Static string
+	// Lang is the page's language (the demo speaks English only).
+	Lang   string
+	Claims []claim
 }
 
 type claim struct{ Name, Value string }
@@ -117,6 +121,8 @@ func (d *RP) render(w http.ResponseWriter, status int, data pageData) {
 	if b, err := url.Parse(d.cfg.BaseURL); err == nil {
 		data.Base = b.Path
 	}
+	data.Static = strings.TrimSuffix(base.Path, "/") + "/static"
+	data.Lang = "en"
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)

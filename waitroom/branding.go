@@ -1,0 +1,43 @@
+package waitroom
+
+import (
+	"net/url"
+	"regexp"
+)
+
+// Branding is the look of a room's waiting page. Empty fields keep the
+// built-in look.
+type Branding struct {
+	// Title replaces the room name at the top of the page.
+	Title string `json:"title,omitempty"`
+	// LogoURL is an absolute http(s) URL or a path on this server.
+	LogoURL string `json:"logo_url,omitempty"`
+	// Colours are CSS hex colours (#rgb or #rrggbb).
+	AccentColor     string `json:"accent_color,omitempty"`
+	BackgroundColor string `json:"background_color,omitempty"`
+	TextColor       string `json:"text_color,omitempty"`
+}
+
+var hexColour = regexp.MustCompile(`^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$`)
+
+// problems lists what is wrong with the branding, for Room.Validate.
+func (b Branding) problems() []string {
+	var out []string
+	if len(b.Title) > 200 {
+		out = append(out, "branding.title: at most 200 characters")
+	}
+	if b.LogoURL != "" {
+		u, err := url.Parse(b.LogoURL)
+		ok := err == nil && len(b.LogoURL) <= 2048 &&
+			((u.Scheme == "https" || u.Scheme == "http") && u.Host != "" || u.Scheme == "" && u.Host == "" && len(u.Path) > 0 && u.Path[0] == '/')
+		if !ok {
+			out = append(out, "branding.logo_url: an http(s) URL or a path starting with /")
+		}
+	}
+	for _, c := range [][2]string{{"accent_color", b.AccentColor}, {"background_color", b.BackgroundColor}, {"text_color", b.TextColor}} {
+		if c[1] != "" && !hexColour.MatchString(c[1]) {
+			out = append(out, "branding."+c[0]+": a hex colour such as #1d5fb8")
+		}
+	}
+	return out
+}

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/base64"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/waitroom-idp/waitroom/waitroom/testenv"
@@ -66,8 +67,8 @@ func TestSecretKeyOnProductionBackend(t *testing.T) {
 			env["WAITROOM_SECRET_KEY"] = key
 		}
 		m, _ := newTestMain(env)
-		var logs bytes.Buffer
-		m.Stderr = &logs
+		logs := &lockedBuffer{}
+		m.Stderr = logs
 		if err := m.ParseFlags(localFlags(t, "-log-level", "warn")); err != nil {
 			t.Fatal(err)
 		}
@@ -94,4 +95,23 @@ func TestSecretKeyOnProductionBackend(t *testing.T) {
 			t.Fatalf("configured=%v: %d stored provider keys, want %d", configured, stored, want)
 		}
 	}
+}
+
+// lockedBuffer collects log output that goroutines of the server may still
+// write while the test reads it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

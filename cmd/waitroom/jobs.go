@@ -26,16 +26,34 @@ const keyReloadEvery = time.Minute
 
 func (s *server) startJobs(app *App, cfg Config) {
 	logger := s.logger.With("job", "background")
-	ctx, cancel := context.WithCancel(context.Background())
-	s.stopJobs = cancel
-	s.jobsDone = make(chan struct{})
-	go func() {
-		defer close(s.jobsDone)
-		var wg sync.WaitGroup
-		wg.Go(func() { s.policies.run(ctx) })
+	s.jobs.goRun(s.policies.run)
+	s.jobs.goRun(func(ctx context.Context) {
 		reloadKeys(ctx, app.Keys, min(keyReloadEvery, cfg.ExpiryInterval.D()), logger)
-		wg.Wait()
-	}()
+	})
+}
+
+// background runs goroutines under one context that shutdown cancels, and
+// waits for them, so none outlives the store it uses.
+type background struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+func newBackground() *background {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &background{ctx: ctx, cancel: cancel}
+}
+
+// goRun runs fn in a goroutine with the background context.
+func (b *background) goRun(fn func(ctx context.Context)) {
+	b.wg.Go(func() { fn(b.ctx) })
+}
+
+// stop cancels the context and waits for every goroutine to return.
+func (b *background) stop() {
+	b.cancel()
+	b.wg.Wait()
 }
 
 func newHolderID() string {

@@ -35,6 +35,10 @@ type App struct {
 	// PanelSecret signs the control panel's sessions; derived from the
 	// provider's stored secret, so replicas share sign-ins.
 	PanelSecret []byte
+	// Go runs a background loop until shutdown, which waits for it before
+	// closing the store. Mounts start their loops through it, never with
+	// a bare go statement.
+	Go func(fn func(ctx context.Context))
 }
 
 // mountPublic adds the handlers that share the public listener with the

@@ -40,7 +40,7 @@ func mountOIDC(ctx context.Context, r *mux.Router, app *App) (links []string, er
 	if err != nil {
 		return nil, fmt.Errorf("openid provider: %w", err)
 	}
-	go p.RunPurge(ctx, time.Hour)
+	app.Go(func(ctx context.Context) { p.RunPurge(ctx, time.Hour) })
 	u, _ := url.Parse(app.Issuer) // validated with the config
 	r.PathPrefix(u.Path + "/").Handler(p.Handler())
 	if app.MountAdmin != nil {
@@ -52,7 +52,9 @@ func mountOIDC(ctx context.Context, r *mux.Router, app *App) (links []string, er
 	if demoOn {
 		links = append(links, "Demo login:  "+app.Issuer+"/demo/   (a relying party that signs in through the demo room)")
 		if app.Config.Embedded() {
-			go demo.Inlet(ctx, app.Service, demoRoomID, demoAdvanceEvery, app.Logger.With("job", "demo-inlet"))
+			app.Go(func(ctx context.Context) {
+				demo.Inlet(ctx, app.Service, demoRoomID, demoAdvanceEvery, app.Logger.With("job", "demo-inlet"))
+			})
 		}
 	}
 	return links, nil

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"time"
 
 	"github.com/waitroom-idp/waitroom/static"
@@ -14,8 +13,8 @@ import (
 const panelSampleEvery = 10 * time.Second
 
 // mountAdmin adds the control panel (under /panel/) and the static files
-// it needs to the admin listener. Its sampler runs until ctx ends.
-func mountAdmin(ctx context.Context, api *httpapi.API, app *App, adminURL string) (links []string, err error) {
+// it needs to the admin listener. Its sampler runs until shutdown.
+func mountAdmin(api *httpapi.API, app *App, adminURL string) (links []string, err error) {
 	sampler := panel.NewSampler(app.Service, panelSampleEvery, time.Now, app.Logger)
 	p, err := panel.New(panel.Options{
 		Service:       app.Service,
@@ -32,6 +31,6 @@ func mountAdmin(ctx context.Context, api *httpapi.API, app *App, adminURL string
 	r := api.AdminRouter()
 	r.PathPrefix("/panel").Handler(p)
 	r.PathPrefix("/static/").Handler(static.Handler("/static/"))
-	go sampler.Run(ctx)
+	app.Go(sampler.Run)
 	return []string{"Control panel: " + adminURL + "/panel/"}, nil
 }

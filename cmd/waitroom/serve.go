@@ -33,19 +33,23 @@ type server struct {
 
 	policies *policies // admission policies (policies.go)
 
-	stopJobs context.CancelFunc
-	jobsDone chan struct{}
-	failed   chan error
-	once     sync.Once
-	err      error
+	// jobs runs every background goroutine (leader loop, key reload,
+	// panel sampler, purges), so shutdown stops and waits for all of them
+	// before the store closes.
+	jobs   *background
+	failed chan error
+	once   sync.Once
+	err    error
 }
 
 // serve opens the store, builds the service and both APIs, and starts
 // listening. It returns once the server accepts connections.
 func (m *Main) serve(ctx context.Context) error {
 	m.logger = newLogger(m.Stderr, m.Config)
-	s := &server{logger: m.logger, stdout: m.Stdout, timeout: m.Config.ShutdownTimeout.D(), failed: make(chan error, 2)}
+	s := &server{logger: m.logger, stdout: m.Stdout, timeout: m.Config.ShutdownTimeout.D(), failed: make(chan error, 2),
+		jobs: newBackground()}
 	if err := s.start(ctx, m.Config); err != nil {
+		s.jobs.stop()
 		s.closeStore()
 		return err
 	}
@@ -94,7 +98,7 @@ func (s *server) build(ctx context.Context, cfg Config) (*App, []string, error) 
 	work := leaderWork{svc: svc, keys: keys, every: cfg.ExpiryInterval.D(), rotate: cfg.KeyRotation.D() > 0, logger: s.logger.With("job", "admission")}
 	s.policies = newPolicies(s.backend, svc, work, s.logger)
 	app := &App{Config: cfg, Issuer: s.issuer, Service: svc, Queue: s.policies.guarded, Keys: keys, Store: s.backend.Store,
-		Ephemeral: s.backend.Ephemeral, Backend: s.backend, Logger: s.logger}
+		Ephemeral: s.backend.Ephemeral, Backend: s.backend, Logger: s.logger, Go: s.jobs.goRun}
 	demo, err := ensureRooms(ctx, cfg, svc)
 	if err != nil {
 		return nil, nil, err
@@ -117,7 +121,7 @@ func (s *server) build(ctx context.Context, cfg Config) (*App, []string, error) 
 	if err != nil {
 		return nil, nil, err
 	}
-	panelLinks, err := mountAdmin(ctx, api, app, localURL(s.adminLn.Addr().String()))
+	panelLinks, err := mountAdmin(api, app, localURL(s.adminLn.Addr().String()))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -236,8 +240,7 @@ func (s *server) shutdown() error {
 			}()
 		}
 		wg.Wait()
-		s.stopJobs()
-		<-s.jobsDone
+		s.jobs.stop()
 		errs = append(errs, s.closeStore())
 		s.err = errors.Join(errs...)
 		s.logger.Info("stopped")

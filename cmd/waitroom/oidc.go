@@ -10,14 +10,10 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/waitroom-idp/waitroom/oidc"
-	"github.com/waitroom-idp/waitroom/oidc/demo"
 	"github.com/waitroom-idp/waitroom/oidc/memstore"
 	"github.com/waitroom-idp/waitroom/oidc/pgstore"
 	"github.com/waitroom-idp/waitroom/waitroom"
 )
-
-// demoAdvanceEvery is how fast the demo room moves on the embedded store.
-const demoAdvanceEvery = 5 * time.Second
 
 // mountOIDC builds the OpenID provider and mounts it at the issuer's path
 // on the public router, its client API on the admin listener, and the demo
@@ -31,7 +27,7 @@ func mountOIDC(ctx context.Context, r *mux.Router, app *App) (links []string, er
 	cfg := oidc.Config{Issuer: app.Issuer, Keys: app.Keys, Clients: app.Config.Clients, Logger: app.Logger,
 		TemplateDir: app.Config.TemplateDir}
 	if demoOn {
-		cfg.Demo = &oidc.DemoConfig{Room: demoRoomID, AdvanceNote: demoNote(app.Config)}
+		cfg.Demo = &oidc.DemoConfig{Room: demoRoomID, AdvanceNote: demoNote()}
 	}
 	if cfg.SecretKey, err = secretKey(app); err != nil {
 		return nil, err
@@ -51,11 +47,6 @@ func mountOIDC(ctx context.Context, r *mux.Router, app *App) (links []string, er
 	links = append(links, "OpenID:      "+app.Issuer+"/.well-known/openid-configuration")
 	if demoOn {
 		links = append(links, "Demo login:  "+app.Issuer+"/demo/   (a relying party that signs in through the demo room)")
-		if app.Config.Embedded() {
-			app.Go(func(ctx context.Context) {
-				demo.Inlet(ctx, app.Service, demoRoomID, demoAdvanceEvery, app.Logger.With("job", "demo-inlet"))
-			})
-		}
 	}
 	return links, nil
 }
@@ -97,11 +88,8 @@ func demoInUse(ctx context.Context, app *App) (bool, error) {
 	return err == nil, err
 }
 
-func demoNote(cfg Config) string {
-	if cfg.Embedded() {
-		return fmt.Sprintf("The demo room lets one visitor in every %s while someone waits.", demoAdvanceEvery)
-	}
-	return "Let visitors in with the admin API: POST /increment_serving_counter {\"event_id\":\"demo\",\"increment_by\":1}."
+func demoNote() string {
+	return fmt.Sprintf("The demo room lets %d visitors a minute in while someone waits (its rate inlet: change it in the control panel, or let visitors in by hand with POST /increment_serving_counter on the admin API).", demoPerMinute)
 }
 
 // mountAdminFunc adds a handler under prefix on the admin listener, behind

@@ -11,6 +11,19 @@ import (
 // demoRoomID is the room created for newcomers.
 const demoRoomID = "demo"
 
+// demoPerMinute is the demo room's rate inlet: a newcomer sees a short,
+// real wait and then gets through without touching the admin API. It is an
+// ordinary room setting, so the control panel or the admin API can change
+// it (set the inlet to manual to drive the room by hand).
+const demoPerMinute = 12
+
+// demoRoom is the room created when no room is configured.
+func demoRoom() waitroom.Room {
+	r := waitroom.NewRoom(demoRoomID, "Demo room")
+	r.Inlet = waitroom.Inlet{Strategy: waitroom.StrategyRate, PerMinute: demoPerMinute}
+	return r
+}
+
 // ensureRooms creates the configured rooms that do not exist yet; existing
 // rooms keep their stored settings (the admin API may have changed them).
 // With no room configured and none stored, it creates the demo room.
@@ -32,7 +45,7 @@ func ensureRooms(ctx context.Context, cfg Config, svc *waitroom.Service) (demo b
 	if err != nil || len(rooms) > 0 {
 		return false, err
 	}
-	return true, createIfMissing(ctx, svc, waitroom.NewRoom(demoRoomID, "Demo room"))
+	return true, createIfMissing(ctx, svc, demoRoom())
 }
 
 func createIfMissing(ctx context.Context, svc *waitroom.Service, r waitroom.Room) error {

@@ -7,7 +7,7 @@ import { Admin, Visitor, assert, fillers, joinThroughDemo, textOf, waitForState 
 export const name = 'polling';
 
 export async function run(browser, report) {
-  await fillers(12); // the demo room lets one in every 5 s: stay well behind
+  await fillers(12); // the demo room's rate inlet lets 12 a minute in: stay well behind
   const visitor = await Visitor.create(browser, 'poller', { viewport: { width: 320, height: 640 } });
   const page = await visitor.page();
   await page.clock.install();

@@ -7,7 +7,7 @@ export const name = 'room page';
 
 export async function run(browser, report) {
   const admin = await Admin.signIn(browser);
-  await fillers(12); // the demo room lets one in every 5 s: stay well behind
+  await fillers(12); // the demo room's rate inlet lets 12 a minute in: stay well behind
   const visitors = [];
   const visit = async (label, options = {}) => {
     const v = await Visitor.create(browser, label, options);

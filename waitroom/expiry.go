@@ -207,6 +207,7 @@ func (p *expiryPass) step(ctx context.Context, top int64) (bool, error) {
 		advance = expired
 	}
 	applied, err := p.s.store.MarkExpired(ctx, p.room.ID, p.gen, top, expired, advance, stamp(p.now))
+	p.s.polls.forget(p.room.ID)
 	if err != nil || !applied {
 		return false, err // not applied: another process is ahead of us
 	}

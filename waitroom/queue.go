@@ -40,15 +40,16 @@ func (s *Service) Counters(ctx context.Context, room string) (Counters, error) {
 	return s.store.Counters(ctx, room)
 }
 
-// Serving returns the serving counter.
+// Serving returns the serving counter, at most Options.PollTTL old.
 func (s *Service) Serving(ctx context.Context, room string) (int64, error) {
-	c, err := s.Counters(ctx, room)
+	c, err := s.pollCounters(ctx, room)
 	return c.Serving, err
 }
 
-// Waiting returns queue − tokens − expired, never negative.
+// Waiting returns queue − tokens − expired, never negative, at most
+// Options.PollTTL old.
 func (s *Service) Waiting(ctx context.Context, room string) (int64, error) {
-	c, err := s.Counters(ctx, room)
+	c, err := s.pollCounters(ctx, room)
 	return c.Waiting(), err
 }
 
@@ -58,6 +59,7 @@ func (s *Service) AdvanceServing(ctx context.Context, room string, by int64) (in
 	if _, err := s.Room(ctx, room); err != nil {
 		return 0, err
 	}
+	defer s.polls.forget(room)
 	return s.store.AdvanceServing(ctx, room, by, s.stamp())
 }
 
@@ -69,6 +71,7 @@ func (s *Service) SetServing(ctx context.Context, room string, v int64) (int64, 
 	if _, err := s.Room(ctx, room); err != nil {
 		return 0, err
 	}
+	defer s.polls.forget(room)
 	return s.store.SetServing(ctx, room, v, s.stamp())
 }
 
@@ -78,5 +81,6 @@ func (s *Service) Reset(ctx context.Context, room string) error {
 	if _, err := s.Room(ctx, room); err != nil {
 		return err
 	}
+	defer s.polls.forget(room)
 	return s.store.Reset(ctx, room)
 }

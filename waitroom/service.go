@@ -20,6 +20,12 @@ type Options struct {
 	// room on every request. Changes made through this Service are seen at
 	// once; changes made by another replica after at most this long.
 	RoomCacheTTL time.Duration
+	// PollTTL lets the public polls (Serving, Waiting) answer from a copy
+	// of the counters up to this old, one store read per room and period
+	// whatever the number of browsers polling. 0 (the default) reads the
+	// store every time. Writes through this Service forget the copy;
+	// admission decisions never use it.
+	PollTTL time.Duration
 }
 
 // Service applies the queue rules on top of a Store: validation, defaults,
@@ -33,6 +39,7 @@ type Service struct {
 	roomTTL time.Duration
 	rooms   sync.Map // room id -> cachedRoom
 
+	polls pollCache
 }
 
 type cachedRoom struct {
@@ -57,6 +64,7 @@ func NewService(store Store, keys *Keys, opts Options) *Service {
 		clock:   opts.Clock,
 		log:     opts.Logger,
 		roomTTL: opts.RoomCacheTTL,
+		polls:   pollCache{ttl: opts.PollTTL},
 	}
 }
 
@@ -142,5 +150,6 @@ func (s *Service) DeleteRoom(ctx context.Context, id string) error {
 	}
 	err := s.store.DeleteRoom(ctx, id)
 	s.rooms.Delete(id)
+	s.polls.forget(id)
 	return err
 }

@@ -40,6 +40,7 @@ type Config struct {
 	MaxHeaderBytes   int               `yaml:"max_header_bytes"`
 	MaxQueryBytes    int               `yaml:"max_query_bytes"`
 	ServingCache     waitroom.Duration `yaml:"serving_cache"`
+	PollCache        waitroom.Duration `yaml:"poll_cache"`
 	MetricsListener  string            `yaml:"metrics_listener"`
 	ShutdownTimeout  waitroom.Duration `yaml:"shutdown_timeout"`
 	SigningAlgorithm string            `yaml:"signing_algorithm"`
@@ -73,6 +74,7 @@ func DefaultConfig() Config {
 		MaxHeaderBytes:   16 << 10,
 		MaxQueryBytes:    2048,
 		ServingCache:     waitroom.Duration(2 * time.Second),
+		PollCache:        waitroom.Duration(500 * time.Millisecond),
 		MetricsListener:  "admin",
 		ShutdownTimeout:  waitroom.Duration(15 * time.Second),
 		SigningAlgorithm: "RS256",

@@ -94,7 +94,7 @@ func (s *server) build(ctx context.Context, cfg Config) (*App, []string, error) 
 	if err != nil {
 		return nil, nil, fmt.Errorf("loading signing keys: %w", err)
 	}
-	svc := waitroom.NewService(s.backend.Store, keys, waitroom.Options{Logger: s.logger})
+	svc := waitroom.NewService(s.backend.Store, keys, waitroom.Options{Logger: s.logger, PollTTL: cfg.PollCache.D()})
 	work := leaderWork{svc: svc, keys: keys, every: cfg.ExpiryInterval.D(), rotate: cfg.KeyRotation.D() > 0, logger: s.logger.With("job", "admission")}
 	s.policies = newPolicies(s.backend, svc, work, s.logger)
 	app := &App{Config: cfg, Issuer: s.issuer, Service: svc, Queue: s.policies.guarded, Keys: keys, Store: s.backend.Store,

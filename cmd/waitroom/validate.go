@@ -114,6 +114,7 @@ func (c Config) limitProblems() []string {
 	check(c.MaxHeaderBytes >= 4096 && c.MaxHeaderBytes <= 1<<20, "max_header_bytes: between 4096 and 1048576")
 	check(c.MaxQueryBytes >= 256 && c.MaxQueryBytes <= 64<<10, "max_query_bytes: between 256 and 65536")
 	check(c.ServingCache.D() >= time.Second && c.ServingCache.D() <= 5*time.Second, "serving_cache: between 1s and 5s")
+	check(c.PollCache.D() >= 0 && c.PollCache.D() <= 5*time.Second, "poll_cache: between 0 and 5s")
 	check(c.MetricsListener == "admin" || c.MetricsListener == "public", "metrics_listener: want admin or public")
 	check(c.ShutdownTimeout.D() >= time.Second && c.ShutdownTimeout.D() <= 10*time.Minute, "shutdown_timeout: between 1s and 10m")
 	check(c.ExpiryInterval.D() >= time.Second && c.ExpiryInterval.D() <= time.Hour, "expiry_interval: between 1s and 1h")

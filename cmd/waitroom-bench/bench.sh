@@ -20,6 +20,7 @@
 #   QUICK=1           a few seconds per scenario, one run, small depths: checks the script, not the server
 #   OUT=dir           where binaries, logs and JSON results go (default: a new temporary directory)
 #   DOC=docs/benchmarks.md
+#   GOBENCH_TIME=1s   -benchtime of the Go benchmarks (go test -bench) run after the load
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -32,7 +33,7 @@ DEPTHS=${DEPTHS:-"0 1000000 10000000"}
 BURST_RATE=${BURST_RATE:-0}
 DOC=${DOC:-docs/benchmarks.md}
 if [ -n "${QUICK:-}" ]; then
-	RUNS=1 DURATION=2s WARMUP=1s DEPTHS="0 150000"
+	RUNS=1 DURATION=2s WARMUP=1s DEPTHS="0 150000" GOBENCH_TIME=${GOBENCH_TIME:-100ms}
 fi
 OUT=${OUT:-$(mktemp -d /tmp/waitroom-bench.XXXXXX)}
 mkdir -p "$OUT/results"
@@ -166,6 +167,25 @@ memory_per_ticket() {
 BULK_FILL=(-fill-database-url "$PG_BASE/$DB?sslmode=disable" -fill-redis-url redis://127.0.0.1:6379/0
 	-fill-key-prefix "$REDIS_PREFIX" -prefill-c 256)
 
+# go_benchmarks: the hot paths as Go benchmarks (go test -bench) on both
+# backends, RUNS counts each, summarised by benchstat (median ± spread).
+GOBENCH_PKGS=(./waitroom/embedded ./waitroom/redispg ./oidc ./cmd/waitroom-bench)
+BENCHSTAT=golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
+go_benchmarks() {
+	local cmd=(go test -run '^$' -bench . -benchtime "${GOBENCH_TIME:-1s}" -count "$RUNS" "${GOBENCH_PKGS[@]}")
+	log "Go benchmarks: ${cmd[*]}"
+	"${cmd[@]}" >"$OUT/gobench.txt"
+	{
+		printf '\n## Go benchmarks\n\n'
+		printf 'Command: `%s` (%s runs each; the table gives the median and the spread across them, by `benchstat`).\n' "${cmd[*]}" "$RUNS"
+		printf 'Date: %s. Machine: %s cores, %s memory; load average before: %s. Not pinned: the benchmark, Redis and PostgreSQL share every core.\n\n' \
+			"$(date -u '+%Y-%m-%d %H:%M UTC')" "$(nproc)" "$(free -h | awk '/^Mem:/ {print $2}')" "$GOBENCH_LOAD"
+		printf '```\n'
+		go run "$BENCHSTAT" "$OUT/gobench.txt"
+		printf '```\n'
+	} >"$OUT/gobench.md"
+}
+
 log "results in $OUT"
 go build -o "$OUT/waitroom" ./cmd/waitroom
 go build -o "$OUT/waitroom-bench" ./cmd/waitroom-bench
@@ -197,6 +217,8 @@ for alg in RS256 ES256; do
 	done
 done
 stop_server
+GOBENCH_LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
+go_benchmarks
 
 {
 	cat cmd/waitroom-bench/benchmarks-intro.md
@@ -205,4 +227,5 @@ stop_server
 	fi
 } >"$OUT/intro.md"
 "$OUT/waitroom-bench" summarize -intro "$OUT/intro.md" -out "$DOC" "$OUT"/results/*.json
+cat "$OUT/gobench.md" >>"$DOC"
 log "wrote $DOC (raw results in $OUT/results)"

@@ -35,6 +35,9 @@ export async function run(browser, report) {
   await screenshot(fr, 'room-paused');
   report.a11y.push(...(await checkA11y(fr, 'room paused')));
   await admin.setMode('queue');
+  // Done with this visitor: a page left polling would be admitted, and
+  // expired, by the expiry step below (a 410 in its console).
+  await fr.close();
 
   // Closed: a newcomer is told so.
   await admin.setMode('closed');
@@ -56,6 +59,7 @@ export async function run(browser, report) {
   assert(/Opens .*\d{4}/.test(await textOf(early, '#opens')), `opening time not worded: ${await textOf(early, '#opens')}`);
   await screenshot(early, 'room-not-open');
   report.a11y.push(...(await checkA11y(early, 'room not open')));
+  await early.close();
   await admin.settings({ '#s-opens': '' });
 
   // Expired: admitted while away, back too late. The page script is kept

@@ -4,30 +4,21 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/waitroom-idp/waitroom/waitroom"
 	"github.com/waitroom-idp/waitroom/waitroom/admission"
 	"github.com/waitroom-idp/waitroom/waitroom/embedded"
+	"github.com/waitroom-idp/waitroom/waitroom/testenv"
 )
-
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-
-func (c *fakeClock) Set(t time.Time) { c.mu.Lock(); defer c.mu.Unlock(); c.t = t }
 
 // TestLeaderRunsExpiryAndRotation: two replicas share one admission lease;
 // the expiry job and key rotation run under it, so positions expire on
 // schedule and the key is rotated once, not once per replica.
 func TestLeaderRunsExpiryAndRotation(t *testing.T) {
 	start := time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)
-	clock := &fakeClock{t: start}
+	clock := testenv.NewClock(start)
 	store, err := embedded.New(embedded.Options{Clock: clock.Now})
 	if err != nil {
 		t.Fatal(err)

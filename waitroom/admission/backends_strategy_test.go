@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/waitroom-idp/waitroom/waitroom"
+	"github.com/waitroom-idp/waitroom/waitroom/testenv"
 )
 
 // TestStrategiesOnBackends runs every mode and time-driven strategy on the
@@ -31,7 +32,7 @@ func TestStrategiesOnBackends(t *testing.T) {
 		t.Run(b.name, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			clock := &fakeClock{now: t0}
+			clock := testenv.NewClock(t0)
 			en := b.open(t, clock.Now)
 			for _, c := range cases {
 				r := waitroom.NewRoom(c.id, c.id)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/waitroom-idp/waitroom/waitroom"
+	"github.com/waitroom-idp/waitroom/waitroom/testenv"
 )
 
 // visitor is one simulated person in the crowd.
@@ -40,7 +41,7 @@ func TestMaxActiveCrowd(t *testing.T) {
 func runCrowd(t *testing.T, b backend) {
 	ctx := context.Background()
 	const crowd, maxActive = 240, 20
-	clock := &fakeClock{now: t0}
+	clock := testenv.NewClock(t0)
 	en := b.open(t, clock.Now)
 	svc, lease := en.svc, en.lease
 	room := waitroom.NewRoom("crowd", "Crowd")

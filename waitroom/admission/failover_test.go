@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/waitroom-idp/waitroom/waitroom"
+	"github.com/waitroom-idp/waitroom/waitroom/testenv"
 )
 
 // TestFailoverNoDoubleNoLostTick: two replicas share the lease; the leader
@@ -17,7 +18,7 @@ func TestFailoverNoDoubleNoLostTick(t *testing.T) {
 		t.Run(b.name, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			clock := &fakeClock{now: t0}
+			clock := testenv.NewClock(t0)
 			en := b.open(t, clock.Now)
 			svc, lease := en.svc, en.lease
 			room := waitroom.NewRoom("fo", "Failover")
@@ -68,7 +69,7 @@ func TestPausedLeaderIsFenced(t *testing.T) {
 		t.Run(b.name, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			clock := &fakeClock{now: t0}
+			clock := testenv.NewClock(t0)
 			en := b.open(t, clock.Now)
 			lease := en.lease
 			oldTok, held, err := lease.Acquire(ctx, "old", 10*time.Second)
@@ -115,7 +116,7 @@ func TestPausedLeaderIsFenced(t *testing.T) {
 	}
 }
 
-func tickBoth(t *testing.T, clock *fakeClock, now time.Time, engines ...*Engine) {
+func tickBoth(t *testing.T, clock *testenv.Clock, now time.Time, engines ...*Engine) {
 	t.Helper()
 	clock.Set(now)
 	for _, e := range engines {
@@ -147,7 +148,7 @@ func prescribed(s Strategy, from, to time.Time) int64 {
 // lease holder only, once per period however often the replicas tick, and
 // moves to the other replica when the leader dies.
 func TestPeriodicWorkRunsOnceOnTheLeader(t *testing.T) {
-	clock := &fakeClock{now: t0}
+	clock := testenv.NewClock(t0)
 	lease := NewMemoryLease(clock.Now)
 	runs := map[string]int{}
 	replica := func(holder string) *Engine {

@@ -4,28 +4,9 @@ import (
 	"context"
 	"log/slog"
 	"sync"
-	"time"
 
 	"github.com/waitroom-idp/waitroom/waitroom"
 )
-
-// fakeClock is a settable clock shared by the engine, lease and core.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = t
-}
 
 // fakeCore keeps counters for rooms in memory; the crowd simulation drives
 // tokens, sessions and expiry through its fields.

@@ -6,11 +6,12 @@ import (
 	"time"
 
 	"github.com/waitroom-idp/waitroom/waitroom"
+	"github.com/waitroom-idp/waitroom/waitroom/testenv"
 )
 
 func TestGuardedRecordsVisitorEvents(t *testing.T) {
 	ctx := context.Background()
-	clock := &fakeClock{now: t0}
+	clock := testenv.NewClock(t0)
 	en := openEmbedded(t, clock.Now)
 	room := waitroom.NewRoom("ev", "Events")
 	room.Webhooks = []waitroom.Webhook{{URL: "https://hooks.example/x", Secret: "0123456789abcdef"}}
@@ -61,7 +62,7 @@ func TestGuardedRecordsVisitorEvents(t *testing.T) {
 func TestGuardedAdmitInPrequeue(t *testing.T) {
 	ctx := context.Background()
 	opens := t0.Add(time.Hour)
-	clock := &fakeClock{now: t0.Add(30 * time.Minute)}
+	clock := testenv.NewClock(t0.Add(30 * time.Minute))
 	en := openEmbedded(t, clock.Now)
 	room := waitroom.NewRoom("pq", "PQ")
 	room.Schedule = waitroom.Schedule{OpensAt: opens, Prequeue: waitroom.Duration(time.Hour)}
@@ -104,7 +105,7 @@ func TestGuardedAdmitInPrequeue(t *testing.T) {
 // token_generated once (first admission only) and admitted every time.
 func TestGuardedAdmitEvents(t *testing.T) {
 	ctx := context.Background()
-	clock := &fakeClock{now: t0}
+	clock := testenv.NewClock(t0)
 	en := openEmbedded(t, clock.Now)
 	room := waitroom.NewRoom("ad", "Admit")
 	room.Webhooks = []waitroom.Webhook{{URL: "https://hooks.example/x", Secret: "0123456789abcdef"}}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/waitroom-idp/waitroom/waitroom"
+	"github.com/waitroom-idp/waitroom/waitroom/testenv"
 )
 
 func TestGateStateNeedsRuns(t *testing.T) {
@@ -31,7 +32,7 @@ type site struct {
 	mu     sync.Mutex
 	status int
 	slow   time.Duration
-	clock  *fakeClock
+	clock  *testenv.Clock
 }
 
 func (s *site) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
@@ -48,7 +49,7 @@ func (s *site) set(status int, slow time.Duration) {
 }
 
 func TestHealthProbe(t *testing.T) {
-	clock := &fakeClock{now: t0}
+	clock := testenv.NewClock(t0)
 	s := &site{status: 200, clock: clock}
 	srv := httptest.NewServer(s)
 	defer srv.Close()
@@ -109,7 +110,7 @@ func TestGatePausesWithoutBacklog(t *testing.T) {
 		HealthGate: &waitroom.HealthGate{URL: "http://site.example/health"}})
 	core := newFakeCore(room)
 	core.update("g", func(c *waitroom.Counters) { c.Queue = 10000 })
-	clock := &fakeClock{}
+	clock := testenv.NewClock(time.Time{})
 	gates := &fixedGates{}
 	rec := &recorder{}
 	e := NewEngine(Config{Core: core, Lease: NewMemoryLease(clock.Now), Holder: "a", Clock: clock.Now, Gates: gates, Events: rec, Logger: quiet})
@@ -141,7 +142,7 @@ func TestMetricsHeartbeat(t *testing.T) {
 	room := roomWith("m", waitroom.Policy{})
 	core := newFakeCore(room)
 	core.update("m", func(c *waitroom.Counters) { c.Queue, c.Serving, c.Tokens = 10, 4, 3 })
-	clock := &fakeClock{}
+	clock := testenv.NewClock(time.Time{})
 	rec := &recorder{}
 	e := NewEngine(Config{Core: core, Lease: NewMemoryLease(clock.Now), Holder: "a", Clock: clock.Now, Events: rec,
 		MetricsEvery: 10 * time.Second, Logger: quiet})

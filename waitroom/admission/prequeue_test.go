@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/waitroom-idp/waitroom/waitroom"
+	"github.com/waitroom-idp/waitroom/waitroom/testenv"
 )
 
 // TestPrequeueOpening: 10,000 arrivals during the pre-queue get positions
@@ -23,7 +24,7 @@ func TestPrequeueOpening(t *testing.T) {
 func runPrequeueOpening(t *testing.T, b backend) {
 	ctx := context.Background()
 	opens := t0.Add(2 * time.Hour)
-	clock := &fakeClock{now: t0}
+	clock := testenv.NewClock(t0)
 	en := b.open(t, clock.Now)
 	early := en.prequeueSize
 	room := waitroom.NewRoom("gig", "Gig")
@@ -126,7 +127,7 @@ func enqueueN(t *testing.T, door *Entrance, n int) []string {
 	return ids
 }
 
-func engineSeconds(t *testing.T, e *Engine, clock *fakeClock, from time.Time, n int) {
+func engineSeconds(t *testing.T, e *Engine, clock *testenv.Clock, from time.Time, n int) {
 	t.Helper()
 	runSeconds(t, e, clock, from, n)
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/waitroom-idp/waitroom/waitroom"
+	"github.com/waitroom-idp/waitroom/waitroom/testenv"
 )
 
 var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
@@ -87,12 +88,12 @@ func TestMaxActiveAmount(t *testing.T) {
 }
 
 // engineFor builds an engine on a fake core with a fake clock.
-func engineFor(core Core, lease Lease, clock *fakeClock, holder string) *Engine {
+func engineFor(core Core, lease Lease, clock *testenv.Clock, holder string) *Engine {
 	return NewEngine(Config{Core: core, Lease: lease, Holder: holder, Clock: clock.Now, LeaseTTL: 10 * time.Second, Logger: quiet})
 }
 
 // runSeconds ticks e once per second from `from` for n seconds.
-func runSeconds(t *testing.T, e *Engine, clock *fakeClock, from time.Time, n int) {
+func runSeconds(t *testing.T, e *Engine, clock *testenv.Clock, from time.Time, n int) {
 	t.Helper()
 	for i := 0; i < n; i++ {
 		now := from.Add(time.Duration(i) * time.Second)
@@ -113,7 +114,7 @@ func TestEnginePeriodicFollowsPrescription(t *testing.T) {
 	room := roomWith("p", waitroom.Policy{Inlet: waitroom.Inlet{Strategy: waitroom.StrategyPeriodic,
 		Increment: 10, Interval: waitroom.Duration(time.Minute), Start: t0, End: t0.Add(5 * time.Minute)}})
 	core := newFakeCore(room)
-	clock := &fakeClock{}
+	clock := testenv.NewClock(time.Time{})
 	e := engineFor(core, NewMemoryLease(clock.Now), clock, "a")
 	runSeconds(t, e, clock, t0.Add(-30*time.Second), 30)
 	if s := core.serving("p"); s != 0 {
@@ -137,7 +138,7 @@ func TestEngineRateAndModes(t *testing.T) {
 	for _, id := range []string{"r", "paused", "pass"} {
 		core.update(id, func(c *waitroom.Counters) { c.Queue = 1000 })
 	}
-	clock := &fakeClock{}
+	clock := testenv.NewClock(time.Time{})
 	e := engineFor(core, NewMemoryLease(clock.Now), clock, "a")
 	runSeconds(t, e, clock, t0, 120)
 	if s := core.serving("r"); s != 180 {
@@ -155,7 +156,7 @@ func TestEngineSafetyNet(t *testing.T) {
 	room := roomWith("s", waitroom.Policy{Mode: waitroom.ModePassthrough, SafetyNetThreshold: 50})
 	core := newFakeCore(room)
 	core.update("s", func(c *waitroom.Counters) { c.Queue = 30 })
-	clock := &fakeClock{}
+	clock := testenv.NewClock(time.Time{})
 	e := engineFor(core, NewMemoryLease(clock.Now), clock, "a")
 	runSeconds(t, e, clock, t0, 1)
 	if s := core.serving("s"); s != 30 {

@@ -2,34 +2,16 @@ package embedded_test
 
 import (
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/waitroom-idp/waitroom/waitroom/embedded"
 	"github.com/waitroom-idp/waitroom/waitroom/storetest"
+	"github.com/waitroom-idp/waitroom/waitroom/testenv"
 )
 
-// fakeClock drives the Ephemeral TTLs.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
-
 func open(tb testing.TB) storetest.Instance {
-	clock := &fakeClock{now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+	clock := testenv.NewClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
 	s, err := embedded.New(embedded.Options{KeyFile: filepath.Join(tb.TempDir(), "keys.json"), Clock: clock.Now})
 	if err != nil {
 		tb.Fatal(err)

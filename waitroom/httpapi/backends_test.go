@@ -18,7 +18,7 @@ var backends = []backend{
 	{name: "redispg", open: openRedisPG},
 }
 
-func openRedisPG(t testing.TB, _ *testClock) (waitroom.Store, waitroom.Ephemeral) {
+func openRedisPG(t testing.TB, _ *testenv.Clock) (waitroom.Store, waitroom.Ephemeral) {
 	dsn := testenv.Postgres(t)
 	addr, prefix := testenv.Redis(t)
 	s, err := redispg.Open(context.Background(), redispg.Config{DatabaseURL: dsn, RedisURL: addr, KeyPrefix: prefix, MaxOpenConns: 4, Logger: quietLogger()})

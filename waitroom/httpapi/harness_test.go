@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -16,37 +15,20 @@ import (
 	"github.com/waitroom-idp/waitroom/waitroom"
 	"github.com/waitroom-idp/waitroom/waitroom/embedded"
 	"github.com/waitroom-idp/waitroom/waitroom/httpapi"
+	"github.com/waitroom-idp/waitroom/waitroom/testenv"
 )
 
-// testClock is a clock tests move by hand instead of sleeping.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newTestClock() *testClock {
-	return &testClock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
+func newTestClock() *testenv.Clock {
+	return testenv.NewClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
 }
 
 // backend opens a fresh, empty store for one test.
 type backend struct {
 	name string
-	open func(t testing.TB, clock *testClock) (waitroom.Store, waitroom.Ephemeral)
+	open func(t testing.TB, clock *testenv.Clock) (waitroom.Store, waitroom.Ephemeral)
 }
 
-func openEmbedded(t testing.TB, clock *testClock) (waitroom.Store, waitroom.Ephemeral) {
+func openEmbedded(t testing.TB, clock *testenv.Clock) (waitroom.Store, waitroom.Ephemeral) {
 	s, err := embedded.New(embedded.Options{Clock: clock.Now})
 	if err != nil {
 		t.Fatal(err)
@@ -73,7 +55,7 @@ const testIssuer = "https://queue.example.com"
 // env is a service and both APIs over one backend.
 type env struct {
 	t      testing.TB
-	clock  *testClock
+	clock  *testenv.Clock
 	store  *faultyStore
 	eph    waitroom.Ephemeral
 	svc    *waitroom.Service

@@ -96,7 +96,7 @@ func TestRealOutagesAnswer503(t *testing.T) {
 			dsn := viaProxy(t, testenv.Postgres(t), &pgProxy, func(u *url.URL) string { return u.Host })
 			redisURL, prefix := testenv.Redis(t)
 			redisURL = viaProxy(t, redisURL, &redisProxy, func(u *url.URL) string { return u.Host })
-			b := backend{name: "redispg-proxied", open: func(t testing.TB, _ *testClock) (waitroom.Store, waitroom.Ephemeral) {
+			b := backend{name: "redispg-proxied", open: func(t testing.TB, _ *testenv.Clock) (waitroom.Store, waitroom.Ephemeral) {
 				s, err := redispg.Open(context.Background(), redispg.Config{DatabaseURL: dsn + "&connect_timeout=2", RedisURL: redisURL, KeyPrefix: prefix, MaxOpenConns: 4, Logger: quietLogger()})
 				if err != nil {
 					t.Fatal(err)

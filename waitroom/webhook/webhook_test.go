@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/waitroom-idp/waitroom/waitroom"
+	"github.com/waitroom-idp/waitroom/waitroom/testenv"
 )
 
 const secret = "0123456789abcdef-secret"
@@ -109,20 +110,8 @@ func (rc *receiver) events() []Event {
 	return append([]Event(nil), rc.got...)
 }
 
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
-func setup(t *testing.T, ob Outbox) (*Dispatcher, *receiver, *clock, waitroom.Room) {
-	clk := &clock{now: t0}
+func setup(t *testing.T, ob Outbox) (*Dispatcher, *receiver, *testenv.Clock, waitroom.Room) {
+	clk := testenv.NewClock(t0)
 	rc := &receiver{t: t, clock: clk.Now, failFor: map[string]int{}}
 	srv := httptest.NewServer(rc)
 	t.Cleanup(srv.Close)
@@ -132,7 +121,7 @@ func setup(t *testing.T, ob Outbox) (*Dispatcher, *receiver, *clock, waitroom.Ro
 	return d, rc, clk, room
 }
 
-func newDispatcher(ob Outbox, room waitroom.Room, clk *clock) *Dispatcher {
+func newDispatcher(ob Outbox, room waitroom.Room, clk *testenv.Clock) *Dispatcher {
 	return NewDispatcher(Config{Outbox: ob, Clock: clk.Now, MaxAttempts: 4,
 		Logger: slog.New(slog.DiscardHandler),
 		Rooms:  func(context.Context, string) (waitroom.Room, error) { return room, nil }})
@@ -161,9 +150,9 @@ func TestRetriesKeepOrder(t *testing.T) {
 			if len(pending) != 5 {
 				t.Fatalf("pending deliveries visible: %d, want 5", len(pending))
 			}
-			clk.Add(time.Second) // first retry: 500 again
+			clk.Advance(time.Second) // first retry: 500 again
 			mustDrain(t, d)
-			clk.Add(2 * time.Second) // second retry succeeds, the rest follow
+			clk.Advance(2 * time.Second) // second retry succeeds, the rest follow
 			mustDrain(t, d)
 			got := rc.events()
 			if len(got) != 5 {
@@ -190,7 +179,7 @@ func TestGivesUpVisibly(t *testing.T) {
 			d.Emit(ctx, room, "ticket_created", nil)
 			for i := 0; i < 10; i++ {
 				mustDrain(t, d)
-				clk.Add(time.Hour)
+				clk.Advance(time.Hour)
 			}
 			failed, _ := box.List(ctx, "hooks", Failed, 10)
 			if len(failed) != 1 || failed[0].Attempts != 4 || !strings.Contains(failed[0].LastError, "500") {
@@ -225,7 +214,7 @@ func TestSurvivesRestart(t *testing.T) {
 			rc.mu.Lock()
 			rc.failAll = false
 			rc.mu.Unlock()
-			clk.Add(time.Minute)
+			clk.Advance(time.Minute)
 			d2 := newDispatcher(reopen(), room, clk)
 			mustDrain(t, d2)
 			if got := rc.events(); len(got) != 3 || got[0].Detail["n"] != 0.0 || got[2].Detail["n"] != 2.0 {
@@ -238,7 +227,7 @@ func TestSurvivesRestart(t *testing.T) {
 // TestReceiverDownDoesNotBlockEmit: recording an event never talks to the
 // receiver.
 func TestReceiverDownDoesNotBlockEmit(t *testing.T) {
-	clk := &clock{now: t0}
+	clk := testenv.NewClock(t0)
 	room := waitroom.NewRoom("hooks", "Hooks")
 	block := make(chan struct{})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-block }))

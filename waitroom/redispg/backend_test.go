@@ -563,7 +563,7 @@ func TestForcedRepairKeepsNewerValues(t *testing.T) {
 	}
 	// Redis holds a newer copy than PostgreSQL would give (as if copied
 	// after the rewrite read PostgreSQL).
-	key := b.cfg.KeyPrefix + "wr:{" + room + "}:c"
+	key := s.CountersKeyForTest(room)
 	if err := s.Redis().HSet(ctx, key, "q", 9, "s", 7, "v", 100).Err(); err != nil {
 		t.Fatal(err)
 	}
@@ -588,7 +588,7 @@ func TestRecreatedRoomStartsFromZero(t *testing.T) {
 	if err := s.DeleteRoom(ctx, room); err != nil {
 		t.Fatal(err)
 	}
-	key := b.cfg.KeyPrefix + "wr:{" + room + "}:c"
+	key := s.CountersKeyForTest(room)
 	if err := s.Redis().HSet(ctx, key, "g", 0, "q", 9, "s", 7, "v", 100).Err(); err != nil {
 		t.Fatal(err)
 	}

@@ -31,3 +31,6 @@ func (s *Store) HoldTokenFence(ctx context.Context, room string) (exec func(quer
 
 // MarkStaleForTest marks a room's Redis copy as behind.
 func (s *Store) MarkStaleForTest(room string) { s.markStale(room, nil) }
+
+// CountersKeyForTest is the Redis key of a room's counters.
+func (s *Store) CountersKeyForTest(room string) string { return s.countersKey(room) }

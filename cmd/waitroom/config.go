@@ -49,6 +49,7 @@ type Config struct {
 	ExpiryInterval   waitroom.Duration `yaml:"expiry_interval"`
 	DemoRoom         bool              `yaml:"demo_room"`
 	TemplateDir      string            `yaml:"template_dir"`
+	Pprof            bool              `yaml:"pprof"`
 
 	// Rooms are created at start-up when missing (an existing room keeps
 	// the settings it was given through the admin API). Each entry has the

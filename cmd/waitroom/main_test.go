@@ -374,3 +374,22 @@ func TestShutdownUnderLoadLosesNoAcknowledgedTicket(t *testing.T) {
 	}
 	t.Logf("%d acknowledged tickets all survived the shutdown", len(acknowledged))
 }
+
+func TestProfilesOnlyWhenAskedAndOnlyWithTheAdminKey(t *testing.T) {
+	key := "profiles-test-admin-key-0123456789"
+	env := map[string]string{"WAITROOM_ADMIN_KEY_HASHES": httpapi.HashAdminKey(key)}
+	off, _ := startServer(t, env, localFlags(t)...)
+	if code, _ := call(t, http.MethodGet, off.adminURL()+"/debug/pprof/", "", key); code != http.StatusNotFound {
+		t.Fatalf("profiles without pprof: %d, want 404", code)
+	}
+	on, _ := startServer(t, env, localFlags(t, "-pprof")...)
+	if code, _ := call(t, http.MethodGet, on.adminURL()+"/debug/pprof/heap?debug=1", "", ""); code != http.StatusUnauthorized {
+		t.Fatalf("profiles without the key: %d, want 401", code)
+	}
+	if body := fetchText(t, on.adminURL()+"/debug/pprof/heap?debug=1", key); !strings.Contains(body, "heap profile") {
+		t.Fatalf("heap profile with the key: %.200q", body)
+	}
+	if code, _ := call(t, http.MethodGet, on.publicURL()+"/debug/pprof/", "", key); code == http.StatusOK {
+		t.Fatal("profiles are served on the public listener")
+	}
+}

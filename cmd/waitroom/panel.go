@@ -1,6 +1,8 @@
 package main
 
 import (
+	"net/http"
+	"net/http/pprof"
 	"time"
 
 	"github.com/waitroom-idp/waitroom/static"
@@ -32,5 +34,22 @@ func mountAdmin(api *httpapi.API, app *App, adminURL string) (links []string, er
 	r.PathPrefix("/panel").Handler(p)
 	r.PathPrefix("/static/").Handler(static.Handler("/static/"))
 	app.Go(sampler.Run)
-	return []string{"Control panel: " + adminURL + "/panel/"}, nil
+	if app.Config.Pprof {
+		api.MountAdmin("/debug/pprof", profiles())
+		links = append(links, "Profiles:      "+adminURL+"/debug/pprof/ (admin key)")
+	}
+	return append([]string{"Control panel: " + adminURL + "/panel/"}, links...), nil
+}
+
+// profiles serves the runtime profiles of net/http/pprof. Its handlers are
+// mounted explicitly (not through the package's DefaultServeMux side
+// effect) so that nothing reaches them without the admin key.
+func profiles() http.Handler {
+	m := http.NewServeMux()
+	m.HandleFunc("/debug/pprof/", pprof.Index)
+	m.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	m.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	m.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	m.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	return m
 }

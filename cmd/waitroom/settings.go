@@ -62,6 +62,7 @@ func settings(c *Config) []setting {
 		str("key_file", &c.KeyFile, "Embedded store only: file keeping the signing keys across restarts; empty keeps them in memory."),
 		duration("expiry_interval", &c.ExpiryInterval, "How often the queue-position expiry job runs (once per deployment, on the admission leader)."),
 		boolean("demo_room", &c.DemoRoom, "Create the room \"demo\" when no room exists and none is configured."),
+		boolean("pprof", &c.Pprof, "Serve Go's runtime profiles (net/http/pprof) under /debug/pprof/ on the admin listener, behind the admin key: CPU, heap and allocation profiles of a running server."),
 		str("template_dir", &c.TemplateDir, "Directory of operator templates (room.html, error.html, partials.html, panel/*.html) replacing the built-in ones of the same name."),
 	}
 }

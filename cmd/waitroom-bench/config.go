@@ -51,9 +51,9 @@ type Config struct {
 	ClientSecret string
 	RedirectURI  string
 	Scope        string
-	// Userinfo ends each login of oidc-flow with a userinfo request;
-	// without it the flow stops at the token.
-	Userinfo bool
+	// SkipUserinfo stops each login of oidc-flow at the token instead of
+	// ending it with a userinfo request.
+	SkipUserinfo bool
 
 	ServerPID int
 	JSONOut   string
@@ -90,6 +90,7 @@ func (l *listFlag) Set(s string) error { *l = append(*l, s); return nil }
 func ParseConfig(args []string, stderr io.Writer) (Config, error) {
 	var c Config
 	var scenarios string
+	userinfo := true
 	fs := flag.NewFlagSet("waitroom-bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&c.Target, "target", "http://127.0.0.1:8080", "public listener `URL`")
@@ -122,7 +123,7 @@ func ParseConfig(args []string, stderr io.Writer) (Config, error) {
 	fs.StringVar(&c.ClientSecret, "client-secret", os.Getenv("WAITROOM_BENCH_CLIENT_SECRET"), "OIDC client secret (default $WAITROOM_BENCH_CLIENT_SECRET)")
 	fs.StringVar(&c.RedirectURI, "redirect-uri", "http://127.0.0.1:9999/callback", "OIDC redirect URI registered for the client")
 	fs.StringVar(&c.Scope, "scope", "openid profile", "OIDC scope")
-	fs.BoolVar(&c.Userinfo, "userinfo", true, "oidc-flow: end each login with a userinfo request (-userinfo=false stops at the token, for a provider whose userinfo fails)")
+	fs.BoolVar(&userinfo, "userinfo", true, "oidc-flow: end each login with a userinfo request (-userinfo=false stops at the token, for a provider whose userinfo fails)")
 	fs.IntVar(&c.ServerPID, "server-pid", 0, "server process id, to report its CPU and memory")
 	fs.StringVar(&c.JSONOut, "json", "", "also write the results as JSON to this `file` (- for stdout)")
 	fs.StringVar(&c.Label, "label", "", "free text stored with the results (e.g. ES256)")
@@ -136,6 +137,7 @@ func ParseConfig(args []string, stderr io.Writer) (Config, error) {
 		return c, fmt.Errorf("unexpected arguments: %v", fs.Args())
 	}
 	c.Scenarios = splitList(scenarios)
+	c.SkipUserinfo = !userinfo
 	if c.Issuer == "" {
 		c.Issuer = c.Target
 	}

@@ -151,7 +151,7 @@ func (f *oidcFlow) Flow(ctx context.Context, rec *Recorder) (string, error) {
 		return "", err
 	}
 	access, err := f.exchange(ctx, rec, l, code)
-	if err != nil || !f.cfg.Userinfo {
+	if err != nil || f.cfg.SkipUserinfo {
 		return access, err
 	}
 	return access, f.userinfo(ctx, rec, access)

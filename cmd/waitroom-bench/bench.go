@@ -161,10 +161,9 @@ func (b *Bench) runScenario(ctx context.Context, name string) (Result, error) {
 			return Result{}, fmt.Errorf("prepare: %w", err)
 		}
 	}
-	// The depth the scenario ran at: what was waiting when it started.
-	waiting, err := b.queue.Waiting(ctx, b.scratch)
+	waiting, err := b.waiting(ctx)
 	if err != nil {
-		return Result{}, fmt.Errorf("reading waiting_num: %w", err)
+		return Result{}, err
 	}
 	b.logf("%s: %s loop, %v warm-up + %v, %d waiting", name, b.cfg.Mode, b.cfg.Warmup, b.cfg.Duration, waiting)
 	before, counted := b.queueLength(ctx, sc)
@@ -175,6 +174,19 @@ func (b *Bench) runScenario(ctx context.Context, name string) (Result, error) {
 		r.QueueGrowth = &growth
 	}
 	return r, nil
+}
+
+// waiting is the depth the scenario runs at: what waits in the room when
+// it starts (none at a provider without rooms).
+func (b *Bench) waiting(ctx context.Context) (int64, error) {
+	if b.cfg.plainProvider() {
+		return 0, nil
+	}
+	n, err := b.queue.Waiting(ctx, b.scratch)
+	if err != nil {
+		return 0, fmt.Errorf("reading waiting_num: %w", err)
+	}
+	return n, nil
 }
 
 // queueLength reads the room's queue counter around a scenario that

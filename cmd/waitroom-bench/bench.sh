@@ -10,6 +10,24 @@
 # 2-core machine the generator therefore shares the machine with the
 # server and its stores, and the report says so.
 #
+# B4 compares the full login with dex's, measured the same way in the same
+# session: before waitroom's runs of each signing algorithm, bench.sh starts
+# DEX_BIN (memory storage, a mockCallback connector so that /auth redirects
+# straight through, approval skipped, the bench's client), pinned like the
+# server, and runs the same oidc-flow against it (-provider dex). A dex
+# that cannot sign with an algorithm, or whose flow fails a check run, is
+# reported as such in the B4 section. Without DEX_BIN the comparison is
+# skipped and the report says so. dex is not part of this repository;
+# build it once, e.g.:
+#   git clone https://github.com/dexidp/dex /tmp/dex-src && cd /tmp/dex-src
+#   git checkout ab64ed778070e983cbb10cfc07ea4bb397d14312   # master of 2026-08-06: RS256 and ES256
+#   go build -ldflags "-X main.version=$(git describe --tags)" -o /tmp/dex ./cmd/dex
+#   DEX_BIN=/tmp/dex make bench
+# (The release v2.45.1 signs only RS256. At the commit above dex's
+# /userinfo rejects its own ES256 tokens, so its ES256 flows stop at the
+# token; waitroom's are then measured a second time stopped at the token
+# too, and B4 compares those.)
+#
 # Settings (environment):
 #   RUNS=3            repeated runs per figure (the report gives the median and spread)
 #   DURATION=20s      measured time per run;  WARMUP=5s before it
@@ -21,6 +39,8 @@
 #   OUT=dir           where binaries, logs and JSON results go (default: a new temporary directory)
 #   DOC=docs/benchmarks.md
 #   GOBENCH_TIME=1s   -benchtime of the Go benchmarks (go test -bench) run after the load
+#   DEX_BIN=          a dex binary, the reference of B4 (unset: not compared)
+#   DEX_ADDR=127.0.0.1:28490   where dex listens
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -40,6 +60,8 @@ mkdir -p "$OUT/results"
 
 PUBLIC_ADDR=${PUBLIC_ADDR:-127.0.0.1:28480}
 ADMIN_ADDR=${ADMIN_ADDR:-127.0.0.1:28481}
+DEX_BIN=${DEX_BIN:-}
+DEX_ADDR=${DEX_ADDR:-127.0.0.1:28490}
 PG_BASE=postgresql://postgres@127.0.0.1:5432
 DB=waitroom_bench
 REDIS_PREFIX="wrbench:$$:"
@@ -59,7 +81,7 @@ stop_server() {
 	psql -q "$PG_BASE/postgres" -c "DROP DATABASE IF EXISTS $DB" >/dev/null 2>&1 || true
 	redis-cli -h 127.0.0.1 --scan --pattern "${REDIS_PREFIX}*" | xargs -r -n 500 redis-cli -h 127.0.0.1 del >/dev/null || true
 }
-trap stop_server EXIT
+trap 'stop_dex; stop_server' EXIT
 
 # The OpenID provider reads its clients from the config file once the
 # server mounts it; older trees reject the key, so it is only written when
@@ -112,6 +134,7 @@ start_server() { # ALG
 	write_config "$alg"
 	taskset -c "$SERVER_CORES" "$OUT/waitroom" serve -config "$OUT/server-$alg.yaml" >"$OUT/server-$alg.log" 2>&1 &
 	SERVER_PID=$!
+	TARGET_ARGS=(-target "http://$PUBLIC_ADDR" -admin "http://$ADMIN_ADDR" -server-pid "$SERVER_PID")
 	for _ in $(seq 1 150); do
 		kill -0 "$SERVER_PID" 2>/dev/null || break
 		if curl -fsS "http://$PUBLIC_ADDR/readyz" >/dev/null 2>&1; then
@@ -126,7 +149,8 @@ start_server() { # ALG
 }
 
 # bench NAME LABEL NOTE ARGS...: RUNS runs of the generator, pinned, each
-# writing one JSON file.
+# writing one JSON file, against the server TARGET_ARGS names (the last one
+# started).
 bench() {
 	local name=$1 label=$2 note=$3
 	shift 3
@@ -134,14 +158,122 @@ bench() {
 		SEQ=$((SEQ + 1))
 		log "$label ($name) run $run/$RUNS"
 		taskset -c "$GEN_CORES" "$OUT/waitroom-bench" \
-			-target "http://$PUBLIC_ADDR" -admin "http://$ADMIN_ADDR" -server-pid "$SERVER_PID" \
-			-duration "$DURATION" -warmup "$WARMUP" -label "$label" -note "$note" \
+			"${TARGET_ARGS[@]}" -duration "$DURATION" -warmup "$WARMUP" -label "$label" -note "$note" \
 			-note "server pinned to core(s) $SERVER_CORES, load generator to core(s) $GEN_CORES; Redis and PostgreSQL unpinned, on the same machine" \
 			-note "load average before the run: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine skews figures)" \
 			-q -json "$OUT/results/$(printf '%03d' "$SEQ")-$name-$run.json" "$@"
 	done
 }
 SEQ=0
+
+# dex, the reference of B4.
+DEX_PID=""
+B4_NOTES=()
+DEX_FLOW=() # the flags of dex's flow for the current algorithm (-userinfo=false)
+stop_dex() {
+	if [ -n "$DEX_PID" ]; then
+		kill "$DEX_PID" 2>/dev/null || true
+		wait "$DEX_PID" 2>/dev/null || true
+		DEX_PID=""
+	fi
+}
+
+write_dex_config() { # ALG
+	local alg=$1
+	cat >"$OUT/dex-$alg.yaml" <<EOF
+issuer: http://$DEX_ADDR/dex
+storage:
+  type: memory
+web:
+  http: $DEX_ADDR
+oauth2:
+  skipApprovalScreen: true
+  responseTypes: [code]
+enablePasswordDB: false
+connectors:
+  - type: mockCallback
+    id: mock
+    name: Mock
+staticClients:
+  - id: bench
+    name: Benchmark
+    secret: "$CLIENT_SECRET"
+    redirectURIs: ["http://127.0.0.1:9999/callback"]
+logger:
+  level: warn
+EOF
+	# RS256 is every dex's default; the local signer's algorithm setting is
+	# newer than the last release, so it is only written for another one.
+	if [ "$alg" != RS256 ]; then
+		printf 'signer:\n  type: local\n  config:\n    keysRotationPeriod: 6h\n    algorithm: %s\n' "$alg" >>"$OUT/dex-$alg.yaml"
+	fi
+}
+
+# start_dex ALG: dex pinned like the server; fails, after a B4 note, when
+# it does not come up.
+start_dex() {
+	local alg=$1
+	stop_dex
+	if port_taken "$DEX_ADDR"; then
+		log "$DEX_ADDR is already in use by another process; set DEX_ADDR"
+		exit 1
+	fi
+	write_dex_config "$alg"
+	taskset -c "$SERVER_CORES" "$DEX_BIN" serve "$OUT/dex-$alg.yaml" >"$OUT/dex-$alg.log" 2>&1 &
+	DEX_PID=$!
+	TARGET_ARGS=(-provider dex -target "http://$DEX_ADDR" -issuer "http://$DEX_ADDR/dex" -server-pid "$DEX_PID")
+	for _ in $(seq 1 150); do
+		kill -0 "$DEX_PID" 2>/dev/null || break
+		if curl -fsS "http://$DEX_ADDR/dex/.well-known/openid-configuration" >"$OUT/dex-$alg-discovery.json" 2>/dev/null; then
+			log "dex ($alg) ready, pid $DEX_PID, cores $SERVER_CORES"
+			return 0
+		fi
+		sleep 0.2
+	done
+	log "dex ($alg) did not start; its log is $OUT/dex-$alg.log"
+	B4_NOTES+=("dex $DEX_VERSION did not start with $alg signing keys ($(tail -n 1 "$OUT/dex-$alg.log")): $alg not measured for dex")
+	stop_dex
+	return 1
+}
+
+# dex_check ALG ARGS...: one smoke run of the flow against dex (a second,
+# two browsers; any error fails it), its log kept.
+dex_check() {
+	local alg=$1
+	shift
+	taskset -c "$GEN_CORES" "$OUT/waitroom-bench" "${TARGET_ARGS[@]}" -scenario oidc-flow -smoke -q "$@" 2>"$OUT/dex-$alg-check.log"
+}
+
+# compare_dex ALG: B4's reference, the same flow against dex signing with
+# ALG, or a note saying why it was not measured.
+compare_dex() {
+	local alg=$1 algs why
+	DEX_FLOW=()
+	if [ -z "$DEX_BIN" ]; then return 0; fi
+	start_dex "$alg" || return 0
+	algs=$(tr -d ' \n' <"$OUT/dex-$alg-discovery.json" | sed -n 's/.*"id_token_signing_alg_values_supported":\(\[[^]]*\]\).*/\1/p')
+	if [[ "$algs" != *"\"$alg\""* ]]; then
+		log "dex $DEX_VERSION does not sign with $alg (it offers $algs); not measured"
+		B4_NOTES+=("dex $DEX_VERSION cannot sign ID tokens with $alg (asked to, it still offers $algs): $alg not measured for dex")
+		stop_dex
+		return 0
+	fi
+	if ! dex_check "$alg"; then
+		why=$(tail -n 1 "$OUT/dex-$alg-check.log" | sed 's/^waitroom-bench: //')
+		if ! dex_check "$alg" -userinfo=false; then
+			log "dex ($alg): the flow failed a check run ($why); not measured"
+			B4_NOTES+=("dex $DEX_VERSION with $alg: the flow failed a check run ($why): not measured")
+			stop_dex
+			return 0
+		fi
+		log "dex ($alg): the full flow failed a check run ($why); measuring it without userinfo"
+		B4_NOTES+=("dex $DEX_VERSION with $alg: the full flow failed a check run ($why), so its $alg flows stop at the token")
+		DEX_FLOW=(-userinfo=false)
+	fi
+	bench oidc-dex-$alg "B4 dex $alg" "reference for B4: dex $DEX_VERSION, memory storage, mockCallback connector, approval screen skipped" \
+		-scenario oidc-flow -c 32 "${DEX_FLOW[@]}"
+	stop_dex
+}
 
 # memory_per_ticket DEPTH: fill the room to DEPTH and note the growth of
 # Redis memory and of the database per ticket (B7).
@@ -187,14 +319,30 @@ go_benchmarks() {
 }
 
 log "results in $OUT"
+if [ -z "$DEX_BIN" ]; then
+	log "DEX_BIN unset: B4 is not compared with dex (the head of this script says how to build it)"
+	B4_NOTES+=("dex not measured (DEX_BIN unset)")
+elif [ ! -x "$DEX_BIN" ]; then
+	log "DEX_BIN=$DEX_BIN is not an executable"
+	exit 1
+else
+	DEX_VERSION=$("$DEX_BIN" version | sed -n 's/^Dex Version: //p')
+	log "B4 reference: $DEX_BIN, dex ${DEX_VERSION:=(unknown version)}"
+fi
 go build -o "$OUT/waitroom" ./cmd/waitroom
 go build -o "$OUT/waitroom-bench" ./cmd/waitroom-bench
 
 for alg in RS256 ES256; do
+	# dex first, alone on the machine, then waitroom with the same algorithm.
+	if oidc_available; then compare_dex "$alg"; fi
 	start_server "$alg"
 	bench token-$alg "B3 token $alg" "target B3: ≥ 5,000/s with ES256, ≥ 1,200/s with RS256" -scenario token -c 32
 	if oidc_available; then
 		bench oidc-$alg "B4 OIDC flow $alg" "target B4: ≥ 1,500 flows/s with ES256, ≥ 500/s with RS256" -scenario oidc-flow -c 32
+		if [ ${#DEX_FLOW[@]} -gt 0 ]; then # dex's flow was cut short: waitroom's too, like for like
+			bench oidc-short-$alg "B4 OIDC flow $alg ${DEX_FLOW[*]}" "compared with dex's $alg flows, which stop at the token" \
+				-scenario oidc-flow -c 32 "${DEX_FLOW[@]}"
+		fi
 	fi
 	if [ "$alg" = ES256 ]; then continue; fi
 
@@ -226,6 +374,8 @@ go_benchmarks
 		printf '\n**QUICK run: a check of the script with runs of a few seconds, not a measurement.**\n'
 	fi
 } >"$OUT/intro.md"
-"$OUT/waitroom-bench" summarize -intro "$OUT/intro.md" -out "$DOC" "$OUT"/results/*.json
+B4_ARGS=()
+for note in "${B4_NOTES[@]}"; do B4_ARGS+=(-b4-note "$note"); done
+"$OUT/waitroom-bench" summarize -intro "$OUT/intro.md" -out "$DOC" "${B4_ARGS[@]}" "$OUT"/results/*.json
 cat "$OUT/gobench.md" >>"$DOC"
 log "wrote $DOC (raw results in $OUT/results)"

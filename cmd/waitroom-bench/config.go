@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"time"
 )
@@ -38,6 +39,11 @@ type Config struct {
 	PoolSize    int   // pre-admitted tickets for the token flood, ids for lookups
 	Fill        storeFill
 
+	// Provider names the OpenID provider under test: "waitroom" (the
+	// default) takes visitors through the client's room; any other name is
+	// a plain provider (e.g. dex) whose /authorize redirects straight
+	// through to the client, with no room and no admission.
+	Provider     string
 	OIDCRoom     string // the room the OIDC client names
 	Headroom     int64  // serving counter kept this far ahead of the OIDC room's queue
 	Issuer       string
@@ -45,6 +51,9 @@ type Config struct {
 	ClientSecret string
 	RedirectURI  string
 	Scope        string
+	// SkipUserinfo stops each login of oidc-flow at the token instead of
+	// ending it with a userinfo request.
+	SkipUserinfo bool
 
 	ServerPID int
 	JSONOut   string
@@ -58,6 +67,18 @@ type Config struct {
 	Host    Host
 }
 
+// providerWaitroom is the provider of the room flows; every other -provider
+// is a plain OpenID provider.
+const providerWaitroom = "waitroom"
+
+// plainProviderScenarios are the scenarios that need nothing of a
+// provider but the OpenID endpoints.
+var plainProviderScenarios = []string{"oidc-flow", "userinfo"}
+
+// plainProvider says the provider under test has no rooms: the OIDC flow
+// follows its redirects to the client and nothing is admitted.
+func (c Config) plainProvider() bool { return c.Provider != "" && c.Provider != providerWaitroom }
+
 type listFlag []string
 
 func (l *listFlag) String() string     { return strings.Join(*l, ",") }
@@ -69,6 +90,7 @@ func (l *listFlag) Set(s string) error { *l = append(*l, s); return nil }
 func ParseConfig(args []string, stderr io.Writer) (Config, error) {
 	var c Config
 	var scenarios string
+	userinfo := true
 	fs := flag.NewFlagSet("waitroom-bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&c.Target, "target", "http://127.0.0.1:8080", "public listener `URL`")
@@ -93,6 +115,7 @@ func ParseConfig(args []string, stderr io.Writer) (Config, error) {
 	fs.StringVar(&c.Fill.RedisURL, "fill-redis-url", "redis://127.0.0.1:6379/0", "with -fill-database-url: the server's Redis")
 	fs.StringVar(&c.Fill.KeyPrefix, "fill-key-prefix", "", "with -fill-database-url: the server's Redis key prefix")
 	fs.IntVar(&c.PoolSize, "pool", 20000, "token: admitted tickets prepared before the run; lookup: ticket ids to look up")
+	fs.StringVar(&c.Provider, "provider", providerWaitroom, "the OpenID `provider` under test, stored with the results: waitroom (room and admission), or the name of a plain provider such as dex (redirects from /authorize straight to the client; only "+strings.Join(plainProviderScenarios, " and ")+")")
 	fs.StringVar(&c.OIDCRoom, "oidc-room", "bench-oidc", "the room the OIDC client (-client-id) names")
 	fs.Int64Var(&c.Headroom, "headroom", 1000000, "oidc-flow: raise the OIDC room's serving counter this far ahead of its queue, so that every visitor is admitted at once")
 	fs.StringVar(&c.Issuer, "issuer", "", "OIDC issuer `URL` (default: the target)")
@@ -100,6 +123,7 @@ func ParseConfig(args []string, stderr io.Writer) (Config, error) {
 	fs.StringVar(&c.ClientSecret, "client-secret", os.Getenv("WAITROOM_BENCH_CLIENT_SECRET"), "OIDC client secret (default $WAITROOM_BENCH_CLIENT_SECRET)")
 	fs.StringVar(&c.RedirectURI, "redirect-uri", "http://127.0.0.1:9999/callback", "OIDC redirect URI registered for the client")
 	fs.StringVar(&c.Scope, "scope", "openid profile", "OIDC scope")
+	fs.BoolVar(&userinfo, "userinfo", true, "oidc-flow: end each login with a userinfo request (-userinfo=false stops at the token, for a provider whose userinfo fails)")
 	fs.IntVar(&c.ServerPID, "server-pid", 0, "server process id, to report its CPU and memory")
 	fs.StringVar(&c.JSONOut, "json", "", "also write the results as JSON to this `file` (- for stdout)")
 	fs.StringVar(&c.Label, "label", "", "free text stored with the results (e.g. ES256)")
@@ -113,6 +137,7 @@ func ParseConfig(args []string, stderr io.Writer) (Config, error) {
 		return c, fmt.Errorf("unexpected arguments: %v", fs.Args())
 	}
 	c.Scenarios = splitList(scenarios)
+	c.SkipUserinfo = !userinfo
 	if c.Issuer == "" {
 		c.Issuer = c.Target
 	}
@@ -143,6 +168,16 @@ func (c Config) Validate() error {
 	for _, s := range c.Scenarios {
 		if _, ok := scenarios[s]; !ok {
 			errs = append(errs, fmt.Errorf("-scenario: unknown %q (known: %s)", s, strings.Join(scenarioNames(), ", ")))
+		}
+	}
+	if c.plainProvider() {
+		for _, s := range c.Scenarios {
+			if !slices.Contains(plainProviderScenarios, s) {
+				errs = append(errs, fmt.Errorf("-scenario %s: needs a waitroom server; against -provider %s only %s run", s, c.Provider, strings.Join(plainProviderScenarios, ", ")))
+			}
+		}
+		if c.CreateRoom || c.Depth > 0 {
+			errs = append(errs, fmt.Errorf("-create-room, -depth: no rooms at -provider %s", c.Provider))
 		}
 	}
 	if c.Mode != "open" && c.Mode != "closed" {

@@ -17,6 +17,9 @@ import (
 
 // The OIDC browser flow: a fresh browser (cookie jar) per visitor, the
 // authorization-code flow with PKCE S256, every hop timed on its own.
+// Against waitroom the browser passes the client's room; against a plain
+// provider (-provider dex) it follows the redirects from /authorize to the
+// client, every hop after the first timed as "callback".
 
 const (
 	stepDiscovery = "discovery"
@@ -48,8 +51,10 @@ type oidcFlow struct {
 	transport http.RoundTripper
 	client    *http.Client // for token and userinfo: no jar needed
 	disc      discovery
-	queue     *queueAPI  // the client's room
-	admit     *admission // admits visitors the room page holds back
+	queue     *queueAPI              // the client's room
+	admit     *admission             // admits visitors the room page holds back
+	plain     bool                   // a provider without rooms: nothing to admit
+	alg       atomic.Pointer[string] // "alg" of the first ID token seen
 
 	tokens    []string // access tokens for the userinfo flood
 	tokenNext atomic.Uint64
@@ -58,7 +63,7 @@ type oidcFlow struct {
 }
 
 func newOIDCFlow(cfg Config, t http.RoundTripper, room *queueAPI) *oidcFlow {
-	return &oidcFlow{cfg: cfg, transport: t, queue: room, admit: newAdmission(room, 0),
+	return &oidcFlow{cfg: cfg, transport: t, queue: room, admit: newAdmission(room, 0), plain: cfg.plainProvider(),
 		client: &http.Client{Transport: t, Timeout: cfg.Timeout, CheckRedirect: noRedirects}}
 }
 
@@ -134,7 +139,8 @@ func (f *oidcFlow) authorizeURL(l *login) string {
 	return f.disc.Authorize + sep + q.Encode()
 }
 
-// Flow runs one whole login and returns the access token.
+// Flow runs one whole login and returns the access token. It ends with a
+// userinfo request unless -userinfo=false.
 func (f *oidcFlow) Flow(ctx context.Context, rec *Recorder) (string, error) {
 	l, err := newLogin(f)
 	if err != nil {
@@ -145,8 +151,8 @@ func (f *oidcFlow) Flow(ctx context.Context, rec *Recorder) (string, error) {
 		return "", err
 	}
 	access, err := f.exchange(ctx, rec, l, code)
-	if err != nil {
-		return "", err
+	if err != nil || f.cfg.SkipUserinfo {
+		return access, err
 	}
 	return access, f.userinfo(ctx, rec, access)
 }
@@ -199,9 +205,11 @@ func (f *oidcFlow) afterHop(ctx context.Context, rec *Recorder, l *login, step s
 
 // stepOf names the hop to loc: the first redirect out of /authorize lands
 // on the room page; a redirect from there (or from the admitting reload)
-// that is not yet the relying party's is the provider's callback.
+// that is not yet the relying party's is the provider's callback. A plain
+// provider has no room: every hop after /authorize is its callback (dex:
+// the connector, its callback, the skipped approval).
 func (f *oidcFlow) stepOf(from string, loc *url.URL) string {
-	if from == stepAuthorize {
+	if from == stepAuthorize && !f.plain {
 		return stepRoom
 	}
 	return stepCallback
@@ -313,26 +321,52 @@ func (f *oidcFlow) exchange(ctx context.Context, rec *Recorder, l *login, code s
 	if nonce, err := jwtClaim(out.ID, "nonce"); err != nil || nonce != l.nonce {
 		return "", &StepError{Step: stepOIDCToken, Cause: "nonce mismatch", Err: fmt.Errorf("id token nonce %q: %v", nonce, err)}
 	}
+	f.noteAlg(out.ID)
 	return out.Access, nil
+}
+
+// noteAlg keeps the signing algorithm of the first ID token, so that the
+// results say what the provider actually signed with, whatever it was
+// configured to do.
+func (f *oidcFlow) noteAlg(idToken string) {
+	if f.alg.Load() != nil {
+		return
+	}
+	if alg, err := jwtHeader(idToken, "alg"); err == nil && alg != "" {
+		f.alg.CompareAndSwap(nil, &alg)
+	}
+}
+
+// idTokenAlg is the signing algorithm of the ID tokens seen, "" before any.
+func (f *oidcFlow) idTokenAlg() string {
+	if p := f.alg.Load(); p != nil {
+		return *p
+	}
+	return ""
 }
 
 // jwtClaim reads one string claim of a JWT without verifying it: the
 // generator checks the flow's bookkeeping, the server's signature checks
 // belong to the server's own tests.
-func jwtClaim(jwt, name string) (string, error) {
+func jwtClaim(jwt, name string) (string, error) { return jwtPart(jwt, 1, name) }
+
+// jwtHeader reads one string parameter of a JWT's protected header.
+func jwtHeader(jwt, name string) (string, error) { return jwtPart(jwt, 0, name) }
+
+func jwtPart(jwt string, part int, name string) (string, error) {
 	parts := strings.Split(jwt, ".")
 	if len(parts) != 3 {
 		return "", errors.New("not a JWS compact serialization")
 	}
-	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	raw, err := base64.RawURLEncoding.DecodeString(parts[part])
 	if err != nil {
 		return "", err
 	}
-	var claims map[string]any
-	if err := json.Unmarshal(payload, &claims); err != nil {
+	var fields map[string]any
+	if err := json.Unmarshal(raw, &fields); err != nil {
 		return "", err
 	}
-	v, _ := claims[name].(string)
+	v, _ := fields[name].(string)
 	return v, nil
 }
 

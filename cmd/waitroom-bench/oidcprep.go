@@ -13,9 +13,10 @@ import (
 // prepare discovers the endpoints and opens the client's room: its serving
 // counter goes -headroom past its queue, so every login of the run is
 // admitted on its first visit to the room page, as with a room that admits
-// at once. Visitors beyond the headroom wait for the admitter.
+// at once. Visitors beyond the headroom wait for the admitter. A plain
+// provider only needs discovering.
 func (f *oidcFlow) prepare(ctx context.Context, rec *Recorder) error {
-	if err := f.discover(ctx, rec); err != nil {
+	if err := f.discover(ctx, rec); err != nil || f.plain {
 		return err
 	}
 	queued, err := f.queue.QueueLength(ctx, rec)
@@ -73,10 +74,21 @@ func (f *oidcFlow) prepareBrowsers(ctx context.Context, rec *Recorder, n, conc i
 // whileAdmitting runs fn with the admitter on: logins beyond the headroom
 // wait in the room until it lets them in.
 func (f *oidcFlow) whileAdmitting(ctx context.Context, rec *Recorder, fn func() error) error {
+	if f.plain {
+		return fn()
+	}
 	admitting, stop := context.WithCancel(ctx)
 	defer stop()
 	go f.admit.run(admitting, func() *Recorder { return rec })
 	return fn()
+}
+
+// admitting is the Background of the OIDC scenarios: the admitter, when
+// there is a room.
+func (f *oidcFlow) admitting(ctx context.Context, b *Bench) {
+	if !f.plain {
+		f.admit.run(ctx, b.current)
+	}
 }
 
 // pollStatus is one poll of the room page by one of the prepared browsers.

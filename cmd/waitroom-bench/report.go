@@ -13,19 +13,23 @@ import (
 
 // Result is one measured scenario run, as written to JSON.
 type Result struct {
-	Scenario string    `json:"scenario"`
-	About    string    `json:"about"`
-	Unit     string    `json:"unit"`
-	Label    string    `json:"label,omitempty"`
-	Mode     string    `json:"mode"`
-	Rate     float64   `json:"offered_rate,omitempty"` // open loop
-	Users    int       `json:"users"`                  // closed loop: users; open loop: cap in flight
-	Started  time.Time `json:"started"`
-	Seconds  float64   `json:"seconds"`
-	Waiting  int64     `json:"waiting_at_start"`
-	Command  string    `json:"command"`
-	Host     Host      `json:"host"`
-	Notes    []string  `json:"notes,omitempty"`
+	Scenario string `json:"scenario"`
+	About    string `json:"about"`
+	Unit     string `json:"unit"`
+	Label    string `json:"label,omitempty"`
+	// Provider is the OpenID provider the OIDC scenarios ran against
+	// (-provider); IDTokenAlg the "alg" of the ID tokens it issued.
+	Provider   string    `json:"provider,omitempty"`
+	IDTokenAlg string    `json:"id_token_alg,omitempty"`
+	Mode       string    `json:"mode"`
+	Rate       float64   `json:"offered_rate,omitempty"` // open loop
+	Users      int       `json:"users"`                  // closed loop: users; open loop: cap in flight
+	Started    time.Time `json:"started"`
+	Seconds    float64   `json:"seconds"`
+	Waiting    int64     `json:"waiting_at_start"`
+	Command    string    `json:"command"`
+	Host       Host      `json:"host"`
+	Notes      []string  `json:"notes,omitempty"`
 
 	Ops          uint64            `json:"ops"`       // operations due in the window, all timed
 	Completed    int64             `json:"completed"` // operations that ended in the window: the rate
@@ -83,6 +87,12 @@ func (b *Bench) result(name string, sc Scenario, w window, waiting int64) Result
 		Ops: w.rec.Ops.Count(), Completed: w.completed, Errors: w.rec.ErrorCount(), ErrorsBy: w.rec.Errors(),
 		Latency: summarize(&w.rec.Ops), Delayed: w.delayed, CutOff: w.inFlight, StoppedEarly: w.stopped,
 		Server: w.server, Generator: w.self, Acknowledged: w.acknowledged,
+	}
+	if slices.Contains(sc.Steps, stepOIDCToken) || slices.Contains(sc.Steps, stepUserinfo) {
+		r.Provider, r.IDTokenAlg = b.cfg.Provider, b.oidc.idTokenAlg()
+	}
+	if b.cfg.plainProvider() && sc.PlainAbout != "" {
+		r.About = sc.PlainAbout
 	}
 	if b.cfg.Mode == "open" {
 		r.Rate = b.cfg.Rate

@@ -13,8 +13,10 @@ import (
 // a flood, one visitor's whole journey for a flow.
 type Scenario struct {
 	About string
-	Unit  string   // what an operation is: "requests" or "flows"
-	Steps []string // the requests it makes, each measured on its own
+	// PlainAbout replaces About against a provider without rooms.
+	PlainAbout string
+	Unit       string   // what an operation is: "requests" or "flows"
+	Steps      []string // the requests it makes, each measured on its own
 	// Prepare runs before the warm-up, unmeasured (pools, discovery).
 	Prepare func(ctx context.Context, b *Bench) error
 	Op      func(ctx context.Context, b *Bench, rec *Recorder) error
@@ -59,20 +61,21 @@ var scenarios = map[string]Scenario{
 		Prepare: prepareTokenPool, Op: firstToken,
 	},
 	"oidc-flow": {
-		About: "browser login with PKCE against a client with instant admission: authorize → room → admit → callback → token → userinfo",
-		Unit:  "flows", Steps: append([]string{stepDiscovery}, oidcSteps...),
+		About:      "browser login with PKCE against a client with instant admission: authorize → room → admit → callback → token → userinfo",
+		PlainAbout: "browser login with PKCE, no room: authorize → the provider's redirects (each timed as callback) → token → userinfo",
+		Unit:       "flows", Steps: append([]string{stepDiscovery}, oidcSteps...),
 		Prepare: func(ctx context.Context, b *Bench) error { return b.oidc.prepare(ctx, b.scratch) },
 		Op: func(ctx context.Context, b *Bench, rec *Recorder) error {
 			_, err := b.oidc.Flow(ctx, rec)
 			return err
 		},
-		Background: func(ctx context.Context, b *Bench) { b.oidc.admit.run(ctx, b.current) },
+		Background: func(ctx context.Context, b *Bench) { b.oidc.admitting(ctx, b) },
 	},
 	"userinfo": {
 		About: "GET /userinfo with a bearer access token", Unit: "requests", Steps: []string{stepUserinfo},
 		// The tokens come from logins before the run; should one of them
 		// wait in the room, the admitter lets it in.
-		Background: func(ctx context.Context, b *Bench) { b.oidc.admit.run(ctx, b.current) },
+		Background: func(ctx context.Context, b *Bench) { b.oidc.admitting(ctx, b) },
 		Prepare: func(ctx context.Context, b *Bench) error {
 			if err := b.oidc.prepare(ctx, b.scratch); err != nil {
 				return err

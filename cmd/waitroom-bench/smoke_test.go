@@ -171,6 +171,9 @@ func TestSmokeOIDCScenarios(t *testing.T) {
 				t.Errorf("headroom %s: %s: %d ops, %d errors %v", headroom, r.Scenario, r.Ops, r.Errors, r.ErrorsBy)
 			}
 		}
+		if r := results[0]; r.Provider != providerWaitroom || r.IDTokenAlg != "ES256" {
+			t.Errorf("oidc-flow ran against provider %q signing %q, want waitroom with ES256", r.Provider, r.IDTokenAlg)
+		}
 		steps := map[string]uint64{}
 		for _, st := range results[0].Steps {
 			steps[st.Name] = st.Count

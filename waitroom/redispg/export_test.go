@@ -34,3 +34,27 @@ func (s *Store) MarkStaleForTest(room string) { s.markStale(room, nil) }
 
 // CountersKeyForTest is the Redis key of a room's counters.
 func (s *Store) CountersKeyForTest(room string) string { return s.countersKey(room) }
+
+// HoldTokenFenceExclusive takes the room's fence as a rebuild does: token
+// batches wait for release.
+func (s *Store) HoldTokenFenceExclusive(ctx context.Context, room string) (release func() error, err error) {
+	tx, err := s.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	if err := lockFence(ctx, tx, room); err != nil {
+		tx.Rollback()
+		return nil, err
+	}
+	return tx.Commit, nil
+}
+
+// PendingTokens is how many CreateToken calls of the room wait for the
+// next batch, and whether a batch of the room is being committed or
+// gathered.
+func (s *Store) PendingTokens(room string) (n int, running bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	list, running := s.tokens.pending[room]
+	return len(list), running
+}

@@ -61,10 +61,11 @@ type Store struct {
 	batchMax int
 	log      *slog.Logger
 
-	mu         sync.Mutex
-	closed     bool
-	committers map[string]*committer
-	flushing   sync.WaitGroup
+	mu       sync.Mutex
+	closed   bool
+	enqueues *batcher[*enqueueRequest] // group commit of Enqueue
+	tokens   *batcher[*tokenRequest]   // group commit of CreateToken
+	flushing sync.WaitGroup
 	// observeBatch, when set, hears the size of every group commit.
 	observeBatch atomic.Pointer[func(size int)]
 
@@ -101,10 +102,12 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	s := &Store{prefix: cfg.KeyPrefix, batchMax: cfg.BatchMax, log: cfg.Logger, committers: map[string]*committer{}}
+	s := &Store{prefix: cfg.KeyPrefix, batchMax: cfg.BatchMax, log: cfg.Logger}
 	if s.batchMax <= 0 {
 		s.batchMax = defaultBatchMax
 	}
+	s.enqueues = newBatcher(s, s.batchMax, s.commitBatch)
+	s.tokens = newBatcher(s, s.batchMax, s.commitTokens)
 	if s.log == nil {
 		s.log = slog.Default()
 	}

@@ -119,8 +119,11 @@ func (s *Store) commitPlain(ctx context.Context, room string, batch []*enqueueRe
 	for i, r := range batch {
 		ids[i], times[i] = r.ticket.ID, micros(r.ticket.EntryTime)
 	}
-	var gen, queue int64
-	err := s.db.QueryRowxContext(ctx, `
+	var st struct {
+		Generation int64 `db:"generation"`
+		Queue      int64 `db:"queue"`
+	}
+	err := s.get(ctx, &st, `
 		WITH s AS (
 			UPDATE room_state SET queue = queue + $2 WHERE room = $1
 			RETURNING generation, queue
@@ -130,10 +133,11 @@ func (s *Store) commitPlain(ctx context.Context, room string, batch []*enqueueRe
 			       timestamptz 'epoch' + u.us * interval '1 microsecond'
 			FROM s, unnest($3::text[], $4::bigint[]) WITH ORDINALITY AS u(id, us, ord)
 		)
-		SELECT generation, queue FROM s`, room, len(batch), pq.Array(ids), pq.Array(times)).Scan(&gen, &queue)
+		SELECT generation, queue FROM s`, room, len(batch), pq.Array(ids), pq.Array(times))
 	if err != nil {
 		return nil, 0, 0, err
 	}
+	gen, queue := st.Generation, st.Queue
 	results := make([]enqueueResult, len(batch))
 	base := queue - int64(len(batch))
 	for i, r := range batch {

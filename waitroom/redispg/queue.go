@@ -30,7 +30,7 @@ func (s *Store) Ticket(ctx context.Context, room, id string) (waitroom.Ticket, e
 		EntryTime  time.Time `db:"entry_time"`
 		Generation int64     `db:"generation"`
 	}
-	err = s.db.GetContext(ctx, &row, `
+	err = s.get(ctx, &row, `
 		SELECT id, position, entry_time, generation FROM tickets
 		WHERE room = $1 AND generation = `+currentGeneration+` AND id = $2`, room, uid.String())
 	if errors.Is(err, sql.ErrNoRows) {
@@ -110,7 +110,7 @@ func (h historyRow) record() waitroom.ServingRecord {
 // serving value >= position in the current generation.
 func (s *Store) ServingRecordAtOrAbove(ctx context.Context, room string, position int64) (waitroom.ServingRecord, bool, error) {
 	var h historyRow
-	err := s.db.GetContext(ctx, &h, `
+	err := s.get(ctx, &h, `
 		SELECT serving, issued_at, generation FROM serving_history
 		WHERE room = $1 AND generation = `+currentGeneration+` AND serving >= $2
 		ORDER BY serving, issued_at LIMIT 1`, room, position)
@@ -127,7 +127,7 @@ func (s *Store) ServingRecordAtOrAbove(ctx context.Context, room string, positio
 // generation, position).
 func (s *Store) EntryTimeAt(ctx context.Context, room string, position int64) (time.Time, bool, error) {
 	var at time.Time
-	err := s.db.GetContext(ctx, &at, `
+	err := s.get(ctx, &at, `
 		SELECT entry_time FROM tickets
 		WHERE room = $1 AND generation = `+currentGeneration+` AND position = $2`, room, position)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -241,6 +241,6 @@ func (s *Store) purgeGenerations(ctx context.Context, room string, gen int64) {
 // is unknown, and into nil otherwise.
 func (s *Store) roomExists(ctx context.Context, room string) error {
 	var one int
-	err := s.db.GetContext(ctx, &one, `SELECT 1 FROM room_state WHERE room = $1`, room)
+	err := s.get(ctx, &one, `SELECT 1 FROM room_state WHERE room = $1`, room)
 	return roomErr(err, "the room could not be read")
 }

@@ -69,6 +69,8 @@ type Store struct {
 	// observeBatch, when set, hears the size of every group commit.
 	observeBatch atomic.Pointer[func(size int)]
 
+	stmts stmtCache // prepared statements of the hot paths (stmts.go)
+
 	rebuildMu  sync.Mutex
 	rebuilding map[string]*rebuildCall // rebuilds in flight, by room
 
@@ -308,5 +310,6 @@ func (s *Store) Close() error {
 	s.flushing.Wait()
 	s.stopBG()
 	s.bgWork.Wait()
+	s.closeStmts()
 	return errors.Join(s.db.Close(), s.rdb.Close())
 }

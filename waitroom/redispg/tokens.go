@@ -118,7 +118,7 @@ func (s *Store) storeTokens(ctx context.Context, room string, batch []*tokenRequ
 	var rows []tokenRow
 	var event fastResult
 	err := s.inTokenFence(ctx, room, func(tx *sqlx.Tx) (err error) {
-		if rows, err = insertTokens(ctx, tx, room, batch); err == nil && len(rows) > 0 {
+		if rows, err = s.insertTokens(ctx, tx, room, batch); err == nil && len(rows) > 0 {
 			event = s.tokensCreatedFast(ctx, room, rows)
 		}
 		return err
@@ -165,7 +165,7 @@ func (s *Store) storeTokens(ctx context.Context, room string, batch []*tokenRequ
 // two batches racing on the same ids, from two replicas, lock them in the
 // same order and cannot deadlock), and returns the rows it created: none
 // for a record that exists or whose generation is no longer current.
-func insertTokens(ctx context.Context, tx *sqlx.Tx, room string, batch []*tokenRequest) ([]tokenRow, error) {
+func (s *Store) insertTokens(ctx context.Context, tx *sqlx.Tx, room string, batch []*tokenRequest) ([]tokenRow, error) {
 	n := len(batch)
 	gens, pos, status := make([]int64, n), make([]int64, n), make([]int64, n)
 	iat, nbf, exp := make([]int64, n), make([]int64, n), make([]int64, n)
@@ -176,7 +176,7 @@ func insertTokens(ctx context.Context, tx *sqlx.Tx, room string, batch []*tokenR
 		iat[i], nbf[i], exp[i] = micros(rec.IssuedAt), micros(rec.NotBefore), micros(rec.ExpiresAt)
 	}
 	var rows []tokenRow
-	err := tx.SelectContext(ctx, &rows, `
+	err := s.txSel(ctx, tx, &rows, `
 		INSERT INTO tokens (room, generation, request_id, position, issuer, issued_at, not_before, expires, kid, session_status)
 		SELECT $1, s.generation, u.id::uuid, u.pos, u.iss,
 		       timestamptz 'epoch' + u.iat * interval '1 microsecond',
@@ -201,7 +201,7 @@ func (s *Store) currentTokens(ctx context.Context, room string, ids []string) (m
 		return nil, nil
 	}
 	var rows []tokenRow
-	err := s.db.SelectContext(ctx, &rows, `
+	err := s.sel(ctx, &rows, `
 		SELECT `+tokenColumns+` FROM tokens
 		WHERE room = $1 AND generation = `+currentGeneration+` AND request_id = ANY($2::uuid[])`, room, pq.Array(ids))
 	if err != nil {
@@ -270,7 +270,7 @@ func (s *Store) Token(ctx context.Context, room, requestID string) (waitroom.Tok
 		return waitroom.TokenRecord{}, notFound("token")
 	}
 	var row tokenRow
-	err = s.db.GetContext(ctx, &row, `
+	err = s.get(ctx, &row, `
 		SELECT `+tokenColumns+` FROM tokens
 		WHERE room = $1 AND generation = `+currentGeneration+` AND request_id = $2`, room, id.String())
 	if errors.Is(err, sql.ErrNoRows) {

@@ -52,9 +52,22 @@ func (s *Store) HoldTokenFenceExclusive(ctx context.Context, room string) (relea
 // PendingTokens is how many CreateToken calls of the room wait for the
 // next batch, and whether a batch of the room is being committed or
 // gathered.
-func (s *Store) PendingTokens(room string) (n int, running bool) {
+func (s *Store) PendingTokens(room string) (n int, running bool) { return pending(s, s.tokens, room) }
+
+// PendingTicketReads is PendingTokens for Ticket calls.
+func (s *Store) PendingTicketReads(room string) (n int, running bool) {
+	return pending(s, s.ticketReads, room)
+}
+
+func pending[R any](s *Store, b *batcher[R], key string) (int, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	list, running := s.tokens.pending[room]
+	list, running := b.pending[key]
 	return len(list), running
 }
+
+// Queries whose plans the tests check.
+var (
+	TicketsByIDQuery       = ticketsByID
+	TokensByRequestIDQuery = tokensByRequestID
+)

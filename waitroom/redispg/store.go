@@ -65,7 +65,9 @@ type Store struct {
 	closed   bool
 	enqueues *batcher[*enqueueRequest] // group commit of Enqueue
 	tokens   *batcher[*tokenRequest]   // group commit of CreateToken
-	flushing sync.WaitGroup
+	// ticketReads batches the Ticket lookups of a room.
+	ticketReads *batcher[*ticketRead]
+	flushing    sync.WaitGroup
 	// observeBatch, when set, hears the size of every group commit.
 	observeBatch atomic.Pointer[func(size int)]
 
@@ -95,6 +97,8 @@ const (
 	// commitTimeout bounds one group-commit transaction; it does not follow
 	// any caller's context, since the batch serves many callers.
 	commitTimeout = 10 * time.Second
+	// readTimeout bounds one batched read, for the same reason.
+	readTimeout = 10 * time.Second
 )
 
 // Open connects to PostgreSQL and Redis, checks that both answer, applies
@@ -110,6 +114,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	s.enqueues = newBatcher(s, s.batchMax, s.commitBatch)
 	s.tokens = newBatcher(s, s.batchMax, s.commitTokens)
+	s.ticketReads = newBatcher(s, s.batchMax, s.readTickets)
 	if s.log == nil {
 		s.log = slog.Default()
 	}

@@ -194,22 +194,34 @@ func (s *Store) insertTokens(ctx context.Context, tx *sqlx.Tx, room string, batc
 	return rows, err
 }
 
+// tokensByRequestID reads token records by request id ($2) with the
+// generation of room $1.
+const tokensByRequestID = `
+	SELECT ` + tokenColumns + `, ` + currentGeneration + ` AS current
+	FROM tokens WHERE request_id = ANY($2::uuid[])`
+
 // currentTokens reads the records of the given requests in the room's
 // current generation, by request id.
 func (s *Store) currentTokens(ctx context.Context, room string, ids []string) (map[string]waitroom.TokenRecord, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	var rows []tokenRow
-	err := s.sel(ctx, &rows, `
-		SELECT `+tokenColumns+` FROM tokens
-		WHERE room = $1 AND generation = `+currentGeneration+` AND request_id = ANY($2::uuid[])`, room, pq.Array(ids))
+	// By request id alone, which leads the primary key: with the room and
+	// generation in the WHERE too, a planner without statistics walks the
+	// room's tokens through tokens_position instead. They are checked here.
+	var rows []struct {
+		tokenRow
+		Current sql.NullInt64 `db:"current"`
+	}
+	err := s.sel(ctx, &rows, tokensByRequestID, room, pq.Array(ids))
 	if err != nil {
 		return nil, mapErr(err, "the token could not be read")
 	}
 	out := make(map[string]waitroom.TokenRecord, len(rows))
 	for _, row := range rows {
-		out[row.RequestID] = row.record()
+		if row.Room == room && row.Current.Valid && row.Generation == row.Current.Int64 {
+			out[row.RequestID] = row.record()
+		}
 	}
 	return out, nil
 }

@@ -142,13 +142,13 @@ func (s *Store) storeTokens(ctx context.Context, room string, batch []*tokenRequ
 	// was read. One read answers all of them.
 	var missing []string
 	for _, r := range batch {
-		if _, ok := created[r.rec.RequestID]; !ok {
+		if row, ok := created[r.rec.RequestID]; !ok || row.Generation != r.rec.Generation {
 			missing = append(missing, r.rec.RequestID)
 		}
 	}
 	stored, readErr := s.currentTokens(ctx, room, missing)
 	for i, r := range batch {
-		if row, ok := created[r.rec.RequestID]; ok {
+		if row, ok := created[r.rec.RequestID]; ok && row.Generation == r.rec.Generation {
 			answers[i] = tokenResult{rec: row.record(), created: true}
 		} else if rec, ok := stored[r.rec.RequestID]; ok && rec.Generation == r.rec.Generation {
 			answers[i] = tokenResult{rec: rec}

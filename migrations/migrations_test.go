@@ -116,3 +116,47 @@ func TestBadNameRejected(t *testing.T) {
 		t.Fatal("a name without a number was accepted")
 	}
 }
+
+// TestTicketsKeyFillfactor: 0004 applies to a database whose tickets
+// table holds rows (as a deployment upgrading has) and leaves the primary
+// key filling its pages completely.
+func TestTicketsKeyFillfactor(t *testing.T) {
+	db := openDB(t)
+	ctx := context.Background()
+	all, err := Versions()
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := fstest.MapFS{}
+	for _, name := range all {
+		if name < "0004" {
+			data, err := files.ReadFile(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			before[name] = &fstest.MapFile{Data: data}
+		}
+	}
+	if err := apply(ctx, db, before); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`INSERT INTO tickets (room, generation, position, id, entry_time)
+		SELECT 'r', 0, g, gen_random_uuid(), now() FROM generate_series(1, 1000) g`); err != nil {
+		t.Fatal(err)
+	}
+	if err := Apply(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	var opts string
+	if err := db.QueryRow(`SELECT array_to_string(reloptions, ',') FROM pg_class
+		WHERE oid = 'tickets_pkey'::regclass`).Scan(&opts); err != nil {
+		t.Fatal(err)
+	}
+	if opts != "fillfactor=100" {
+		t.Fatalf("tickets_pkey options %q, want fillfactor=100", opts)
+	}
+	var n int
+	if err := db.QueryRow(`SELECT count(*) FROM tickets WHERE room = 'r' AND generation = 0 AND position = 500`).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("ticket at position 500 after the migration: %d, %v", n, err)
+	}
+}

@@ -104,6 +104,19 @@ func (s *Service) positionExpiry(ctx context.Context, r Room, t Ticket, c Counte
 	return left, nil
 }
 
+// positionExpired returns CodeExpired when a served position without a
+// token ran out of time to take it. A position that entered less than one
+// expiry period ago cannot have: its clock starts at its entry or later. So
+// it is answered without reading the serving history, which is the usual
+// case of a first token issue (one statement less per issue).
+func (s *Service) positionExpired(ctx context.Context, r Room, t Ticket, c Counters, now time.Time) error {
+	if r.ExpiryEnabled && t.Position > c.MaxExpired && now.Sub(t.EntryTime) < r.ExpiryPeriod.D() {
+		return nil
+	}
+	_, err := s.positionExpiry(ctx, r, t, c, now)
+	return err
+}
+
 var errPositionExpired = Errorf(CodeExpired, "Queue position has expired")
 
 // ExpireRoom runs one pass of the expiry job for a room: it walks the

@@ -66,6 +66,8 @@ type signingKey struct {
 	SigningKey
 	alg    jose.SignatureAlgorithm
 	signer crypto.Signer
+	// header is the encoded protected header of its tokens and the dot.
+	header string
 }
 
 // Keys holds the signing keys of the deployment. Keys are shared by every
@@ -141,7 +143,11 @@ func parseSigningKey(sk SigningKey) (signingKey, error) {
 	if !ok {
 		return signingKey{}, Errorf(CodeInternal, "signing key %s is not a signer", sk.ID)
 	}
-	return signingKey{SigningKey: sk, alg: jose.SignatureAlgorithm(sk.Algorithm), signer: signer}, nil
+	header, err := encodedHeader(sk)
+	if err != nil {
+		return signingKey{}, err
+	}
+	return signingKey{SigningKey: sk, alg: jose.SignatureAlgorithm(sk.Algorithm), signer: signer, header: header}, nil
 }
 
 // addKey generates a key of the configured algorithm that signs from
@@ -218,7 +224,7 @@ func (k *Keys) Signer(kid string) (jose.OpaqueSigner, bool) {
 	if !ok {
 		return nil, false
 	}
-	return newDeterministicSigner(sk), true
+	return newDeterministicSigner(&sk), true
 }
 
 // needed reports whether a key still belongs in the JWKS.

@@ -2,6 +2,8 @@ package waitroom_test
 
 import (
 	"context"
+	"encoding/base64"
+	"strings"
 	"testing"
 	"time"
 
@@ -123,6 +125,72 @@ func BenchmarkSign(b *testing.B) {
 				}
 				if _, err := obj.CompactSerialize(); err != nil {
 					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// TestTokensAsGoJose holds the admission tokens to the bytes go-jose
+// produces for the same key, header and payload: tokens issued before the
+// signing path stopped going through go-jose must re-sign identically.
+func TestTokensAsGoJose(t *testing.T) {
+	for _, alg := range []string{"RS256", "ES256"} {
+		t.Run(alg, func(t *testing.T) {
+			ctx := context.Background()
+			s := newStore(t)
+			keys, err := waitroom.LoadKeys(ctx, s, waitroom.KeyOptions{Algorithm: alg})
+			if err != nil {
+				t.Fatal(err)
+			}
+			svc := waitroom.NewService(s, keys, waitroom.Options{})
+			r, err := svc.CreateRoom(ctx, waitroom.NewRoom("r1", ""))
+			if err != nil {
+				t.Fatal(err)
+			}
+			tk, err := svc.Enqueue(ctx, r.ID, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := svc.SetServing(ctx, r.ID, 1); err != nil {
+				t.Fatal(err)
+			}
+			// An issuer with characters JSON escapes.
+			tokens, err := svc.IssueToken(ctx, r.ID, tk.ID, "https://issuer.test/a?b=1&c=<d>", 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			signer, ok := keys.Signer(tokens.Record.KeyID)
+			if !ok {
+				t.Fatal("no signer for the token's key")
+			}
+			js, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.SignatureAlgorithm(alg), Key: signer},
+				(&jose.SignerOptions{}).WithType("JWT"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, got := range []string{tokens.Access, tokens.Refresh, tokens.ID} {
+				parts := strings.Split(got, ".")
+				if len(parts) != 3 {
+					t.Fatalf("token %q is not a compact JWS", got)
+				}
+				payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+				if err != nil {
+					t.Fatal(err)
+				}
+				obj, err := js.Sign(payload)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want, err := obj.CompactSerialize()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got != want {
+					t.Fatalf("token differs from go-jose's:\n got %s\nwant %s", got, want)
+				}
+				if _, err := jose.ParseSigned(got, []jose.SignatureAlgorithm{jose.SignatureAlgorithm(alg)}); err != nil {
+					t.Fatalf("go-jose cannot parse the token: %v", err)
 				}
 			}
 		})

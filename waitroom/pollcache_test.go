@@ -2,6 +2,7 @@ package waitroom_test
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -97,4 +98,51 @@ type counterReads struct {
 func (c *counterReads) Counters(ctx context.Context, room string) (waitroom.Counters, error) {
 	c.n.Add(1)
 	return c.Store.Counters(ctx, room)
+}
+
+// ticketReads counts Ticket calls.
+type ticketReads struct {
+	waitroom.Store
+	n atomic.Int64
+}
+
+func (c *ticketReads) Ticket(ctx context.Context, room, id string) (waitroom.Ticket, error) {
+	c.n.Add(1)
+	return c.Store.Ticket(ctx, room, id)
+}
+
+// TestTicketLookupCache: with a PollTTL, repeated lookups of a ticket read
+// the store once; an unknown id is read every time; without a PollTTL
+// every lookup reads the store.
+func TestTicketLookupCache(t *testing.T) {
+	for _, ttl := range []time.Duration{time.Second, 0} {
+		f := newFixture(t)
+		room := f.room(t, nil)
+		reads := &ticketReads{Store: f.store}
+		svc := waitroom.NewService(reads, f.svc.Keys(), waitroom.Options{Clock: func() time.Time { return f.now }, PollTTL: ttl})
+		tk, err := svc.Enqueue(f.ctx, room, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 10 {
+			got, err := svc.Ticket(f.ctx, room, strings.ToUpper(tk.ID))
+			if err != nil || got != tk {
+				t.Fatalf("Ticket = %+v, %v; want %+v", got, err, tk)
+			}
+		}
+		want := map[bool]int64{true: 1, false: 10}[ttl > 0]
+		if n := reads.n.Load(); n != want {
+			t.Fatalf("PollTTL %v: %d store reads for 10 lookups, want %d", ttl, n, want)
+		}
+		reads.n.Store(0)
+		for range 3 {
+			_, err := svc.Ticket(f.ctx, room, "4b1f7a1e-0000-4000-8000-000000000000")
+			if waitroom.ErrorCode(err) != waitroom.CodeNotFound {
+				t.Fatalf("unknown ticket: %v", err)
+			}
+		}
+		if n := reads.n.Load(); n != 3 {
+			t.Fatalf("PollTTL %v: %d store reads for 3 lookups of an unknown id, want 3", ttl, n)
+		}
+	}
 }

@@ -20,18 +20,6 @@ func (s *Service) Enqueue(ctx context.Context, room, key string) (Ticket, error)
 	return t, err
 }
 
-// Ticket returns a ticket of the room's current generation.
-func (s *Service) Ticket(ctx context.Context, room, id string) (Ticket, error) {
-	id, err := roomAndRequest(room, id)
-	if err != nil {
-		return Ticket{}, err
-	}
-	if _, err := s.Room(ctx, room); err != nil {
-		return Ticket{}, err
-	}
-	return s.store.Ticket(ctx, room, id)
-}
-
 // Counters returns the room's counters.
 func (s *Service) Counters(ctx context.Context, room string) (Counters, error) {
 	if _, err := s.Room(ctx, room); err != nil {

@@ -39,7 +39,8 @@ type Service struct {
 	roomTTL time.Duration
 	rooms   sync.Map // room id -> cachedRoom
 
-	polls pollCache
+	polls   pollCache
+	tickets ticketCache
 }
 
 type cachedRoom struct {

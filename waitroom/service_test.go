@@ -13,8 +13,9 @@ import (
 // countingStore counts room reads and can hide the serving history.
 type countingStore struct {
 	waitroom.Store
-	roomReads   atomic.Int64
-	hideHistory bool
+	roomReads    atomic.Int64
+	historyReads atomic.Int64
+	hideHistory  bool
 }
 
 func (c *countingStore) Room(ctx context.Context, id string) (waitroom.Room, error) {
@@ -23,6 +24,7 @@ func (c *countingStore) Room(ctx context.Context, id string) (waitroom.Room, err
 }
 
 func (c *countingStore) ServingRecordAtOrAbove(ctx context.Context, room string, p int64) (waitroom.ServingRecord, bool, error) {
+	c.historyReads.Add(1)
 	if c.hideHistory {
 		return waitroom.ServingRecord{}, false, nil
 	}
@@ -116,6 +118,43 @@ func TestMissingHistoryRow(t *testing.T) {
 	}
 	if _, err := f.svc.IssueToken(f.ctx, room, tk.ID, "", 0); err != nil {
 		t.Fatalf("IssueToken without a history row: %v", err)
+	}
+}
+
+// TestYoungPositionIssuesWithoutHistory: a position that entered less
+// than one expiry period ago cannot have expired, so its first issue reads
+// no serving history; an older one still does, and still expires.
+func TestYoungPositionIssuesWithoutHistory(t *testing.T) {
+	f := newFixture(t)
+	room := f.room(t, func(r *waitroom.Room) { r.ExpiryPeriod = waitroom.Duration(100 * time.Second) })
+	young, err := f.svc.Enqueue(f.ctx, room, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, err := f.svc.Enqueue(f.ctx, room, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.SetServing(f.ctx, room, 2); err != nil {
+		t.Fatal(err)
+	}
+	f.now = f.now.Add(99 * time.Second)
+	if _, err := f.svc.IssueToken(f.ctx, room, young.ID, "", 0); err != nil {
+		t.Fatal(err)
+	}
+	if n := f.store.historyReads.Load(); n != 0 {
+		t.Fatalf("%d history reads for a position 99 s old (period 100 s), want 0", n)
+	}
+	f.now = f.now.Add(2 * time.Second)
+	_, err = f.svc.IssueToken(f.ctx, room, old.ID, "", 0)
+	if waitroom.ErrorCode(err) != waitroom.CodeExpired {
+		t.Fatalf("IssueToken 101 s after entry and admission = %v, want expired", err)
+	}
+	if n := f.store.historyReads.Load(); n == 0 {
+		t.Fatal("an old position was judged without its history row")
+	}
+	if _, err := f.svc.IssueToken(f.ctx, room, young.ID, "", 0); err != nil {
+		t.Fatalf("repeat issue after the period: %v (the token stops position expiry)", err)
 	}
 }
 

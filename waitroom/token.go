@@ -77,7 +77,7 @@ func (s *Service) admission(ctx context.Context, r Room, id, issuer string, vali
 	if t.Position > c.Serving {
 		return TokenRecord{}, Errorf(CodeNotServed, "Request ID not being served yet")
 	}
-	if _, err := s.positionExpiry(ctx, r, t, c, now); err != nil {
+	if err := s.positionExpired(ctx, r, t, c, now); err != nil {
 		return s.earlierToken(ctx, r.ID, id, err)
 	}
 	rec, err := s.newRecord(r, t, issuer, validity, now)

@@ -54,7 +54,7 @@ func settings(c *Config) []setting {
 		integer("max_header_bytes", &c.MaxHeaderBytes, "Largest request header block accepted (431 beyond)."),
 		integer("max_query_bytes", &c.MaxQueryBytes, "Longest path and longest query string accepted (414 beyond)."),
 		duration("serving_cache", &c.ServingCache, "Cache-Control max-age of /serving_num and /waiting_num (1s to 5s)."),
-		duration("poll_cache", &c.PollCache, "How old a copy of a room's counters /serving_num, /waiting_num and the room page's status may answer from: one store read per room and period, however many browsers poll; 0 reads the store every time (0 to 5s). Admission always reads the store."),
+		duration("poll_cache", &c.PollCache, "How old a copy of a room's counters /serving_num, /waiting_num and the room page's status may answer from: one store read per room and period, however many browsers poll; 0 reads the store every time (0 to 5s). With a poll cache, /queue_num also answers a ticket it found before from memory while the room's generation is unchanged, so a reset by another replica shows there after at most this long too. Admission always reads the store."),
 		str("metrics_listener", &c.MetricsListener, "Listener serving /metrics: admin or public."),
 		duration("shutdown_timeout", &c.ShutdownTimeout, "How long in-flight requests get to finish on SIGINT/SIGTERM."),
 		str("signing_algorithm", &c.SigningAlgorithm, "Algorithm of new signing keys: RS256 or ES256 (~15x cheaper to sign)."),

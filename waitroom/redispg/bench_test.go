@@ -123,3 +123,41 @@ func BenchmarkRebuild100k(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkTicketParallel measures ticket lookups straight on the store
+// (no Service cache) with 64 callers per GOMAXPROCS, as a flood of
+// position polls that miss the cache would be.
+func BenchmarkTicketParallel(b *testing.B) {
+	be := newBackend(b)
+	be.cfg.MaxOpenConns = 0 // the production default
+	s := be.open(b)
+	r := waitroom.NewRoom("bench", "")
+	if err := s.CreateRoom(ctx, r); err != nil {
+		b.Fatal(err)
+	}
+	ids := make([]string, 10000)
+	var wg sync.WaitGroup
+	for i := range ids {
+		wg.Go(func() {
+			tk, _, err := s.Enqueue(ctx, r.ID, waitroom.NewTicket{ID: uuid.NewString(), EntryTime: time.Now()})
+			if err != nil {
+				b.Error(err)
+			}
+			ids[i] = tk.ID
+		})
+	}
+	wg.Wait()
+	var next atomic.Int64
+	b.SetParallelism(64)
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := s.Ticket(ctx, r.ID, ids[next.Add(1)%int64(len(ids))]); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "lookups/s")
+}

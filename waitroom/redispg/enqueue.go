@@ -13,11 +13,8 @@ import (
 	"github.com/waitroom-idp/waitroom/waitroom"
 )
 
-// Group commit: each room has at most one committer goroutine. Enqueue
-// appends its request to the room's pending list and waits; the committer
-// takes everything pending (up to BatchMax) and writes it in one
-// transaction. While that transaction commits, the next batch gathers, so
-// batches grow with the load and a lone caller waits for one commit only.
+// Enqueue is group-committed (batch.go): one transaction per batch of
+// waiting Enqueue calls of a room.
 
 type enqueueRequest struct {
 	ctx     context.Context
@@ -30,11 +27,6 @@ type enqueueResult struct {
 	ticket  waitroom.Ticket
 	created bool
 	err     error
-}
-
-type committer struct {
-	room    string
-	pending []*enqueueRequest
 }
 
 const maxKeyLen = 512
@@ -51,7 +43,7 @@ func (s *Store) Enqueue(ctx context.Context, room string, t waitroom.NewTicket) 
 	}
 	t.ID = id.String()
 	req := &enqueueRequest{ctx: ctx, ticket: t, done: make(chan enqueueResult, 1)}
-	if err := s.submit(room, req); err != nil {
+	if err := s.enqueues.submit(room, req); err != nil {
 		return waitroom.Ticket{}, false, err
 	}
 	select {
@@ -62,58 +54,11 @@ func (s *Store) Enqueue(ctx context.Context, room string, t waitroom.NewTicket) 
 	}
 }
 
-func (s *Store) submit(room string, req *enqueueRequest) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return waitroom.Errorf(waitroom.CodeUnavailable, "the store is shutting down")
-	}
-	c, running := s.committers[room]
-	if !running {
-		c = &committer{room: room}
-		s.committers[room] = c
-		s.flushing.Add(1)
-		go s.runCommitter(c)
-	}
-	c.pending = append(c.pending, req)
-	return nil
-}
-
 // ObserveEnqueueBatches makes fn hear the number of tickets of every
 // group-commit transaction (the server's waitroom_enqueue_batch_size).
 // fn runs on the committer goroutine and must be quick.
 func (s *Store) ObserveEnqueueBatches(fn func(size int)) {
 	s.observeBatch.Store(&fn)
-}
-
-// runCommitter commits batches until nothing is pending, then retires; the
-// next Enqueue starts a new one. Close waits for it (flushing).
-func (s *Store) runCommitter(c *committer) {
-	defer s.flushing.Done()
-	for {
-		batch := s.nextBatch(c)
-		if batch == nil {
-			return
-		}
-		s.commitBatch(c.room, batch)
-	}
-}
-
-func (s *Store) nextBatch(c *committer) []*enqueueRequest {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	n := min(len(c.pending), s.batchMax)
-	if n == 0 {
-		delete(s.committers, c.room)
-		return nil
-	}
-	batch := c.pending[:n:n]
-	if rest := c.pending[n:]; len(rest) > 0 {
-		c.pending = append([]*enqueueRequest(nil), rest...)
-	} else {
-		c.pending = nil
-	}
-	return batch
 }
 
 func (s *Store) commitBatch(room string, batch []*enqueueRequest) {
@@ -174,8 +119,11 @@ func (s *Store) commitPlain(ctx context.Context, room string, batch []*enqueueRe
 	for i, r := range batch {
 		ids[i], times[i] = r.ticket.ID, micros(r.ticket.EntryTime)
 	}
-	var gen, queue int64
-	err := s.db.QueryRowxContext(ctx, `
+	var st struct {
+		Generation int64 `db:"generation"`
+		Queue      int64 `db:"queue"`
+	}
+	err := s.get(ctx, &st, `
 		WITH s AS (
 			UPDATE room_state SET queue = queue + $2 WHERE room = $1
 			RETURNING generation, queue
@@ -185,10 +133,11 @@ func (s *Store) commitPlain(ctx context.Context, room string, batch []*enqueueRe
 			       timestamptz 'epoch' + u.us * interval '1 microsecond'
 			FROM s, unnest($3::text[], $4::bigint[]) WITH ORDINALITY AS u(id, us, ord)
 		)
-		SELECT generation, queue FROM s`, room, len(batch), pq.Array(ids), pq.Array(times)).Scan(&gen, &queue)
+		SELECT generation, queue FROM s`, room, len(batch), pq.Array(ids), pq.Array(times))
 	if err != nil {
 		return nil, 0, 0, err
 	}
+	gen, queue := st.Generation, st.Queue
 	results := make([]enqueueResult, len(batch))
 	base := queue - int64(len(batch))
 	for i, r := range batch {

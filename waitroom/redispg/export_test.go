@@ -34,3 +34,40 @@ func (s *Store) MarkStaleForTest(room string) { s.markStale(room, nil) }
 
 // CountersKeyForTest is the Redis key of a room's counters.
 func (s *Store) CountersKeyForTest(room string) string { return s.countersKey(room) }
+
+// HoldTokenFenceExclusive takes the room's fence as a rebuild does: token
+// batches wait for release.
+func (s *Store) HoldTokenFenceExclusive(ctx context.Context, room string) (release func() error, err error) {
+	tx, err := s.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	if err := lockFence(ctx, tx, room); err != nil {
+		tx.Rollback()
+		return nil, err
+	}
+	return tx.Commit, nil
+}
+
+// PendingTokens is how many CreateToken calls of the room wait for the
+// next batch, and whether a batch of the room is being committed or
+// gathered.
+func (s *Store) PendingTokens(room string) (n int, running bool) { return pending(s, s.tokens, room) }
+
+// PendingTicketReads is PendingTokens for Ticket calls.
+func (s *Store) PendingTicketReads(room string) (n int, running bool) {
+	return pending(s, s.ticketReads, room)
+}
+
+func pending[R any](s *Store, b *batcher[R], key string) (int, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	list, running := b.pending[key]
+	return len(list), running
+}
+
+// Queries whose plans the tests check.
+var (
+	TicketsByIDQuery       = ticketsByID
+	TokensByRequestIDQuery = tokensByRequestID
+)

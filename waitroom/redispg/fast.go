@@ -75,6 +75,16 @@ elseif ARGV[3] == 'rem' then
 end
 return 1`)
 
+// tokensCreated: ARGV gen, count, trim-below score (0: no trim), then a
+// score and a request id per new active token.
+var tokensCreated = redis.NewScript(genCheck + `
+redis.call('HINCRBY', KEYS[1], 't', ARGV[2])
+if ARGV[3] ~= '0' then redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. ARGV[3]) end
+for i = 4, #ARGV, 2 do
+  redis.call('ZADD', KEYS[2], ARGV[i], ARGV[i + 1])
+end
+return 1`)
+
 // replaceFast writes a whole room state (after a reset, on creation, or as
 // a rebuild) unless the stored hash is of a newer generation, or of the
 // same one and force is not set. A forced write over the same generation

@@ -61,12 +61,17 @@ type Store struct {
 	batchMax int
 	log      *slog.Logger
 
-	mu         sync.Mutex
-	closed     bool
-	committers map[string]*committer
-	flushing   sync.WaitGroup
+	mu       sync.Mutex
+	closed   bool
+	enqueues *batcher[*enqueueRequest] // group commit of Enqueue
+	tokens   *batcher[*tokenRequest]   // group commit of CreateToken
+	// ticketReads batches the Ticket lookups of a room.
+	ticketReads *batcher[*ticketRead]
+	flushing    sync.WaitGroup
 	// observeBatch, when set, hears the size of every group commit.
 	observeBatch atomic.Pointer[func(size int)]
+
+	stmts stmtCache // prepared statements of the hot paths (stmts.go)
 
 	rebuildMu  sync.Mutex
 	rebuilding map[string]*rebuildCall // rebuilds in flight, by room
@@ -92,6 +97,8 @@ const (
 	// commitTimeout bounds one group-commit transaction; it does not follow
 	// any caller's context, since the batch serves many callers.
 	commitTimeout = 10 * time.Second
+	// readTimeout bounds one batched read, for the same reason.
+	readTimeout = 10 * time.Second
 )
 
 // Open connects to PostgreSQL and Redis, checks that both answer, applies
@@ -101,10 +108,13 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	s := &Store{prefix: cfg.KeyPrefix, batchMax: cfg.BatchMax, log: cfg.Logger, committers: map[string]*committer{}}
+	s := &Store{prefix: cfg.KeyPrefix, batchMax: cfg.BatchMax, log: cfg.Logger}
 	if s.batchMax <= 0 {
 		s.batchMax = defaultBatchMax
 	}
+	s.enqueues = newBatcher(s, s.batchMax, s.commitBatch)
+	s.tokens = newBatcher(s, s.batchMax, s.commitTokens)
+	s.ticketReads = newBatcher(s, s.batchMax, s.readTickets)
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -305,5 +315,6 @@ func (s *Store) Close() error {
 	s.flushing.Wait()
 	s.stopBG()
 	s.bgWork.Wait()
+	s.closeStmts()
 	return errors.Join(s.db.Close(), s.rdb.Close())
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 
 	"github.com/waitroom-idp/waitroom/waitroom"
 )
@@ -36,53 +37,193 @@ func (r tokenRow) record() waitroom.TokenRecord {
 
 const tokenColumns = `room, generation, request_id, position, issuer, issued_at, not_before, expires, kid, session_status`
 
-// CreateToken inserts the record if the request has none in the current
-// generation, and counts it in Redis within the same transaction under the
-// token fence (fence.go). The INSERT reads room_state in the same
-// statement, so a record for a generation that is no longer current is
-// never stored; ON CONFLICT makes concurrent calls create exactly one.
+// tokenRequest is a CreateToken call waiting for its group commit.
+type tokenRequest struct {
+	ctx  context.Context
+	rec  waitroom.TokenRecord
+	done chan tokenResult // buffered: the committer never blocks on it
+}
+
+type tokenResult struct {
+	rec     waitroom.TokenRecord
+	created bool
+	err     error
+}
+
+// CreateToken stores the record unless the request has one in the current
+// generation. Records are group-committed per room (batch.go): one
+// transaction under the token fence (fence.go) inserts a batch, applies
+// the Redis counters of the records it created and commits, so a burst of
+// first issues costs one commit and one Redis call per batch instead of
+// four statements and a commit each. The insert reads room_state in the
+// same statement, so a record for a generation that is no longer current
+// is never stored; ON CONFLICT makes concurrent calls create exactly one.
 func (s *Store) CreateToken(ctx context.Context, rec waitroom.TokenRecord) (waitroom.TokenRecord, bool, error) {
 	id, err := uuid.Parse(rec.RequestID)
 	if err != nil {
 		return waitroom.TokenRecord{}, false, notFound("ticket")
 	}
 	rec.RequestID = id.String()
-	var row tokenRow
+	req := &tokenRequest{ctx: ctx, rec: rec, done: make(chan tokenResult, 1)}
+	if err := s.tokens.submit(rec.Room, req); err != nil {
+		return waitroom.TokenRecord{}, false, err
+	}
+	select {
+	case res := <-req.done:
+		return res.rec, res.created, res.err
+	case <-ctx.Done():
+		return waitroom.TokenRecord{}, false, waitroom.Wrap(waitroom.CodeUnavailable, ctx.Err(), "the request ended before the token was stored")
+	}
+}
+
+// commitTokens stores one batch of a room's token records and answers
+// every request: the record it created, the record already stored for
+// the request (created=false), or the error.
+func (s *Store) commitTokens(room string, batch []*tokenRequest) {
+	// One insert per request (id and generation); repeats in the batch get
+	// the answer of the first, as created=false.
+	var live []*tokenRequest
+	repeats := map[int][]*tokenRequest{}
+	first := make(map[string]int, len(batch))
+	for _, r := range batch {
+		if r.ctx.Err() != nil {
+			continue // the caller left; a later call finds or makes the record
+		}
+		k := r.rec.RequestID + "/" + strconv.FormatInt(r.rec.Generation, 10)
+		if i, ok := first[k]; ok {
+			repeats[i] = append(repeats[i], r)
+			continue
+		}
+		first[k] = len(live)
+		live = append(live, r)
+	}
+	if len(live) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), commitTimeout)
+	defer cancel()
+	answers := s.storeTokens(ctx, room, live)
+	for i, r := range live {
+		r.done <- answers[i]
+		for _, again := range repeats[i] {
+			again.done <- tokenResult{rec: answers[i].rec, err: answers[i].err}
+		}
+	}
+}
+
+// storeTokens inserts the batch in one transaction and returns an answer
+// per request.
+func (s *Store) storeTokens(ctx context.Context, room string, batch []*tokenRequest) []tokenResult {
+	answers := make([]tokenResult, len(batch))
+	var rows []tokenRow
 	var event fastResult
-	err = s.inTokenFence(ctx, rec.Room, func(tx *sqlx.Tx) (err error) {
-		if row, err = insertToken(ctx, tx, rec); err == nil {
-			// Trimming on creation keeps the active set bounded when
-			// nobody asks for ActiveTokens.
-			event = s.tokenEventFast(ctx, row, "t", addIfActive(row), micros(row.IssuedAt.Add(-trimGrace)))
+	err := s.inTokenFence(ctx, room, func(tx *sqlx.Tx) (err error) {
+		if rows, err = s.insertTokens(ctx, tx, room, batch); err == nil && len(rows) > 0 {
+			event = s.tokensCreatedFast(ctx, room, rows)
 		}
 		return err
 	})
-	if errors.Is(err, sql.ErrNoRows) {
-		// Already there, or the room was reset since the ticket was read.
-		stored, err := s.tokenOfGeneration(ctx, rec.Room, rec.RequestID, rec.Generation)
-		return stored, false, err
-	}
 	if err != nil {
-		s.afterFailedCommit(rec.Room, event, err)
-		return waitroom.TokenRecord{}, false, mapErr(err, "the token could not be stored")
+		s.afterFailedCommit(room, event, err)
+		err = mapErr(err, "the token could not be stored")
+		for i := range answers {
+			answers[i].err = err
+		}
+		return answers
 	}
-	s.afterWrite(ctx, rec.Room, event.res, event.err)
-	return row.record(), true, nil
+	if len(rows) > 0 {
+		s.afterWrite(ctx, room, event.res, event.err)
+	}
+	created := make(map[string]tokenRow, len(rows))
+	for _, row := range rows {
+		created[row.RequestID] = row
+	}
+	// Not created: already there, or the room was reset since the ticket
+	// was read. One read answers all of them.
+	var missing []string
+	for _, r := range batch {
+		if row, ok := created[r.rec.RequestID]; !ok || row.Generation != r.rec.Generation {
+			missing = append(missing, r.rec.RequestID)
+		}
+	}
+	stored, readErr := s.currentTokens(ctx, room, missing)
+	for i, r := range batch {
+		if row, ok := created[r.rec.RequestID]; ok && row.Generation == r.rec.Generation {
+			answers[i] = tokenResult{rec: row.record(), created: true}
+		} else if rec, ok := stored[r.rec.RequestID]; ok && rec.Generation == r.rec.Generation {
+			answers[i] = tokenResult{rec: rec}
+		} else if readErr != nil {
+			answers[i].err = readErr
+		} else {
+			answers[i].err = notFound("ticket")
+		}
+	}
+	return answers
 }
 
-// insertToken stores rec; sql.ErrNoRows if it exists or its generation is
-// no longer current.
-func insertToken(ctx context.Context, tx *sqlx.Tx, rec waitroom.TokenRecord) (tokenRow, error) {
-	var row tokenRow
-	err := tx.GetContext(ctx, &row, `
+// insertTokens stores the batch's records, in request-id order (so that
+// two batches racing on the same ids, from two replicas, lock them in the
+// same order and cannot deadlock), and returns the rows it created: none
+// for a record that exists or whose generation is no longer current.
+func (s *Store) insertTokens(ctx context.Context, tx *sqlx.Tx, room string, batch []*tokenRequest) ([]tokenRow, error) {
+	n := len(batch)
+	gens, pos, status := make([]int64, n), make([]int64, n), make([]int64, n)
+	iat, nbf, exp := make([]int64, n), make([]int64, n), make([]int64, n)
+	ids, issuers, kids := make([]string, n), make([]string, n), make([]string, n)
+	for i, r := range batch {
+		rec := r.rec
+		gens[i], ids[i], pos[i], issuers[i], kids[i], status[i] = rec.Generation, rec.RequestID, rec.Position, rec.Issuer, rec.KeyID, int64(rec.SessionStatus)
+		iat[i], nbf[i], exp[i] = micros(rec.IssuedAt), micros(rec.NotBefore), micros(rec.ExpiresAt)
+	}
+	var rows []tokenRow
+	err := s.txSel(ctx, tx, &rows, `
 		INSERT INTO tokens (room, generation, request_id, position, issuer, issued_at, not_before, expires, kid, session_status)
-		SELECT $1, s.generation, $3, $4, $5, $6, $7, $8, $9, $10
-		FROM room_state s WHERE s.room = $1 AND s.generation = $2
+		SELECT $1, s.generation, u.id::uuid, u.pos, u.iss,
+		       timestamptz 'epoch' + u.iat * interval '1 microsecond',
+		       timestamptz 'epoch' + u.nbf * interval '1 microsecond',
+		       timestamptz 'epoch' + u.exp * interval '1 microsecond',
+		       u.kid, u.st::smallint
+		FROM unnest($2::bigint[], $3::text[], $4::bigint[], $5::text[], $6::bigint[], $7::bigint[], $8::bigint[], $9::text[], $10::bigint[])
+		     AS u(gen, id, pos, iss, iat, nbf, exp, kid, st)
+		JOIN room_state s ON s.room = $1 AND s.generation = u.gen
+		ORDER BY u.id::uuid
 		ON CONFLICT DO NOTHING
 		RETURNING `+tokenColumns,
-		rec.Room, rec.Generation, rec.RequestID, rec.Position, rec.Issuer, rec.IssuedAt, rec.NotBefore,
-		rec.ExpiresAt, rec.KeyID, int(rec.SessionStatus))
-	return row, err
+		room, pq.Array(gens), pq.Array(ids), pq.Array(pos), pq.Array(issuers), pq.Array(iat), pq.Array(nbf),
+		pq.Array(exp), pq.Array(kids), pq.Array(status))
+	return rows, err
+}
+
+// tokensByRequestID reads token records by request id ($2) with the
+// generation of room $1.
+const tokensByRequestID = `
+	SELECT ` + tokenColumns + `, ` + currentGeneration + ` AS current
+	FROM tokens WHERE request_id = ANY($2::uuid[])`
+
+// currentTokens reads the records of the given requests in the room's
+// current generation, by request id.
+func (s *Store) currentTokens(ctx context.Context, room string, ids []string) (map[string]waitroom.TokenRecord, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	// By request id alone, which leads the primary key: with the room and
+	// generation in the WHERE too, a planner without statistics walks the
+	// room's tokens through tokens_position instead. They are checked here.
+	var rows []struct {
+		tokenRow
+		Current sql.NullInt64 `db:"current"`
+	}
+	err := s.sel(ctx, &rows, tokensByRequestID, room, pq.Array(ids))
+	if err != nil {
+		return nil, mapErr(err, "the token could not be read")
+	}
+	out := make(map[string]waitroom.TokenRecord, len(rows))
+	for _, row := range rows {
+		if row.Room == room && row.Current.Valid && row.Generation == row.Current.Int64 {
+			out[row.RequestID] = row.record()
+		}
+	}
+	return out, nil
 }
 
 // addIfActive is the active-set operation for a new token.
@@ -100,6 +241,26 @@ type fastResult struct {
 	err     error
 }
 
+// tokensCreatedFast counts a batch of new token rows (one generation: the
+// insert read it once) in Redis and adds the active ones to the active set,
+// trimming members long expired.
+func (s *Store) tokensCreatedFast(ctx context.Context, room string, rows []tokenRow) fastResult {
+	oldest := rows[0].IssuedAt
+	args := make([]any, 0, 3+2*len(rows))
+	args = append(args, rows[0].Generation, len(rows), 0)
+	for _, row := range rows {
+		if row.IssuedAt.Before(oldest) {
+			oldest = row.IssuedAt
+		}
+		if addIfActive(row) != "" {
+			args = append(args, micros(row.Expires), row.RequestID)
+		}
+	}
+	args[2] = micros(oldest.Add(-trimGrace))
+	res, err := tokensCreated.Run(ctx, s.rdb, []string{s.countersKey(room), s.activeKey(room)}, args...).Int64()
+	return fastResult{applied: err == nil && res == fastApplied, res: res, err: err}
+}
+
 func (s *Store) tokenEventFast(ctx context.Context, row tokenRow, field, op string, trimBelow int64) fastResult {
 	res, err := tokenEvent.Run(ctx, s.rdb, []string{s.countersKey(row.Room), s.activeKey(row.Room)},
 		row.Generation, field, op, row.RequestID, micros(row.Expires), trimBelow).Int64()
@@ -114,14 +275,6 @@ func (s *Store) afterFailedCommit(room string, event fastResult, err error) {
 	}
 }
 
-func (s *Store) tokenOfGeneration(ctx context.Context, room, requestID string, gen int64) (waitroom.TokenRecord, error) {
-	rec, err := s.Token(ctx, room, requestID)
-	if err == nil && rec.Generation != gen {
-		return waitroom.TokenRecord{}, notFound("ticket")
-	}
-	return rec, err
-}
-
 // Token returns the token record of a request in the current generation.
 func (s *Store) Token(ctx context.Context, room, requestID string) (waitroom.TokenRecord, error) {
 	id, err := uuid.Parse(requestID)
@@ -129,7 +282,7 @@ func (s *Store) Token(ctx context.Context, room, requestID string) (waitroom.Tok
 		return waitroom.TokenRecord{}, notFound("token")
 	}
 	var row tokenRow
-	err = s.db.GetContext(ctx, &row, `
+	err = s.get(ctx, &row, `
 		SELECT `+tokenColumns+` FROM tokens
 		WHERE room = $1 AND generation = `+currentGeneration+` AND request_id = $2`, room, id.String())
 	if errors.Is(err, sql.ErrNoRows) {

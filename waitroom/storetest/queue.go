@@ -17,6 +17,8 @@ func queueTests() []testCase {
 		{"ServingHistory", true, testServingHistory},
 		{"WaitingNum", true, testWaitingNum},
 		{"ResetForgetsGeneration", true, testResetForgetsGeneration},
+		{"TicketLookupCache", true, testTicketLookupCache},
+		{"TicketLookupCacheRoomRecreated", true, testTicketLookupCacheRoomRecreated},
 	}
 }
 

@@ -682,3 +682,93 @@ func TestIDTokenHint(t *testing.T) {
 		t.Fatalf("bad hint: %v", loc)
 	}
 }
+
+// TestUserinfoRefusesRevokedAndExpiredTokens: userinfo answers a token
+// again and again (a JWT is verified once and then remembered), and still
+// refuses it as soon as its grant is revoked or it expires.
+func TestUserinfoRefusesRevokedAndExpiredTokens(t *testing.T) {
+	for _, be := range backends(t) {
+		for _, format := range []string{oidc.TokenFormatJWT, oidc.TokenFormatOpaque} {
+			t.Run(be.name+"/"+format, func(t *testing.T) {
+				c := testClient("rp1")
+				c.AccessTokenFormat = format
+				e := newEnv(t, withBackend(be), withClients(c))
+				login := func() string {
+					a := e.exchange("rp1", e.code(e.browser(), authParams("rp1", rpRedirect)), rpRedirect, "")
+					if a.status != 200 {
+						t.Fatalf("exchange: %d %v", a.status, a.body)
+					}
+					return a.str("access_token")
+				}
+				userinfo := func(token string) int {
+					return e.call(http.MethodGet, "/userinfo", nil, bearer(token)).status
+				}
+				revoked, expiring := login(), login()
+				for range 3 {
+					if s1, s2 := userinfo(revoked), userinfo(expiring); s1 != 200 || s2 != 200 {
+						t.Fatalf("userinfo: %d %d", s1, s2)
+					}
+				}
+				if r := e.call(http.MethodPost, "/revoke", url.Values{"token": {revoked}}, basic("rp1", "rp1-secret-0123456789")); r.status != 200 {
+					t.Fatalf("revoke: %d", r.status)
+				}
+				if s := userinfo(revoked); s != 401 {
+					t.Fatalf("revoked token: %d", s)
+				}
+				if s := userinfo(expiring); s != 200 {
+					t.Fatalf("revoking one login touched another: %d", s)
+				}
+				e.clock.Advance(oidc.DefaultAccessTokenLifetime)
+				if s := userinfo(expiring); s != 401 {
+					t.Fatalf("expired token: %d", s)
+				}
+			})
+		}
+	}
+}
+
+// TestOpaqueTokenTampering: an opaque token altered in one character, or
+// made for another provider key, is refused.
+func TestOpaqueTokenTampering(t *testing.T) {
+	c := testClient("rp1")
+	c.AccessTokenFormat = oidc.TokenFormatOpaque
+	e := newEnv(t, withClients(c))
+	at := e.exchange("rp1", e.code(e.browser(), authParams("rp1", rpRedirect)), rpRedirect, "").str("access_token")
+	if s := e.call(http.MethodGet, "/userinfo", nil, bearer(at)).status; s != 200 {
+		t.Fatalf("userinfo: %d", s)
+	}
+	for i := range len(at) {
+		b := []byte(at)
+		if b[i] == 'A' {
+			b[i] = 'B'
+		} else {
+			b[i] = 'A'
+		}
+		if a := e.call(http.MethodGet, "/userinfo", nil, bearer(string(b))); a.status != 401 {
+			t.Fatalf("token altered at %d: %d", i, a.status)
+		}
+	}
+}
+
+// TestRefreshRestoresALostGrant: a grant's record lost with the Ephemeral
+// store (Redis restarted empty) stops its access tokens; a refresh writes
+// it again.
+func TestRefreshRestoresALostGrant(t *testing.T) {
+	e := newEnv(t)
+	a := e.exchange("rp1", e.code(e.browser(), authParams("rp1", rpRedirect)), rpRedirect, "")
+	sid, _ := idTokenClaims(t, a.str("id_token"))["sid"].(string)
+	if err := e.eph.Delete(e.ctx, "oidc:grant:"+sid); err != nil { // the provider's key for a grant
+		t.Fatal(err)
+	}
+	if s := e.call(http.MethodGet, "/userinfo", nil, bearer(a.str("access_token"))).status; s != 401 {
+		t.Fatalf("token of a lost grant: %d", s)
+	}
+	r := e.call(http.MethodPost, "/oauth/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {a.str("refresh_token")}},
+		basic("rp1", "rp1-secret-0123456789"))
+	if r.status != 200 {
+		t.Fatalf("refresh: %d %v", r.status, r.body)
+	}
+	if s := e.call(http.MethodGet, "/userinfo", nil, bearer(r.str("access_token"))).status; s != 200 {
+		t.Fatalf("token after refresh: %d", s)
+	}
+}

@@ -16,7 +16,7 @@ type keyring struct {
 	cookies []byte // cookie signatures
 	subject []byte // sub derivation
 	tokens  []byte // code and refresh-token hashes (store keys)
-	crypto  [32]byte
+	crypto  [32]byte // opaque access-token encryption (tokenCrypto)
 }
 
 func newKeyring(master []byte) keyring {

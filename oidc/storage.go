@@ -26,9 +26,10 @@ type storage struct {
 	issuer   string
 	loginURL func(id string) string
 	authTTL  time.Duration
-	// resolveToken maps an access token (JWT or opaque) to its id; it needs
-	// the library's crypto and verifier, so the provider sets it.
-	resolveToken func(ctx context.Context, token string) (string, bool)
+	// resolveToken authenticates an access token (JWT or opaque) and
+	// returns its id and subject; it needs the library's crypto and
+	// verifier, so the provider sets it.
+	resolveToken func(ctx context.Context, token string) (id, subject string, ok bool)
 }
 
 var (
@@ -37,8 +38,9 @@ var (
 	_ op.CanGetPrivateClaimsFromRequest = (*storage)(nil)
 )
 
-// accessRecord is the stored side of an access token: userinfo,
-// introspection and revocation read it.
+// accessRecord is a live access token: its grant (read from the grant's
+// record) and its lifetime (read from its id). Userinfo, introspection and
+// revocation use it.
 type accessRecord struct {
 	Grant     grant     `json:"grant"`
 	IssuedAt  time.Time `json:"iat"`
@@ -180,24 +182,54 @@ func (s *storage) markCodeUsed(ctx context.Context, codeID, grantID string) erro
 	return s.eph.put(ctx, keyCodeUsed+codeID, grantID, codeUsedTTL)
 }
 
-// rememberGrant keeps an issued grant until its admission ends, so that
-// end_session can end the visitor's room session from the ID token's sid
-// alone (a relying party's back-channel logout has no browser cookies).
-func (s *storage) rememberGrant(ctx context.Context, g *grant) error {
-	ttl := g.AdmissionEnds.Sub(s.now())
-	if ttl < time.Second {
-		return nil
-	}
-	return s.eph.put(ctx, keyGrant+g.ID, g, ttl)
+// storedGrant is the grant's record in the Ephemeral store: the grant
+// while its tokens are valid, a tombstone (Revoked) once revoked.
+type storedGrant struct {
+	grant
+	Revoked bool `json:"revoked,omitempty"`
 }
 
-// grantByID returns a remembered grant.
-func (s *storage) grantByID(ctx context.Context, id string) (*grant, error) {
-	g := new(grant)
-	if len(id) > 64 {
-		return nil, waitroom.Errorf(waitroom.CodeNotFound, "unknown session")
+// rememberGrant records a grant before its first tokens are minted: its
+// access tokens are valid while the record is there (until the admission
+// ends, which also bounds every token's lifetime), and end_session finds
+// the visitor's room session from the ID token's sid alone (a relying
+// party's back-channel logout has no browser cookies). A code is redeemed
+// once, and no revocation can name the grant before its code is marked
+// used, after this write: a plain put cannot overwrite a tombstone.
+func (s *storage) rememberGrant(ctx context.Context, g *grant) error {
+	return s.eph.put(ctx, keyGrant+g.ID, storedGrant{grant: *g}, s.grantTTL(g))
+}
+
+// restoreGrant writes a grant's record again before a refresh mints
+// tokens, for the case the Ephemeral store lost it; it never replaces a
+// record, so a tombstone stays.
+func (s *storage) restoreGrant(ctx context.Context, g *grant) error {
+	b, err := jsonBytes(storedGrant{grant: *g})
+	if err != nil {
+		return err
 	}
-	return g, s.eph.get(ctx, keyGrant+id, g)
+	_, err = s.eph.eph.PutIfAbsent(ctx, keyGrant+g.ID, b, s.grantTTL(g))
+	return err
+}
+
+func (s *storage) grantTTL(g *grant) time.Duration {
+	return max(g.AdmissionEnds.Sub(s.now()), time.Second)
+}
+
+// grantByID returns a live grant: CodeNotFound once it is revoked or its
+// admission has ended.
+func (s *storage) grantByID(ctx context.Context, id string) (*grant, error) {
+	if id == "" || len(id) > 64 {
+		return nil, waitroom.Errorf(waitroom.CodeNotFound, "unknown grant")
+	}
+	var sg storedGrant
+	if err := s.eph.get(ctx, keyGrant+id, &sg); err != nil {
+		return nil, err
+	}
+	if sg.Revoked || sg.ID != id {
+		return nil, waitroom.Errorf(waitroom.CodeNotFound, "grant revoked")
+	}
+	return &sg.grant, nil
 }
 
 // restoreCode puts a consumed code back after an outage stopped the
@@ -281,6 +313,8 @@ func refreshError(err error) error {
 	return err
 }
 
+// newAccessToken names a new access token of g; the grant's record (see
+// rememberGrant) is all the store holds of it.
 func (s *storage) newAccessToken(ctx context.Context, g *grant) (string, time.Time, error) {
 	c, err := s.clients.get(ctx, g.ClientID)
 	if err != nil {
@@ -288,12 +322,7 @@ func (s *storage) newAccessToken(ctx context.Context, g *grant) (string, time.Ti
 	}
 	now := s.now()
 	exp := capTime(now.Add(c.AccessTokenLifetime.D()), g.AdmissionEnds)
-	id := randomToken(16)
-	rec := accessRecord{Grant: *g, IssuedAt: now, ExpiresAt: exp}
-	if err := s.eph.put(ctx, keyAccessToken+id, rec, exp.Sub(now)); err != nil {
-		return "", time.Time{}, err
-	}
-	return id, exp, nil
+	return accessToken{grantID: g.ID, iat: now, exp: exp}.id(), exp, nil
 }
 
 func (s *storage) newRefreshToken(ctx context.Context, g *grant) (string, error) {
@@ -393,11 +422,13 @@ func (s *storage) revokeToken(ctx context.Context, token, clientID string) error
 	return s.revokeGrant(ctx, rec.Grant, true)
 }
 
-// revokeGrant invalidates every token of a grant; with endSession it also
-// completes the visitor's session in the room (freeing a max-active slot)
-// and stops the admission cookie from starting new logins.
+// revokeGrant invalidates every token of a grant: its record becomes a
+// tombstone that outlives any access token, its refresh tokens are
+// deleted. With endSession it also completes the visitor's session in the
+// room (freeing a max-active slot) and stops the admission cookie from
+// starting new logins.
 func (s *storage) revokeGrant(ctx context.Context, g grant, endSession bool) error {
-	if err := s.eph.put(ctx, keyGrantRevoked+g.ID, true, grantMarkerTTL); err != nil {
+	if err := s.eph.put(ctx, keyGrant+g.ID, storedGrant{grant: grant{ID: g.ID}, Revoked: true}, grantMarkerTTL); err != nil {
 		return err
 	}
 	if err := s.store.RevokeGrant(ctx, g.ID); err != nil {
@@ -424,36 +455,34 @@ func (s *storage) endSession(ctx context.Context, room, ticketID string) error {
 // accessRecordOf resolves an access token (JWT or opaque) to its live
 // record.
 func (s *storage) accessRecordOf(ctx context.Context, token string) (*accessRecord, error) {
-	id, ok := s.accessTokenID(ctx, token)
+	if s.resolveToken == nil {
+		return nil, waitroom.Errorf(waitroom.CodeNotFound, "invalid access token")
+	}
+	id, subject, ok := s.resolveToken(ctx, token)
 	if !ok {
 		return nil, waitroom.Errorf(waitroom.CodeNotFound, "invalid access token")
 	}
-	return s.accessRecord(ctx, id)
+	return s.accessRecord(ctx, id, subject)
 }
 
-func (s *storage) accessTokenID(ctx context.Context, token string) (string, bool) {
-	if s.resolveToken == nil {
-		return "", false
+// accessRecord returns the live record of an authenticated token id:
+// unexpired, and its grant neither revoked nor past its admission.
+func (s *storage) accessRecord(ctx context.Context, id, subject string) (*accessRecord, error) {
+	t, ok := parseAccessTokenID(id)
+	if !ok {
+		return nil, waitroom.Errorf(waitroom.CodeNotFound, "invalid access token")
 	}
-	return s.resolveToken(ctx, token)
-}
-
-func (s *storage) accessRecord(ctx context.Context, id string) (*accessRecord, error) {
-	rec := new(accessRecord)
-	if err := s.eph.get(ctx, keyAccessToken+id, rec); err != nil {
-		return nil, err
-	}
-	if !s.now().Before(rec.ExpiresAt) {
+	if !s.now().Before(t.exp) {
 		return nil, waitroom.Errorf(waitroom.CodeNotFound, "access token expired")
 	}
-	revoked, err := s.eph.exists(ctx, keyGrantRevoked+rec.Grant.ID)
+	g, err := s.grantByID(ctx, t.grantID)
 	if err != nil {
 		return nil, err
 	}
-	if revoked {
-		return nil, waitroom.Errorf(waitroom.CodeNotFound, "access token revoked")
+	if g.Subject != subject {
+		return nil, waitroom.Errorf(waitroom.CodeNotFound, "invalid access token")
 	}
-	return rec, nil
+	return &accessRecord{Grant: *g, IssuedAt: t.iat, ExpiresAt: t.exp}, nil
 }
 
 func (s *storage) SigningKey(context.Context) (op.SigningKey, error) {
@@ -524,12 +553,9 @@ func (s *storage) SetUserinfoFromRequest(ctx context.Context, info *oidc.UserInf
 }
 
 func (s *storage) SetUserinfoFromToken(ctx context.Context, info *oidc.UserInfo, tokenID, subject, _ string) error {
-	rec, err := s.accessRecord(ctx, tokenID)
+	rec, err := s.accessRecord(ctx, tokenID, subject)
 	if err != nil {
 		return err
-	}
-	if rec.Grant.Subject != subject {
-		return waitroom.Errorf(waitroom.CodeNotFound, "invalid access token")
 	}
 	c, err := s.clients.get(ctx, rec.Grant.ClientID)
 	if err != nil {
@@ -540,12 +566,9 @@ func (s *storage) SetUserinfoFromToken(ctx context.Context, info *oidc.UserInfo,
 }
 
 func (s *storage) SetIntrospectionFromToken(ctx context.Context, resp *oidc.IntrospectionResponse, tokenID, subject, _ string) error {
-	rec, err := s.accessRecord(ctx, tokenID)
+	rec, err := s.accessRecord(ctx, tokenID, subject)
 	if err != nil {
 		return err
-	}
-	if rec.Grant.Subject != subject {
-		return waitroom.Errorf(waitroom.CodeNotFound, "invalid access token")
 	}
 	fillIntrospection(resp, rec, s.issuer)
 	return nil

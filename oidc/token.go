@@ -86,7 +86,16 @@ func (p *Provider) codeExchange(w http.ResponseWriter, r *http.Request) error {
 	if err := checkCodeRequest(r, c, ar); err != nil {
 		return err
 	}
-	resp, err := op.CreateTokenResponse(ctx, ar, opClient{c: c, loginURL: p.loginURL}, exchangeCreator{p}, true, code, "")
+	if ar.Grant == nil {
+		return oidc.ErrInvalidGrant().WithDescription("invalid code")
+	}
+	// The grant's record comes first: the tokens about to be minted are
+	// valid only while it exists.
+	err = p.storage.rememberGrant(ctx, ar.Grant)
+	var resp *oidc.AccessTokenResponse
+	if err == nil {
+		resp, err = op.CreateTokenResponse(ctx, ar, opClient{c: c, loginURL: p.loginURL}, exchangeCreator{p}, true, code, "")
+	}
 	if err != nil {
 		if waitroom.ErrorCode(err) == waitroom.CodeUnavailable {
 			p.storage.restoreCode(ctx, codeID, ar)
@@ -95,9 +104,6 @@ func (p *Provider) codeExchange(w http.ResponseWriter, r *http.Request) error {
 	}
 	if err := p.storage.markCodeUsed(ctx, codeID, ar.ID); err != nil {
 		p.log.WarnContext(ctx, "cannot record used code", "error", err)
-	}
-	if err := p.storage.rememberGrant(ctx, ar.Grant); err != nil {
-		p.log.WarnContext(ctx, "cannot record the grant for logout", "error", err)
 	}
 	return writeTokenResponse(w, resp)
 }
@@ -169,6 +175,13 @@ func (p *Provider) refreshExchange(w http.ResponseWriter, r *http.Request) error
 	}
 	if scope := r.PostForm.Get("scope"); scope != "" {
 		if err := op.ValidateRefreshTokenScopes(strings.Fields(scope), req); err != nil {
+			return err
+		}
+	}
+	if rr, ok := req.(*refreshRequest); ok {
+		// The grant's record holds its access tokens alive; put it back
+		// if the Ephemeral store lost it (never over a revocation).
+		if err := p.storage.restoreGrant(ctx, &rr.grant); err != nil {
 			return err
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	gooidc "github.com/coreos/go-oidc/v3/oidc"
 	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/waitroom-idp/waitroom/oidc"
@@ -405,6 +406,9 @@ func TestUserinfoMethods(t *testing.T) {
 	e := newEnv(t)
 	a := e.exchange("rp1", e.code(e.browser(), authParams("rp1", rpRedirect)), rpRedirect, "")
 	at, sub := a.str("access_token"), idTokenClaims(t, a.str("id_token"))["sub"]
+	if strings.Contains(at, ".") {
+		t.Fatalf("the default access token is not opaque: %s", at)
+	}
 	for name, ans := range map[string]answer{
 		"GET bearer":  e.call(http.MethodGet, "/userinfo", nil, bearer(at)),
 		"POST bearer": e.call(http.MethodPost, "/userinfo", url.Values{}, bearer(at)),
@@ -770,5 +774,31 @@ func TestRefreshRestoresALostGrant(t *testing.T) {
 	}
 	if s := e.call(http.MethodGet, "/userinfo", nil, bearer(r.str("access_token"))).status; s != 200 {
 		t.Fatalf("token after refresh: %d", s)
+	}
+}
+
+// TestJWTAccessToken: a client may ask for JWT access tokens, signed by a
+// key of the JWKS, naming the visitor and the admission.
+func TestJWTAccessToken(t *testing.T) {
+	c := testClient("rp1")
+	c.AccessTokenFormat = oidc.TokenFormatJWT
+	e := newEnv(t, withClients(c))
+	a := e.exchange("rp1", e.code(e.browser(), authParams("rp1", rpRedirect)), rpRedirect, "")
+	payload, err := gooidc.NewRemoteKeySet(e.ctx, e.issuer+"/keys").VerifySignature(e.ctx, a.str("access_token"))
+	if err != nil {
+		t.Fatalf("access token: %v", err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(payload, &m); err != nil {
+		t.Fatal(err)
+	}
+	idt := idTokenClaims(t, a.str("id_token"))
+	exp, _ := m["exp"].(float64)
+	if m["iss"] != e.issuer || m["sub"] != idt["sub"] || m["jti"] == "" || m["room"] != room1 || m["client_id"] != "rp1" ||
+		int64(exp) <= time.Now().Unix() {
+		t.Fatalf("claims: %v", m)
+	}
+	if ui := e.call(http.MethodGet, "/userinfo", nil, bearer(a.str("access_token"))); ui.status != 200 || ui.body["sub"] != idt["sub"] {
+		t.Fatalf("userinfo: %d %v", ui.status, ui.body)
 	}
 }

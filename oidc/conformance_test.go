@@ -2,6 +2,7 @@ package oidc_test
 
 import (
 	"encoding/json"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -12,6 +13,7 @@ import (
 
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
 	jose "github.com/go-jose/go-jose/v4"
+	zoidc "github.com/zitadel/oidc/v3/pkg/oidc"
 
 	"github.com/waitroom-idp/waitroom/oidc"
 	"github.com/waitroom-idp/waitroom/waitroom"
@@ -800,5 +802,52 @@ func TestJWTAccessToken(t *testing.T) {
 	}
 	if ui := e.call(http.MethodGet, "/userinfo", nil, bearer(a.str("access_token"))); ui.status != 200 || ui.body["sub"] != idt["sub"] {
 		t.Fatalf("userinfo: %d %v", ui.status, ui.body)
+	}
+}
+
+// TestIDTokenClaimSet: the ID token carries exactly the registered claims,
+// sid, the waitroom claims and the client's static claims (placeholders
+// filled), after a code exchange and after a refresh (which has no nonce
+// and no c_hash), and at_hash and c_hash are right.
+func TestIDTokenClaimSet(t *testing.T) {
+	c := testClient("rp1")
+	c.Claims = map[string]string{"preferred_username": "visitor-{sub8}", "email": "{sub8}@visitors.invalid",
+		"email_verified": "true", "name": "Visitor {position}", "locale": "en", "zz_room": "{room}", "aa": "x"}
+	e := newEnv(t, withClients(c))
+	v := authParams("rp1", rpRedirect)
+	code := e.code(e.browser(), v)
+	a := e.exchange("rp1", code, rpRedirect, "")
+	r := e.call(http.MethodPost, "/oauth/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {a.str("refresh_token")}},
+		basic("rp1", "rp1-secret-0123456789"))
+	common := []string{"iss", "sub", "aud", "exp", "iat", "auth_time", "azp", "client_id", "at_hash", "sid",
+		"room", "queue_position", "queued_at", "admitted_at",
+		"preferred_username", "name", "email", "email_verified", "locale", "zz_room", "aa"}
+	for name, tc := range map[string]struct {
+		ans   answer
+		extra []string
+	}{
+		"code":    {a, []string{"nonce", "c_hash"}},
+		"refresh": {r, nil},
+	} {
+		claims := idTokenClaims(t, tc.ans.str("id_token"))
+		got := slices.Sorted(maps.Keys(claims))
+		want := slices.Sorted(slices.Values(append(slices.Clone(common), tc.extra...)))
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: claims %v, want %v", name, got, want)
+		}
+		sub, _ := claims["sub"].(string)
+		if claims["email_verified"] != true || claims["name"] != "Visitor 1" || claims["zz_room"] != room1 || claims["aa"] != "x" ||
+			claims["preferred_username"] != "visitor-"+sub[:8] || claims["sid"] == "" || claims["client_id"] != "rp1" {
+			t.Errorf("%s: %v", name, claims)
+		}
+		if h, _ := zoidc.ClaimHash(tc.ans.str("access_token"), jose.RS256); claims["at_hash"] != h {
+			t.Errorf("%s: at_hash %v, want %s", name, claims["at_hash"], h)
+		}
+	}
+	if h, _ := zoidc.ClaimHash(code, jose.RS256); idTokenClaims(t, a.str("id_token"))["c_hash"] != h {
+		t.Error("c_hash does not match the code")
+	}
+	if n := idTokenClaims(t, a.str("id_token"))["nonce"]; n != v.Get("nonce") {
+		t.Errorf("nonce %v, want %s", n, v.Get("nonce"))
 	}
 }

@@ -140,6 +140,7 @@ type Provider struct {
 	demo    http.Handler
 	// verified remembers JWT access tokens already verified.
 	verified *verifiedTokens
+	signers  signerCache
 }
 
 // New builds the provider. queue is the queue core, eph keeps auth

@@ -1,7 +1,6 @@
 package oidc
 
 import (
-	"context"
 	"crypto/subtle"
 	"net/http"
 	"net/url"
@@ -94,7 +93,7 @@ func (p *Provider) codeExchange(w http.ResponseWriter, r *http.Request) error {
 	err = p.storage.rememberGrant(ctx, ar.Grant)
 	var resp *oidc.AccessTokenResponse
 	if err == nil {
-		resp, err = op.CreateTokenResponse(ctx, ar, opClient{c: c, loginURL: p.loginURL}, exchangeCreator{p}, true, code, "")
+		resp, err = p.tokenResponse(ctx, ar, c, code, "")
 	}
 	if err != nil {
 		if waitroom.ErrorCode(err) == waitroom.CodeUnavailable {
@@ -107,26 +106,6 @@ func (p *Provider) codeExchange(w http.ResponseWriter, r *http.Request) error {
 	}
 	return writeTokenResponse(w, resp)
 }
-
-// exchangeCreator is the token creator of a code exchange. The library
-// deletes the auth request after minting the tokens; consumeCode has
-// already taken it (and issueCode before it), so that delete would only be
-// one more store round trip for a key that is gone.
-type exchangeCreator struct{ p *Provider }
-
-func (c exchangeCreator) Storage() op.Storage { return consumedAuthRequest{c.p.storage} }
-func (c exchangeCreator) Crypto() op.Crypto   { return c.p.op.Crypto() }
-
-// consumedAuthRequest is the storage of an exchange whose auth request is
-// already gone (it keeps the optional interfaces of *storage).
-type consumedAuthRequest struct{ *storage }
-
-var (
-	_ op.CanSetUserinfoFromRequest      = consumedAuthRequest{}
-	_ op.CanGetPrivateClaimsFromRequest = consumedAuthRequest{}
-)
-
-func (consumedAuthRequest) DeleteAuthRequest(context.Context, string) error { return nil }
 
 // checkCodeRequest binds the code to its client, redirect_uri and PKCE
 // verifier. Every mismatch is invalid_grant; the code stays consumed.
@@ -185,7 +164,7 @@ func (p *Provider) refreshExchange(w http.ResponseWriter, r *http.Request) error
 			return err
 		}
 	}
-	resp, err := op.CreateTokenResponse(ctx, req, opClient{c: c, loginURL: p.loginURL}, p.op, true, "", token)
+	resp, err := p.tokenResponse(ctx, req, c, "", token)
 	if err != nil {
 		return err
 	}

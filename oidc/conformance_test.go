@@ -5,6 +5,7 @@ import (
 	"maps"
 	"net/http"
 	"net/url"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -849,5 +850,21 @@ func TestIDTokenClaimSet(t *testing.T) {
 	}
 	if n := idTokenClaims(t, a.str("id_token"))["nonce"]; n != v.Get("nonce") {
 		t.Errorf("nonce %v, want %s", n, v.Get("nonce"))
+	}
+	// userinfo: the same profile
+	ui := e.call(http.MethodGet, "/userinfo", nil, bearer(r.str("access_token")))
+	want := []string{"sub", "room", "queue_position", "queued_at", "admitted_at",
+		"preferred_username", "name", "email", "email_verified", "locale", "zz_room", "aa"}
+	if got := slices.Sorted(maps.Keys(ui.body)); ui.status != 200 || !slices.Equal(got, slices.Sorted(slices.Values(want))) {
+		t.Fatalf("userinfo: %d %v", ui.status, got)
+	}
+	idt := idTokenClaims(t, r.str("id_token"))
+	for _, k := range want {
+		if !reflect.DeepEqual(ui.body[k], idt[k]) {
+			t.Errorf("userinfo %s = %v, ID token %v", k, ui.body[k], idt[k])
+		}
+	}
+	if ui.header.Get("Content-Type") != "application/json" || ui.header.Get("Cache-Control") != "no-store" {
+		t.Errorf("userinfo headers: %v", ui.header)
 	}
 }

@@ -25,29 +25,79 @@ import (
 // op.CreateJWT's.
 
 // idTokenClaims is an ID token: the claims the library's ID tokens carry,
-// the grant's sid and waitroom claims, the client's static claims. A
-// struct marshals once, in a fixed order.
+// the grant's sid, and the profile (sub, waitroom claims, the client's
+// static claims). A struct marshals once, in a fixed order.
 type idTokenClaims struct {
-	Issuer            string   `json:"iss"`
-	Subject           string   `json:"sub"`
-	Audience          []string `json:"aud"`
-	Expiration        int64    `json:"exp"`
-	IssuedAt          int64    `json:"iat"`
-	AuthTime          int64    `json:"auth_time,omitempty"`
-	Nonce             string   `json:"nonce,omitempty"`
-	AuthorizedParty   string   `json:"azp"`
-	ClientID          string   `json:"client_id"`
-	AccessTokenHash   string   `json:"at_hash,omitempty"`
-	CodeHash          string   `json:"c_hash,omitempty"`
-	SessionID         string   `json:"sid"`
-	Room              string   `json:"room"`
-	Position          int64    `json:"queue_position"`
-	QueuedAt          int64    `json:"queued_at"`
-	AdmittedAt        int64    `json:"admitted_at"`
-	PreferredUsername string   `json:"preferred_username,omitempty"`
-	Name              string   `json:"name,omitempty"`
-	Email             string   `json:"email,omitempty"`
-	EmailVerified     bool     `json:"email_verified,omitempty"`
+	Issuer          string   `json:"iss"`
+	Audience        []string `json:"aud"`
+	Expiration      int64    `json:"exp"`
+	IssuedAt        int64    `json:"iat"`
+	AuthTime        int64    `json:"auth_time,omitempty"`
+	Nonce           string   `json:"nonce,omitempty"`
+	AuthorizedParty string   `json:"azp"`
+	ClientID        string   `json:"client_id"`
+	AccessTokenHash string   `json:"at_hash,omitempty"`
+	CodeHash        string   `json:"c_hash,omitempty"`
+	SessionID       string   `json:"sid"`
+	profileClaims
+}
+
+// profileClaims are what userinfo answers and the ID token repeats: sub,
+// the waitroom claims and the client's static claims with a field of their
+// own; the client's other static claims are appended by marshalProfile.
+type profileClaims struct {
+	Subject           string `json:"sub"`
+	Room              string `json:"room"`
+	Position          int64  `json:"queue_position"`
+	QueuedAt          int64  `json:"queued_at"`
+	AdmittedAt        int64  `json:"admitted_at"`
+	PreferredUsername string `json:"preferred_username,omitempty"`
+	Name              string `json:"name,omitempty"`
+	Email             string `json:"email,omitempty"`
+	EmailVerified     bool   `json:"email_verified,omitempty"`
+}
+
+// newProfile fills the profile of a grant for client c and returns the
+// names of the client's other static claims, sorted.
+func newProfile(g *grant, c Client) (profileClaims, []string) {
+	pc := profileClaims{Subject: g.Subject, Room: g.Room, Position: g.Position,
+		QueuedAt: g.QueuedAt.Unix(), AdmittedAt: g.AdmittedAt.Unix()}
+	var extra []string
+	for k, tmpl := range c.Claims {
+		switch k {
+		case "preferred_username":
+			pc.PreferredUsername = expandClaim(tmpl, g)
+		case "name":
+			pc.Name = expandClaim(tmpl, g)
+		case "email":
+			pc.Email = expandClaim(tmpl, g)
+		case "email_verified":
+			pc.EmailVerified = expandClaim(tmpl, g) == "true"
+		default:
+			extra = append(extra, k)
+		}
+	}
+	slices.Sort(extra)
+	return pc, extra
+}
+
+// marshalProfile marshals v (a struct holding the profile) and appends the
+// client's other static claims (names from newProfile; reservedClaims keeps
+// them from repeating one of v's).
+func marshalProfile(v any, extra []string, g *grant, c Client) ([]byte, error) {
+	payload, err := json.Marshal(v)
+	if err != nil || len(extra) == 0 {
+		return payload, err
+	}
+	payload = payload[:len(payload)-1] // the closing brace
+	for _, k := range extra {
+		kv, err := json.Marshal(map[string]string{k: expandClaim(c.Claims[k], g)})
+		if err != nil {
+			return nil, err
+		}
+		payload = append(append(payload, ','), kv[1:len(kv)-1]...)
+	}
+	return append(payload, '}'), nil
 }
 
 // tokenResponse mints the tokens of a code exchange (req an *authRequest,
@@ -89,11 +139,11 @@ func (p *Provider) idToken(g *grant, c Client, nonce, accessToken, code string) 
 		return "", err
 	}
 	now := time.Now()
+	profile, extra := newProfile(g, c)
 	claims := idTokenClaims{
-		Issuer: p.cfg.Issuer, Subject: g.Subject, Audience: []string{g.ClientID},
+		Issuer: p.cfg.Issuer, Audience: []string{g.ClientID},
 		Expiration: now.Add(c.IDTokenLifetime.D()).Unix(), IssuedAt: now.Unix(), Nonce: nonce,
-		AuthorizedParty: g.ClientID, ClientID: g.ClientID, SessionID: g.ID,
-		Room: g.Room, Position: g.Position, QueuedAt: g.QueuedAt.Unix(), AdmittedAt: g.AdmittedAt.Unix(),
+		AuthorizedParty: g.ClientID, ClientID: g.ClientID, SessionID: g.ID, profileClaims: profile,
 	}
 	if !g.AdmittedAt.IsZero() {
 		claims.AuthTime = g.AdmittedAt.Unix()
@@ -108,37 +158,9 @@ func (p *Provider) idToken(g *grant, c Client, nonce, accessToken, code string) 
 			return "", err
 		}
 	}
-	var extra []string // the client's other static claims, appended in key order
-	for k, tmpl := range c.Claims {
-		v := expandClaim(tmpl, g)
-		switch k {
-		case "preferred_username":
-			claims.PreferredUsername = v
-		case "name":
-			claims.Name = v
-		case "email":
-			claims.Email = v
-		case "email_verified":
-			claims.EmailVerified = v == "true"
-		default:
-			extra = append(extra, k)
-		}
-	}
-	payload, err := json.Marshal(claims)
+	payload, err := marshalProfile(claims, extra, g, c)
 	if err != nil {
 		return "", waitroom.Wrap(waitroom.CodeInternal, err, "encode the ID token")
-	}
-	if len(extra) > 0 {
-		slices.Sort(extra)
-		payload = payload[:len(payload)-1] // the closing brace
-		for _, k := range extra {
-			kv, err := json.Marshal(map[string]string{k: expandClaim(c.Claims[k], g)})
-			if err != nil {
-				return "", waitroom.Wrap(waitroom.CodeInternal, err, "encode the ID token")
-			}
-			payload = append(append(payload, ','), kv[1:len(kv)-1]...)
-		}
-		payload = append(payload, '}')
 	}
 	jws, err := signer.Sign(payload)
 	if err != nil {

@@ -213,10 +213,17 @@ func (p *Provider) userinfo(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	info := new(oidc.UserInfo)
-	fillUserInfo(info, &rec.Grant, c)
-	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusOK, info)
+	// The profile marshals once (oidc.UserInfo merges extra claims by
+	// marshalling, decoding into a map and marshalling again).
+	profile, extra := newProfile(&rec.Grant, c)
+	body, err := marshalProfile(profile, extra, &rec.Grant, c)
+	if err != nil {
+		return waitroom.Wrap(waitroom.CodeInternal, err, "encode userinfo")
+	}
+	h := w.Header()
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Type", "application/json")
+	_, _ = w.Write(body)
 	return nil
 }
 

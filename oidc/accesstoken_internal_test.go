@@ -125,7 +125,7 @@ func TestGrantRecordTombstone(t *testing.T) {
 	if live() {
 		t.Fatal("a grant never recorded is live")
 	}
-	if err := s.rememberGrant(ctx, g); err != nil || !live() {
+	if err := s.rememberGrant(ctx, g, "code-id"); err != nil || !live() {
 		t.Fatalf("recorded grant not live: %v", err)
 	}
 	if err := eph.Delete(ctx, keyGrant+g.ID); err != nil {

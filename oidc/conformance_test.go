@@ -868,3 +868,30 @@ func TestIDTokenClaimSet(t *testing.T) {
 		t.Errorf("userinfo headers: %v", ui.header)
 	}
 }
+
+// TestForgedCodeDoesNotRevoke: a code names its grant (the sid), so a
+// made-up code with a live grant's name must be refused without touching
+// the grant; only the code that was redeemed revokes it when replayed.
+func TestForgedCodeDoesNotRevoke(t *testing.T) {
+	for _, be := range backends(t) {
+		t.Run(be.name, func(t *testing.T) {
+			e := newEnv(t, withBackend(be))
+			code := e.code(e.browser(), authParams("rp1", rpRedirect))
+			a := e.exchange("rp1", code, rpRedirect, "")
+			sid, _ := idTokenClaims(t, a.str("id_token"))["sid"].(string)
+			if sid == "" || !strings.HasPrefix(code, sid+".") {
+				t.Fatalf("code %q does not name its grant %q", code, sid)
+			}
+			for _, forged := range []string{sid + "." + randomString(), sid + ".", sid, code + "x", code[:len(code)-1]} {
+				wantOAuthError(t, e.exchange("rp1", forged, rpRedirect, ""), 400, "invalid_grant")
+			}
+			if ui := e.call(http.MethodGet, "/userinfo", nil, bearer(a.str("access_token"))); ui.status != 200 {
+				t.Fatalf("a forged code revoked the grant: %d", ui.status)
+			}
+			wantOAuthError(t, e.exchange("rp1", code, rpRedirect, ""), 400, "invalid_grant")
+			if ui := e.call(http.MethodGet, "/userinfo", nil, bearer(a.str("access_token"))); ui.status != 401 {
+				t.Fatalf("replaying the redeemed code left the grant alive: %d", ui.status)
+			}
+		})
+	}
+}

@@ -3,6 +3,8 @@ package oidc
 import (
 	"context"
 	"crypto"
+	"crypto/hmac"
+	"strings"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
@@ -109,13 +111,14 @@ func (s *storage) authRequest(ctx context.Context, id string) (*authRequest, err
 }
 
 // issueCode consumes an admitted auth request (so that it yields one code
-// at most) and stores a fresh random code for it.
+// at most) and stores a fresh code for it: the request's id (the grant's,
+// as the ID token's sid tells anyway), a dot, 256 random bits. The id lets
+// a replayed code find the grant it was redeemed for (codeReplayed).
 func (s *storage) issueCode(ctx context.Context, a *authRequest) (string, error) {
-	var taken authRequest
-	if err := s.eph.take(ctx, keyAuthRequest+a.ID, &taken); err != nil {
-		return "", err
+	if _, err := s.eph.eph.Take(ctx, keyAuthRequest+a.ID); err != nil {
+		return "", err // CodeNotFound: another tab has completed it
 	}
-	code := randomToken(32) // 256 bits
+	code := a.ID + "." + randomToken(32)
 	if err := s.eph.put(ctx, keyCode+s.kr.tokenID("code", code), a, codeTTL); err != nil {
 		return "", err
 	}
@@ -143,7 +146,8 @@ func (s *storage) AuthRequestByCode(ctx context.Context, code string) (op.AuthRe
 }
 
 // consumeCode takes the code's auth request atomically. It also returns
-// the code's store id, for the replay marker.
+// the code's store id, which the grant's record keeps to recognise a
+// replay.
 func (s *storage) consumeCode(ctx context.Context, code string) (*authRequest, string, error) {
 	id := s.kr.tokenID("code", code)
 	a := new(authRequest)
@@ -152,7 +156,7 @@ func (s *storage) consumeCode(ctx context.Context, code string) (*authRequest, s
 	}
 	err := s.eph.take(ctx, keyCode+id, a)
 	if waitroom.ErrorCode(err) == waitroom.CodeNotFound {
-		return nil, id, s.codeReplayed(ctx, id)
+		return nil, id, s.codeReplayed(ctx, code, id)
 	}
 	if err != nil {
 		return nil, id, err
@@ -160,44 +164,49 @@ func (s *storage) consumeCode(ctx context.Context, code string) (*authRequest, s
 	return a, id, nil
 }
 
-// codeReplayed handles a code that is unknown: if it was used before, the
-// tokens the first use issued are revoked (RFC 6749 §4.1.2).
-func (s *storage) codeReplayed(ctx context.Context, codeID string) error {
-	var grantID string
-	err := s.eph.get(ctx, keyCodeUsed+codeID, &grantID)
-	if err == nil {
-		if rerr := s.revokeGrant(ctx, grant{ID: grantID}, false); rerr != nil {
-			return rerr
+// codeReplayed handles a code that is unknown: if it is the code a live
+// grant was redeemed with, the tokens of that grant are revoked (RFC 6749
+// §4.1.2). The grant's record keeps the code's store id; the code names
+// the grant.
+func (s *storage) codeReplayed(ctx context.Context, code, codeID string) error {
+	grantID, _, ok := strings.Cut(code, ".")
+	if !ok || grantID == "" || len(grantID) > 64 {
+		return oidc.ErrInvalidGrant().WithDescription("invalid or expired code")
+	}
+	var sg storedGrant
+	err := s.eph.get(ctx, keyGrant+grantID, &sg)
+	if err != nil && waitroom.ErrorCode(err) != waitroom.CodeNotFound {
+		return err
+	}
+	if err == nil && !sg.Revoked && sg.CodeID != "" && hmac.Equal([]byte(sg.CodeID), []byte(codeID)) {
+		if err := s.revokeGrant(ctx, grant{ID: grantID}, false); err != nil {
+			return err
 		}
 		return oidc.ErrInvalidGrant().WithDescription("code already used; its tokens are revoked")
-	}
-	if waitroom.ErrorCode(err) != waitroom.CodeNotFound {
-		return err
 	}
 	return oidc.ErrInvalidGrant().WithDescription("invalid or expired code")
 }
 
-// markCodeUsed remembers a redeemed code so that a replay is recognised.
-func (s *storage) markCodeUsed(ctx context.Context, codeID, grantID string) error {
-	return s.eph.put(ctx, keyCodeUsed+codeID, grantID, codeUsedTTL)
-}
-
 // storedGrant is the grant's record in the Ephemeral store: the grant
-// while its tokens are valid, a tombstone (Revoked) once revoked.
+// while its tokens are valid (with the store id of the code it was
+// redeemed with), a tombstone (Revoked) once revoked.
 type storedGrant struct {
 	grant
-	Revoked bool `json:"revoked,omitempty"`
+	CodeID  string `json:"code,omitempty"`
+	Revoked bool   `json:"revoked,omitempty"`
 }
 
-// rememberGrant records a grant before its first tokens are minted: its
-// access tokens are valid while the record is there (until the admission
-// ends, which also bounds every token's lifetime), and end_session finds
-// the visitor's room session from the ID token's sid alone (a relying
-// party's back-channel logout has no browser cookies). A code is redeemed
-// once, and no revocation can name the grant before its code is marked
-// used, after this write: a plain put cannot overwrite a tombstone.
-func (s *storage) rememberGrant(ctx context.Context, g *grant) error {
-	return s.eph.put(ctx, keyGrant+g.ID, storedGrant{grant: *g}, s.grantTTL(g))
+// rememberGrant records a grant redeemed with the code of store id codeID,
+// before its first tokens are minted: its access tokens are valid while
+// the record is there (until the admission ends, which also bounds every
+// token's lifetime), a replay of the code is recognised by it, and
+// end_session finds the visitor's room session from the ID token's sid
+// alone (a relying party's back-channel logout has no browser cookies).
+// Nothing can revoke the grant before this write (a revocation needs one
+// of its tokens, or a replay of its code, which this record recognises),
+// so the plain put never overwrites a tombstone.
+func (s *storage) rememberGrant(ctx context.Context, g *grant, codeID string) error {
+	return s.eph.put(ctx, keyGrant+g.ID, storedGrant{grant: *g, CodeID: codeID}, s.grantTTL(g))
 }
 
 // restoreGrant writes a grant's record again before a refresh mints

@@ -90,7 +90,7 @@ func (p *Provider) codeExchange(w http.ResponseWriter, r *http.Request) error {
 	}
 	// The grant's record comes first: the tokens about to be minted are
 	// valid only while it exists.
-	err = p.storage.rememberGrant(ctx, ar.Grant)
+	err = p.storage.rememberGrant(ctx, ar.Grant, codeID)
 	var resp *oidc.AccessTokenResponse
 	if err == nil {
 		resp, err = p.tokenResponse(ctx, ar, c, code, "")
@@ -100,9 +100,6 @@ func (p *Provider) codeExchange(w http.ResponseWriter, r *http.Request) error {
 			p.storage.restoreCode(ctx, codeID, ar)
 		}
 		return err
-	}
-	if err := p.storage.markCodeUsed(ctx, codeID, ar.ID); err != nil {
-		p.log.WarnContext(ctx, "cannot record used code", "error", err)
 	}
 	return writeTokenResponse(w, resp)
 }

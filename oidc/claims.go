@@ -55,19 +55,49 @@ func fillUserInfo(info *oidc.UserInfo, g *grant, c Client) {
 	}
 }
 
-// expandClaim fills the placeholders of a client's static claim.
+// expandClaim fills the placeholders of a client's static claim. It runs
+// for every ID token and userinfo answer, so it scans the template once
+// instead of building a strings.Replacer each time.
 func expandClaim(tmpl string, g *grant) string {
 	if !strings.Contains(tmpl, "{") {
 		return tmpl
 	}
-	sub8 := g.Subject
-	if len(sub8) > 8 {
-		sub8 = sub8[:8]
+	var b strings.Builder
+	b.Grow(len(tmpl) + len(g.Subject))
+	for {
+		i := strings.IndexByte(tmpl, '{')
+		if i < 0 {
+			b.WriteString(tmpl)
+			return b.String()
+		}
+		b.WriteString(tmpl[:i])
+		tmpl = tmpl[i:]
+		name, _, closed := strings.Cut(tmpl[1:], "}")
+		value, known := placeholder(name, g)
+		if !closed || !known {
+			b.WriteByte('{') // not a placeholder: kept as written
+			tmpl = tmpl[1:]
+			continue
+		}
+		b.WriteString(value)
+		tmpl = tmpl[len(name)+2:]
 	}
-	return strings.NewReplacer(
-		"{sub}", g.Subject,
-		"{sub8}", strings.ToLower(sub8),
-		"{room}", g.Room,
-		"{position}", strconv.FormatInt(g.Position, 10),
-	).Replace(tmpl)
+}
+
+func placeholder(name string, g *grant) (string, bool) {
+	switch name {
+	case "sub":
+		return g.Subject, true
+	case "sub8":
+		sub8 := g.Subject
+		if len(sub8) > 8 {
+			sub8 = sub8[:8]
+		}
+		return strings.ToLower(sub8), true
+	case "room":
+		return g.Room, true
+	case "position":
+		return strconv.FormatInt(g.Position, 10), true
+	}
+	return "", false
 }

@@ -61,7 +61,11 @@ type Client struct {
 	MaxHold          waitroom.Duration `json:"max_hold" yaml:"max_hold"`
 	InitiateLoginURI string            `json:"initiate_login_uri,omitempty" yaml:"initiate_login_uri"`
 	GrantTypes       []string          `json:"grant_types" yaml:"grant_types"`
-	// AccessTokenFormat is "jwt" or "opaque".
+	// AccessTokenFormat is "opaque" (the default) or "jwt". Relying
+	// parties only hand access tokens back to userinfo (and introspection),
+	// which check either kind against the grant's record; a JWT costs one
+	// more signature per login and is for sites whose own APIs verify
+	// access tokens themselves.
 	AccessTokenFormat    string            `json:"access_token_format" yaml:"access_token_format"`
 	AccessTokenLifetime  waitroom.Duration `json:"access_token_lifetime" yaml:"access_token_lifetime"`
 	IDTokenLifetime      waitroom.Duration `json:"id_token_lifetime" yaml:"id_token_lifetime"`
@@ -91,7 +95,7 @@ func (c Client) WithDefaults() Client {
 		c.GrantTypes = []string{GrantAuthorizationCode}
 	}
 	if c.AccessTokenFormat == "" {
-		c.AccessTokenFormat = TokenFormatJWT
+		c.AccessTokenFormat = TokenFormatOpaque
 	}
 	if c.AccessTokenLifetime == 0 {
 		c.AccessTokenLifetime = waitroom.Duration(DefaultAccessTokenLifetime)
@@ -155,7 +159,7 @@ func (c Client) validateTokens() []string {
 		p = append(p, "grant_types: must include authorization_code")
 	}
 	if c.AccessTokenFormat != TokenFormatJWT && c.AccessTokenFormat != TokenFormatOpaque {
-		p = append(p, "access_token_format: jwt or opaque")
+		p = append(p, "access_token_format: opaque or jwt")
 	}
 	for name, d := range map[string]waitroom.Duration{
 		"access_token_lifetime":  c.AccessTokenLifetime,

@@ -2,15 +2,19 @@ package oidc_test
 
 import (
 	"encoding/json"
+	"maps"
 	"net/http"
 	"net/url"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	gooidc "github.com/coreos/go-oidc/v3/oidc"
 	jose "github.com/go-jose/go-jose/v4"
+	zoidc "github.com/zitadel/oidc/v3/pkg/oidc"
 
 	"github.com/waitroom-idp/waitroom/oidc"
 	"github.com/waitroom-idp/waitroom/waitroom"
@@ -405,6 +409,9 @@ func TestUserinfoMethods(t *testing.T) {
 	e := newEnv(t)
 	a := e.exchange("rp1", e.code(e.browser(), authParams("rp1", rpRedirect)), rpRedirect, "")
 	at, sub := a.str("access_token"), idTokenClaims(t, a.str("id_token"))["sub"]
+	if strings.Contains(at, ".") {
+		t.Fatalf("the default access token is not opaque: %s", at)
+	}
 	for name, ans := range map[string]answer{
 		"GET bearer":  e.call(http.MethodGet, "/userinfo", nil, bearer(at)),
 		"POST bearer": e.call(http.MethodPost, "/userinfo", url.Values{}, bearer(at)),
@@ -680,5 +687,211 @@ func TestIDTokenHint(t *testing.T) {
 	}
 	if loc := silent("not.a.token"); loc == nil || loc.Query().Get("error") != "login_required" {
 		t.Fatalf("bad hint: %v", loc)
+	}
+}
+
+// TestUserinfoRefusesRevokedAndExpiredTokens: userinfo answers a token
+// again and again (a JWT is verified once and then remembered), and still
+// refuses it as soon as its grant is revoked or it expires.
+func TestUserinfoRefusesRevokedAndExpiredTokens(t *testing.T) {
+	for _, be := range backends(t) {
+		for _, format := range []string{oidc.TokenFormatJWT, oidc.TokenFormatOpaque} {
+			t.Run(be.name+"/"+format, func(t *testing.T) {
+				c := testClient("rp1")
+				c.AccessTokenFormat = format
+				e := newEnv(t, withBackend(be), withClients(c))
+				login := func() string {
+					a := e.exchange("rp1", e.code(e.browser(), authParams("rp1", rpRedirect)), rpRedirect, "")
+					if a.status != 200 {
+						t.Fatalf("exchange: %d %v", a.status, a.body)
+					}
+					return a.str("access_token")
+				}
+				userinfo := func(token string) int {
+					return e.call(http.MethodGet, "/userinfo", nil, bearer(token)).status
+				}
+				revoked, expiring := login(), login()
+				for range 3 {
+					if s1, s2 := userinfo(revoked), userinfo(expiring); s1 != 200 || s2 != 200 {
+						t.Fatalf("userinfo: %d %d", s1, s2)
+					}
+				}
+				if r := e.call(http.MethodPost, "/revoke", url.Values{"token": {revoked}}, basic("rp1", "rp1-secret-0123456789")); r.status != 200 {
+					t.Fatalf("revoke: %d", r.status)
+				}
+				if s := userinfo(revoked); s != 401 {
+					t.Fatalf("revoked token: %d", s)
+				}
+				if s := userinfo(expiring); s != 200 {
+					t.Fatalf("revoking one login touched another: %d", s)
+				}
+				e.clock.Advance(oidc.DefaultAccessTokenLifetime)
+				if s := userinfo(expiring); s != 401 {
+					t.Fatalf("expired token: %d", s)
+				}
+			})
+		}
+	}
+}
+
+// TestOpaqueTokenTampering: an opaque token altered in one character, or
+// made for another provider key, is refused.
+func TestOpaqueTokenTampering(t *testing.T) {
+	c := testClient("rp1")
+	c.AccessTokenFormat = oidc.TokenFormatOpaque
+	e := newEnv(t, withClients(c))
+	at := e.exchange("rp1", e.code(e.browser(), authParams("rp1", rpRedirect)), rpRedirect, "").str("access_token")
+	if s := e.call(http.MethodGet, "/userinfo", nil, bearer(at)).status; s != 200 {
+		t.Fatalf("userinfo: %d", s)
+	}
+	for i := range len(at) {
+		b := []byte(at)
+		if b[i] == 'A' {
+			b[i] = 'B'
+		} else {
+			b[i] = 'A'
+		}
+		if a := e.call(http.MethodGet, "/userinfo", nil, bearer(string(b))); a.status != 401 {
+			t.Fatalf("token altered at %d: %d", i, a.status)
+		}
+	}
+}
+
+// TestRefreshRestoresALostGrant: a grant's record lost with the Ephemeral
+// store (Redis restarted empty) stops its access tokens; a refresh writes
+// it again.
+func TestRefreshRestoresALostGrant(t *testing.T) {
+	e := newEnv(t)
+	a := e.exchange("rp1", e.code(e.browser(), authParams("rp1", rpRedirect)), rpRedirect, "")
+	sid, _ := idTokenClaims(t, a.str("id_token"))["sid"].(string)
+	if err := e.eph.Delete(e.ctx, "oidc:grant:"+sid); err != nil { // the provider's key for a grant
+		t.Fatal(err)
+	}
+	if s := e.call(http.MethodGet, "/userinfo", nil, bearer(a.str("access_token"))).status; s != 401 {
+		t.Fatalf("token of a lost grant: %d", s)
+	}
+	r := e.call(http.MethodPost, "/oauth/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {a.str("refresh_token")}},
+		basic("rp1", "rp1-secret-0123456789"))
+	if r.status != 200 {
+		t.Fatalf("refresh: %d %v", r.status, r.body)
+	}
+	if s := e.call(http.MethodGet, "/userinfo", nil, bearer(r.str("access_token"))).status; s != 200 {
+		t.Fatalf("token after refresh: %d", s)
+	}
+}
+
+// TestJWTAccessToken: a client may ask for JWT access tokens, signed by a
+// key of the JWKS, naming the visitor and the admission.
+func TestJWTAccessToken(t *testing.T) {
+	c := testClient("rp1")
+	c.AccessTokenFormat = oidc.TokenFormatJWT
+	e := newEnv(t, withClients(c))
+	a := e.exchange("rp1", e.code(e.browser(), authParams("rp1", rpRedirect)), rpRedirect, "")
+	payload, err := gooidc.NewRemoteKeySet(e.ctx, e.issuer+"/keys").VerifySignature(e.ctx, a.str("access_token"))
+	if err != nil {
+		t.Fatalf("access token: %v", err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(payload, &m); err != nil {
+		t.Fatal(err)
+	}
+	idt := idTokenClaims(t, a.str("id_token"))
+	exp, _ := m["exp"].(float64)
+	if m["iss"] != e.issuer || m["sub"] != idt["sub"] || m["jti"] == "" || m["room"] != room1 || m["client_id"] != "rp1" ||
+		int64(exp) <= time.Now().Unix() {
+		t.Fatalf("claims: %v", m)
+	}
+	if ui := e.call(http.MethodGet, "/userinfo", nil, bearer(a.str("access_token"))); ui.status != 200 || ui.body["sub"] != idt["sub"] {
+		t.Fatalf("userinfo: %d %v", ui.status, ui.body)
+	}
+}
+
+// TestIDTokenClaimSet: the ID token carries exactly the registered claims,
+// sid, the waitroom claims and the client's static claims (placeholders
+// filled), after a code exchange and after a refresh (which has no nonce
+// and no c_hash), and at_hash and c_hash are right.
+func TestIDTokenClaimSet(t *testing.T) {
+	c := testClient("rp1")
+	c.Claims = map[string]string{"preferred_username": "visitor-{sub8}", "email": "{sub8}@visitors.invalid",
+		"email_verified": "true", "name": "Visitor {position}", "locale": "en", "zz_room": "{room}", "aa": "x"}
+	e := newEnv(t, withClients(c))
+	v := authParams("rp1", rpRedirect)
+	code := e.code(e.browser(), v)
+	a := e.exchange("rp1", code, rpRedirect, "")
+	r := e.call(http.MethodPost, "/oauth/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {a.str("refresh_token")}},
+		basic("rp1", "rp1-secret-0123456789"))
+	common := []string{"iss", "sub", "aud", "exp", "iat", "auth_time", "azp", "client_id", "at_hash", "sid",
+		"room", "queue_position", "queued_at", "admitted_at",
+		"preferred_username", "name", "email", "email_verified", "locale", "zz_room", "aa"}
+	for name, tc := range map[string]struct {
+		ans   answer
+		extra []string
+	}{
+		"code":    {a, []string{"nonce", "c_hash"}},
+		"refresh": {r, nil},
+	} {
+		claims := idTokenClaims(t, tc.ans.str("id_token"))
+		got := slices.Sorted(maps.Keys(claims))
+		want := slices.Sorted(slices.Values(append(slices.Clone(common), tc.extra...)))
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: claims %v, want %v", name, got, want)
+		}
+		sub, _ := claims["sub"].(string)
+		if claims["email_verified"] != true || claims["name"] != "Visitor 1" || claims["zz_room"] != room1 || claims["aa"] != "x" ||
+			claims["preferred_username"] != "visitor-"+sub[:8] || claims["sid"] == "" || claims["client_id"] != "rp1" {
+			t.Errorf("%s: %v", name, claims)
+		}
+		if h, _ := zoidc.ClaimHash(tc.ans.str("access_token"), jose.RS256); claims["at_hash"] != h {
+			t.Errorf("%s: at_hash %v, want %s", name, claims["at_hash"], h)
+		}
+	}
+	if h, _ := zoidc.ClaimHash(code, jose.RS256); idTokenClaims(t, a.str("id_token"))["c_hash"] != h {
+		t.Error("c_hash does not match the code")
+	}
+	if n := idTokenClaims(t, a.str("id_token"))["nonce"]; n != v.Get("nonce") {
+		t.Errorf("nonce %v, want %s", n, v.Get("nonce"))
+	}
+	// userinfo: the same profile
+	ui := e.call(http.MethodGet, "/userinfo", nil, bearer(r.str("access_token")))
+	want := []string{"sub", "room", "queue_position", "queued_at", "admitted_at",
+		"preferred_username", "name", "email", "email_verified", "locale", "zz_room", "aa"}
+	if got := slices.Sorted(maps.Keys(ui.body)); ui.status != 200 || !slices.Equal(got, slices.Sorted(slices.Values(want))) {
+		t.Fatalf("userinfo: %d %v", ui.status, got)
+	}
+	idt := idTokenClaims(t, r.str("id_token"))
+	for _, k := range want {
+		if !reflect.DeepEqual(ui.body[k], idt[k]) {
+			t.Errorf("userinfo %s = %v, ID token %v", k, ui.body[k], idt[k])
+		}
+	}
+	if ui.header.Get("Content-Type") != "application/json" || ui.header.Get("Cache-Control") != "no-store" {
+		t.Errorf("userinfo headers: %v", ui.header)
+	}
+}
+
+// TestForgedCodeDoesNotRevoke: a code names its grant (the sid), so a
+// made-up code with a live grant's name must be refused without touching
+// the grant; only the code that was redeemed revokes it when replayed.
+func TestForgedCodeDoesNotRevoke(t *testing.T) {
+	for _, be := range backends(t) {
+		t.Run(be.name, func(t *testing.T) {
+			e := newEnv(t, withBackend(be))
+			code := e.code(e.browser(), authParams("rp1", rpRedirect))
+			a := e.exchange("rp1", code, rpRedirect, "")
+			sid, _ := idTokenClaims(t, a.str("id_token"))["sid"].(string)
+			if sid == "" || !strings.HasPrefix(code, sid+".") {
+				t.Fatalf("code %q does not name its grant %q", code, sid)
+			}
+			for _, forged := range []string{sid + "." + randomString(), sid + ".", sid, code + "x", code[:len(code)-1]} {
+				wantOAuthError(t, e.exchange("rp1", forged, rpRedirect, ""), 400, "invalid_grant")
+			}
+			if ui := e.call(http.MethodGet, "/userinfo", nil, bearer(a.str("access_token"))); ui.status != 200 {
+				t.Fatalf("a forged code revoked the grant: %d", ui.status)
+			}
+			wantOAuthError(t, e.exchange("rp1", code, rpRedirect, ""), 400, "invalid_grant")
+			if ui := e.call(http.MethodGet, "/userinfo", nil, bearer(a.str("access_token"))); ui.status != 401 {
+				t.Fatalf("replaying the redeemed code left the grant alive: %d", ui.status)
+			}
+		})
 	}
 }

@@ -11,20 +11,16 @@ import (
 // Keys of the short-lived values the provider keeps in waitroom.Ephemeral
 // (Redis in production). Every key starts with "oidc:".
 const (
-	keyAuthRequest  = "oidc:ar:"      // + auth request id
-	keyCode         = "oidc:code:"    // + code hash: the admitted auth request, 60 s
-	keyCodeUsed     = "oidc:used:"    // + code hash: grant id, to spot a replay
-	keyAccessToken  = "oidc:at:"      // + token id
-	keyGrantRevoked = "oidc:revoked:" // + grant id
-	keyClosed       = "oidc:closed:"  // + room + ":" + ticket id: session ended
-	keyGrant        = "oidc:grant:"   // + grant id: the grant, for logout by sid
+	keyAuthRequest = "oidc:ar:"     // + auth request id
+	keyCode        = "oidc:code:"   // + code hash: the admitted auth request, 60 s
+	keyClosed      = "oidc:closed:" // + room + ":" + ticket id: session ended
+	keyGrant       = "oidc:grant:"  // + grant id: the grant (its tokens live while it is there, its code's hash spots a replay) or its tombstone
 )
 
 // Lifetimes of the ephemeral values.
 const (
 	codeTTL        = 60 * time.Second
-	codeUsedTTL    = 15 * time.Minute
-	grantMarkerTTL = 25 * time.Hour // longer than any access token
+	grantMarkerTTL = 25 * time.Hour // a revoked grant's tombstone: longer than any access token
 	// closedTTL outlives the ticket cookie, so a browser whose session was
 	// ended elsewhere (revocation) queues again rather than reusing it.
 	closedTTL = ticketCookieTTL + time.Hour

@@ -9,6 +9,8 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/client/rp"
 	zoidc "github.com/zitadel/oidc/v3/pkg/oidc"
 	"golang.org/x/oauth2"
+
+	"github.com/waitroom-idp/waitroom/oidc"
 )
 
 // backends lists the backends the whole-flow tests run on.
@@ -38,7 +40,10 @@ func TestFlowGoOIDC(t *testing.T) {
 				e := newEnv(t, withBackend(be), withPrefix(prefix))
 				runGoOIDCFlow(t, e)
 			}
-			es := newEnv(t, withBackend(be), func(c *envConfig) { c.alg = "ES256" })
+			// ES256, with JWT access tokens (the default is opaque)
+			jwt := testClient("rp1")
+			jwt.AccessTokenFormat = oidc.TokenFormatJWT
+			es := newEnv(t, withBackend(be), withClients(jwt), func(c *envConfig) { c.alg = "ES256" })
 			runGoOIDCFlow(t, es)
 		})
 	}

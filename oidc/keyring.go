@@ -12,11 +12,11 @@ import (
 // purpose, so that a value made for one purpose (a cookie) can never be
 // replayed as another (a client secret hash).
 type keyring struct {
-	secrets []byte // client secret hashes
-	cookies []byte // cookie signatures
-	subject []byte // sub derivation
-	tokens  []byte // code and refresh-token hashes (store keys)
-	crypto  [32]byte
+	secrets []byte   // client secret hashes
+	cookies []byte   // cookie signatures
+	subject []byte   // sub derivation
+	tokens  []byte   // code and refresh-token hashes (store keys)
+	crypto  [32]byte // opaque access-token encryption (tokenCrypto)
 }
 
 func newKeyring(master []byte) keyring {

@@ -3,7 +3,6 @@ package oidc
 import (
 	"context"
 	"encoding/hex"
-	"encoding/json"
 	"net/http"
 	"net/url"
 	"time"
@@ -23,28 +22,14 @@ const (
 	modeClosed = "closed" // no new entries; those in line keep draining
 )
 
-// roomMode reads a room's mode. Rooms are documents that gain fields over
-// time; reading the field through JSON keeps this package working before
-// and after the queue core grows a mode.
+// roomMode sorts a room's admission mode into what the room page does:
+// queue and passthrough both let the serving counter decide.
 func roomMode(r waitroom.Room) string {
-	b, err := json.Marshal(r)
-	if err != nil {
-		return modeOpen
-	}
-	return modeOf(b)
-}
-
-// modeOf reads the mode of a room document.
-func modeOf(b []byte) string {
-	var m struct {
-		Mode string `json:"mode"`
-	}
-	if json.Unmarshal(b, &m) != nil {
-		return modeOpen
-	}
-	switch m.Mode {
-	case modePaused, modeClosed:
-		return m.Mode
+	switch r.EffectiveMode() {
+	case waitroom.ModePaused:
+		return modePaused
+	case waitroom.ModeClosed:
+		return modeClosed
 	}
 	return modeOpen
 }

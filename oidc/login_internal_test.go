@@ -1,18 +1,23 @@
 package oidc
 
-import "testing"
+import (
+	"testing"
 
-func TestModeOf(t *testing.T) {
-	for doc, want := range map[string]string{
-		`{"id":"r"}`:                      modeOpen,
-		`{"id":"r","mode":"queue"}`:       modeOpen,
-		`{"id":"r","mode":"passthrough"}`: modeOpen,
-		`{"id":"r","mode":"paused"}`:      modePaused,
-		`{"id":"r","mode":"closed"}`:      modeClosed,
-		`{"id":"r","mode":42}`:            modeOpen,
+	"github.com/waitroom-idp/waitroom/waitroom"
+)
+
+func TestRoomMode(t *testing.T) {
+	for mode, want := range map[waitroom.Mode]string{
+		"":                       modeOpen,
+		waitroom.ModeQueue:       modeOpen,
+		waitroom.ModePassthrough: modeOpen,
+		waitroom.ModePaused:      modePaused,
+		waitroom.ModeClosed:      modeClosed,
 	} {
-		if got := modeOf([]byte(doc)); got != want {
-			t.Errorf("%s: %s, want %s", doc, got, want)
+		r := waitroom.NewRoom("r", "R")
+		r.Mode = mode
+		if got := roomMode(r); got != want {
+			t.Errorf("%q: %s, want %s", mode, got, want)
 		}
 	}
 }

@@ -138,6 +138,9 @@ type Provider struct {
 	log     *slog.Logger
 	handler http.Handler
 	demo    http.Handler
+	// verified remembers JWT access tokens already verified.
+	verified *verifiedTokens
+	signers  signerCache
 }
 
 // New builds the provider. queue is the queue core, eph keeps auth
@@ -156,7 +159,8 @@ func New(ctx context.Context, cfg Config, queue Queue, eph waitroom.Ephemeral, s
 	if err != nil {
 		return nil, err
 	}
-	p := &Provider{cfg: cfg, issuer: issuer, queue: queue, store: store, kr: newKeyring(cfg.SecretKey), log: cfg.Logger}
+	p := &Provider{cfg: cfg, issuer: issuer, queue: queue, store: store, kr: newKeyring(cfg.SecretKey), log: cfg.Logger,
+		verified: newVerifiedTokens(verifiedTokensPerGeneration)}
 	p.cookies = cookieJar{key: p.kr.cookies, path: issuer.Path + "/", secure: issuer.Scheme == "https"}
 	p.clients = newClientRegistry(p.fixedClients(), store, cfg.ClientCacheTTL, cfg.Clock)
 	p.storage = &storage{
@@ -166,7 +170,7 @@ func New(ctx context.Context, cfg Config, queue Queue, eph waitroom.Ephemeral, s
 	if p.op, err = p.newOP(); err != nil {
 		return nil, err
 	}
-	p.storage.resolveToken = p.accessTokenID
+	p.storage.resolveToken = p.resolveAccessToken
 	if p.pages, err = newPages(); err != nil {
 		return nil, err
 	}
@@ -250,7 +254,11 @@ func (p *Provider) newOP() (*op.Provider, error) {
 		// on the provider's own page.
 		DefaultLogoutRedirectURI: p.cfg.Issuer + "/logged-out",
 	}
-	var opts []op.Option
+	crypto, err := newTokenCrypto(p.kr.crypto)
+	if err != nil {
+		return nil, err
+	}
+	opts := []op.Option{op.WithCrypto(crypto)}
 	if p.issuer.Scheme == "http" {
 		opts = append(opts, op.WithAllowInsecure())
 	}
@@ -265,22 +273,6 @@ func (p *Provider) Issuer() string { return p.cfg.Issuer }
 func (p *Provider) Handler() http.Handler { return p.handler }
 
 func (p *Provider) loginURL(id string) string { return p.cfg.Issuer + "/login/" + id }
-
-// accessTokenID resolves an opaque or JWT access token to its id.
-func (p *Provider) accessTokenID(ctx context.Context, token string) (string, bool) {
-	if token == "" || len(token) > 8192 {
-		return "", false
-	}
-	if plain, err := p.op.Crypto().Decrypt(token); err == nil {
-		id, _, ok := strings.Cut(plain, ":")
-		return id, ok
-	}
-	claims, err := op.VerifyAccessToken[*oidc.AccessTokenClaims](ctx, token, p.op.AccessTokenVerifier(ctx))
-	if err != nil {
-		return "", false
-	}
-	return claims.JWTID, true
-}
 
 func (p *Provider) routes() http.Handler {
 	r := mux.NewRouter()

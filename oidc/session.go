@@ -46,15 +46,16 @@ func (p *Provider) endHintedSession(w http.ResponseWriter, r *http.Request, clai
 	if claims.SessionID == "" {
 		return nil
 	}
+	// The grant is read before its record becomes a tombstone.
+	g, err := p.storage.grantByID(ctx, claims.SessionID)
+	if err != nil && waitroom.ErrorCode(err) != waitroom.CodeNotFound {
+		return err
+	}
 	if err := p.storage.revokeGrant(ctx, grant{ID: claims.SessionID}, false); err != nil {
 		return err
 	}
-	g, err := p.storage.grantByID(ctx, claims.SessionID)
-	if waitroom.ErrorCode(err) == waitroom.CodeNotFound || (err == nil && g.Subject != claims.Subject) {
-		return nil // admission over already, or not this visitor's
-	}
-	if err != nil {
-		return err
+	if g == nil || g.Subject != claims.Subject {
+		return nil // revoked or admission over already, or not this visitor's
 	}
 	if err := p.storage.endSession(ctx, g.Room, g.TicketID); err != nil {
 		return err

@@ -3,6 +3,8 @@ package oidc
 import (
 	"context"
 	"crypto"
+	"crypto/hmac"
+	"strings"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
@@ -26,9 +28,10 @@ type storage struct {
 	issuer   string
 	loginURL func(id string) string
 	authTTL  time.Duration
-	// resolveToken maps an access token (JWT or opaque) to its id; it needs
-	// the library's crypto and verifier, so the provider sets it.
-	resolveToken func(ctx context.Context, token string) (string, bool)
+	// resolveToken authenticates an access token (JWT or opaque) and
+	// returns its id and subject; it needs the library's crypto and
+	// verifier, so the provider sets it.
+	resolveToken func(ctx context.Context, token string) (id, subject string, ok bool)
 }
 
 var (
@@ -37,8 +40,9 @@ var (
 	_ op.CanGetPrivateClaimsFromRequest = (*storage)(nil)
 )
 
-// accessRecord is the stored side of an access token: userinfo,
-// introspection and revocation read it.
+// accessRecord is a live access token: its grant (read from the grant's
+// record) and its lifetime (read from its id). Userinfo, introspection and
+// revocation use it.
 type accessRecord struct {
 	Grant     grant     `json:"grant"`
 	IssuedAt  time.Time `json:"iat"`
@@ -107,13 +111,14 @@ func (s *storage) authRequest(ctx context.Context, id string) (*authRequest, err
 }
 
 // issueCode consumes an admitted auth request (so that it yields one code
-// at most) and stores a fresh random code for it.
+// at most) and stores a fresh code for it: the request's id (the grant's,
+// as the ID token's sid tells anyway), a dot, 256 random bits. The id lets
+// a replayed code find the grant it was redeemed for (codeReplayed).
 func (s *storage) issueCode(ctx context.Context, a *authRequest) (string, error) {
-	var taken authRequest
-	if err := s.eph.take(ctx, keyAuthRequest+a.ID, &taken); err != nil {
-		return "", err
+	if _, err := s.eph.eph.Take(ctx, keyAuthRequest+a.ID); err != nil {
+		return "", err // CodeNotFound: another tab has completed it
 	}
-	code := randomToken(32) // 256 bits
+	code := a.ID + "." + randomToken(32)
 	if err := s.eph.put(ctx, keyCode+s.kr.tokenID("code", code), a, codeTTL); err != nil {
 		return "", err
 	}
@@ -141,7 +146,8 @@ func (s *storage) AuthRequestByCode(ctx context.Context, code string) (op.AuthRe
 }
 
 // consumeCode takes the code's auth request atomically. It also returns
-// the code's store id, for the replay marker.
+// the code's store id, which the grant's record keeps to recognise a
+// replay.
 func (s *storage) consumeCode(ctx context.Context, code string) (*authRequest, string, error) {
 	id := s.kr.tokenID("code", code)
 	a := new(authRequest)
@@ -150,7 +156,7 @@ func (s *storage) consumeCode(ctx context.Context, code string) (*authRequest, s
 	}
 	err := s.eph.take(ctx, keyCode+id, a)
 	if waitroom.ErrorCode(err) == waitroom.CodeNotFound {
-		return nil, id, s.codeReplayed(ctx, id)
+		return nil, id, s.codeReplayed(ctx, code, id)
 	}
 	if err != nil {
 		return nil, id, err
@@ -158,46 +164,81 @@ func (s *storage) consumeCode(ctx context.Context, code string) (*authRequest, s
 	return a, id, nil
 }
 
-// codeReplayed handles a code that is unknown: if it was used before, the
-// tokens the first use issued are revoked (RFC 6749 §4.1.2).
-func (s *storage) codeReplayed(ctx context.Context, codeID string) error {
-	var grantID string
-	err := s.eph.get(ctx, keyCodeUsed+codeID, &grantID)
-	if err == nil {
-		if rerr := s.revokeGrant(ctx, grant{ID: grantID}, false); rerr != nil {
-			return rerr
+// codeReplayed handles a code that is unknown: if it is the code a live
+// grant was redeemed with, the tokens of that grant are revoked (RFC 6749
+// §4.1.2). The grant's record keeps the code's store id; the code names
+// the grant.
+func (s *storage) codeReplayed(ctx context.Context, code, codeID string) error {
+	grantID, _, ok := strings.Cut(code, ".")
+	if !ok || grantID == "" || len(grantID) > 64 {
+		return oidc.ErrInvalidGrant().WithDescription("invalid or expired code")
+	}
+	var sg storedGrant
+	err := s.eph.get(ctx, keyGrant+grantID, &sg)
+	if err != nil && waitroom.ErrorCode(err) != waitroom.CodeNotFound {
+		return err
+	}
+	if err == nil && !sg.Revoked && sg.CodeID != "" && hmac.Equal([]byte(sg.CodeID), []byte(codeID)) {
+		if err := s.revokeGrant(ctx, grant{ID: grantID}, false); err != nil {
+			return err
 		}
 		return oidc.ErrInvalidGrant().WithDescription("code already used; its tokens are revoked")
-	}
-	if waitroom.ErrorCode(err) != waitroom.CodeNotFound {
-		return err
 	}
 	return oidc.ErrInvalidGrant().WithDescription("invalid or expired code")
 }
 
-// markCodeUsed remembers a redeemed code so that a replay is recognised.
-func (s *storage) markCodeUsed(ctx context.Context, codeID, grantID string) error {
-	return s.eph.put(ctx, keyCodeUsed+codeID, grantID, codeUsedTTL)
+// storedGrant is the grant's record in the Ephemeral store: the grant
+// while its tokens are valid (with the store id of the code it was
+// redeemed with), a tombstone (Revoked) once revoked.
+type storedGrant struct {
+	grant
+	CodeID  string `json:"code,omitempty"`
+	Revoked bool   `json:"revoked,omitempty"`
 }
 
-// rememberGrant keeps an issued grant until its admission ends, so that
-// end_session can end the visitor's room session from the ID token's sid
+// rememberGrant records a grant redeemed with the code of store id codeID,
+// before its first tokens are minted: its access tokens are valid while
+// the record is there (until the admission ends, which also bounds every
+// token's lifetime), a replay of the code is recognised by it, and
+// end_session finds the visitor's room session from the ID token's sid
 // alone (a relying party's back-channel logout has no browser cookies).
-func (s *storage) rememberGrant(ctx context.Context, g *grant) error {
-	ttl := g.AdmissionEnds.Sub(s.now())
-	if ttl < time.Second {
-		return nil
-	}
-	return s.eph.put(ctx, keyGrant+g.ID, g, ttl)
+// Nothing can revoke the grant before this write (a revocation needs one
+// of its tokens, or a replay of its code, which this record recognises),
+// so the plain put never overwrites a tombstone.
+func (s *storage) rememberGrant(ctx context.Context, g *grant, codeID string) error {
+	return s.eph.put(ctx, keyGrant+g.ID, storedGrant{grant: *g, CodeID: codeID}, s.grantTTL(g))
 }
 
-// grantByID returns a remembered grant.
-func (s *storage) grantByID(ctx context.Context, id string) (*grant, error) {
-	g := new(grant)
-	if len(id) > 64 {
-		return nil, waitroom.Errorf(waitroom.CodeNotFound, "unknown session")
+// restoreGrant writes a grant's record again before a refresh mints
+// tokens, for the case the Ephemeral store lost it; it never replaces a
+// record, so a tombstone stays.
+func (s *storage) restoreGrant(ctx context.Context, g *grant) error {
+	b, err := jsonBytes(storedGrant{grant: *g})
+	if err != nil {
+		return err
 	}
-	return g, s.eph.get(ctx, keyGrant+id, g)
+	_, err = s.eph.eph.PutIfAbsent(ctx, keyGrant+g.ID, b, s.grantTTL(g))
+	return err
+}
+
+func (s *storage) grantTTL(g *grant) time.Duration {
+	return max(g.AdmissionEnds.Sub(s.now()), time.Second)
+}
+
+// grantByID returns a live grant: CodeNotFound once it is revoked or its
+// admission has ended.
+func (s *storage) grantByID(ctx context.Context, id string) (*grant, error) {
+	if id == "" || len(id) > 64 {
+		return nil, waitroom.Errorf(waitroom.CodeNotFound, "unknown grant")
+	}
+	var sg storedGrant
+	if err := s.eph.get(ctx, keyGrant+id, &sg); err != nil {
+		return nil, err
+	}
+	if sg.Revoked || sg.ID != id {
+		return nil, waitroom.Errorf(waitroom.CodeNotFound, "grant revoked")
+	}
+	return &sg.grant, nil
 }
 
 // restoreCode puts a consumed code back after an outage stopped the
@@ -281,6 +322,8 @@ func refreshError(err error) error {
 	return err
 }
 
+// newAccessToken names a new access token of g; the grant's record (see
+// rememberGrant) is all the store holds of it.
 func (s *storage) newAccessToken(ctx context.Context, g *grant) (string, time.Time, error) {
 	c, err := s.clients.get(ctx, g.ClientID)
 	if err != nil {
@@ -288,12 +331,7 @@ func (s *storage) newAccessToken(ctx context.Context, g *grant) (string, time.Ti
 	}
 	now := s.now()
 	exp := capTime(now.Add(c.AccessTokenLifetime.D()), g.AdmissionEnds)
-	id := randomToken(16)
-	rec := accessRecord{Grant: *g, IssuedAt: now, ExpiresAt: exp}
-	if err := s.eph.put(ctx, keyAccessToken+id, rec, exp.Sub(now)); err != nil {
-		return "", time.Time{}, err
-	}
-	return id, exp, nil
+	return accessToken{grantID: g.ID, iat: now, exp: exp}.id(), exp, nil
 }
 
 func (s *storage) newRefreshToken(ctx context.Context, g *grant) (string, error) {
@@ -393,11 +431,13 @@ func (s *storage) revokeToken(ctx context.Context, token, clientID string) error
 	return s.revokeGrant(ctx, rec.Grant, true)
 }
 
-// revokeGrant invalidates every token of a grant; with endSession it also
-// completes the visitor's session in the room (freeing a max-active slot)
-// and stops the admission cookie from starting new logins.
+// revokeGrant invalidates every token of a grant: its record becomes a
+// tombstone that outlives any access token, its refresh tokens are
+// deleted. With endSession it also completes the visitor's session in the
+// room (freeing a max-active slot) and stops the admission cookie from
+// starting new logins.
 func (s *storage) revokeGrant(ctx context.Context, g grant, endSession bool) error {
-	if err := s.eph.put(ctx, keyGrantRevoked+g.ID, true, grantMarkerTTL); err != nil {
+	if err := s.eph.put(ctx, keyGrant+g.ID, storedGrant{grant: grant{ID: g.ID}, Revoked: true}, grantMarkerTTL); err != nil {
 		return err
 	}
 	if err := s.store.RevokeGrant(ctx, g.ID); err != nil {
@@ -424,36 +464,34 @@ func (s *storage) endSession(ctx context.Context, room, ticketID string) error {
 // accessRecordOf resolves an access token (JWT or opaque) to its live
 // record.
 func (s *storage) accessRecordOf(ctx context.Context, token string) (*accessRecord, error) {
-	id, ok := s.accessTokenID(ctx, token)
+	if s.resolveToken == nil {
+		return nil, waitroom.Errorf(waitroom.CodeNotFound, "invalid access token")
+	}
+	id, subject, ok := s.resolveToken(ctx, token)
 	if !ok {
 		return nil, waitroom.Errorf(waitroom.CodeNotFound, "invalid access token")
 	}
-	return s.accessRecord(ctx, id)
+	return s.accessRecord(ctx, id, subject)
 }
 
-func (s *storage) accessTokenID(ctx context.Context, token string) (string, bool) {
-	if s.resolveToken == nil {
-		return "", false
+// accessRecord returns the live record of an authenticated token id:
+// unexpired, and its grant neither revoked nor past its admission.
+func (s *storage) accessRecord(ctx context.Context, id, subject string) (*accessRecord, error) {
+	t, ok := parseAccessTokenID(id)
+	if !ok {
+		return nil, waitroom.Errorf(waitroom.CodeNotFound, "invalid access token")
 	}
-	return s.resolveToken(ctx, token)
-}
-
-func (s *storage) accessRecord(ctx context.Context, id string) (*accessRecord, error) {
-	rec := new(accessRecord)
-	if err := s.eph.get(ctx, keyAccessToken+id, rec); err != nil {
-		return nil, err
-	}
-	if !s.now().Before(rec.ExpiresAt) {
+	if !s.now().Before(t.exp) {
 		return nil, waitroom.Errorf(waitroom.CodeNotFound, "access token expired")
 	}
-	revoked, err := s.eph.exists(ctx, keyGrantRevoked+rec.Grant.ID)
+	g, err := s.grantByID(ctx, t.grantID)
 	if err != nil {
 		return nil, err
 	}
-	if revoked {
-		return nil, waitroom.Errorf(waitroom.CodeNotFound, "access token revoked")
+	if g.Subject != subject {
+		return nil, waitroom.Errorf(waitroom.CodeNotFound, "invalid access token")
 	}
-	return rec, nil
+	return &accessRecord{Grant: *g, IssuedAt: t.iat, ExpiresAt: t.exp}, nil
 }
 
 func (s *storage) SigningKey(context.Context) (op.SigningKey, error) {
@@ -524,12 +562,9 @@ func (s *storage) SetUserinfoFromRequest(ctx context.Context, info *oidc.UserInf
 }
 
 func (s *storage) SetUserinfoFromToken(ctx context.Context, info *oidc.UserInfo, tokenID, subject, _ string) error {
-	rec, err := s.accessRecord(ctx, tokenID)
+	rec, err := s.accessRecord(ctx, tokenID, subject)
 	if err != nil {
 		return err
-	}
-	if rec.Grant.Subject != subject {
-		return waitroom.Errorf(waitroom.CodeNotFound, "invalid access token")
 	}
 	c, err := s.clients.get(ctx, rec.Grant.ClientID)
 	if err != nil {
@@ -540,12 +575,9 @@ func (s *storage) SetUserinfoFromToken(ctx context.Context, info *oidc.UserInfo,
 }
 
 func (s *storage) SetIntrospectionFromToken(ctx context.Context, resp *oidc.IntrospectionResponse, tokenID, subject, _ string) error {
-	rec, err := s.accessRecord(ctx, tokenID)
+	rec, err := s.accessRecord(ctx, tokenID, subject)
 	if err != nil {
 		return err
-	}
-	if rec.Grant.Subject != subject {
-		return waitroom.Errorf(waitroom.CodeNotFound, "invalid access token")
 	}
 	fillIntrospection(resp, rec, s.issuer)
 	return nil

@@ -85,18 +85,21 @@ func (p *Provider) codeExchange(w http.ResponseWriter, r *http.Request) error {
 	if err := checkCodeRequest(r, c, ar); err != nil {
 		return err
 	}
-	resp, err := op.CreateTokenResponse(ctx, ar, opClient{c: c, loginURL: p.loginURL}, p.op, true, code, "")
+	if ar.Grant == nil {
+		return oidc.ErrInvalidGrant().WithDescription("invalid code")
+	}
+	// The grant's record comes first: the tokens about to be minted are
+	// valid only while it exists.
+	err = p.storage.rememberGrant(ctx, ar.Grant, codeID)
+	var resp *oidc.AccessTokenResponse
+	if err == nil {
+		resp, err = p.tokenResponse(ctx, ar, c, code, "")
+	}
 	if err != nil {
 		if waitroom.ErrorCode(err) == waitroom.CodeUnavailable {
 			p.storage.restoreCode(ctx, codeID, ar)
 		}
 		return err
-	}
-	if err := p.storage.markCodeUsed(ctx, codeID, ar.ID); err != nil {
-		p.log.WarnContext(ctx, "cannot record used code", "error", err)
-	}
-	if err := p.storage.rememberGrant(ctx, ar.Grant); err != nil {
-		p.log.WarnContext(ctx, "cannot record the grant for logout", "error", err)
 	}
 	return writeTokenResponse(w, resp)
 }
@@ -151,7 +154,14 @@ func (p *Provider) refreshExchange(w http.ResponseWriter, r *http.Request) error
 			return err
 		}
 	}
-	resp, err := op.CreateTokenResponse(ctx, req, opClient{c: c, loginURL: p.loginURL}, p.op, true, "", token)
+	if rr, ok := req.(*refreshRequest); ok {
+		// The grant's record holds its access tokens alive; put it back
+		// if the Ephemeral store lost it (never over a revocation).
+		if err := p.storage.restoreGrant(ctx, &rr.grant); err != nil {
+			return err
+		}
+	}
+	resp, err := p.tokenResponse(ctx, req, c, "", token)
 	if err != nil {
 		return err
 	}
@@ -200,10 +210,17 @@ func (p *Provider) userinfo(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	info := new(oidc.UserInfo)
-	fillUserInfo(info, &rec.Grant, c)
-	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusOK, info)
+	// The profile marshals once (oidc.UserInfo merges extra claims by
+	// marshalling, decoding into a map and marshalling again).
+	profile, extra := newProfile(&rec.Grant, c)
+	body, err := marshalProfile(profile, extra, &rec.Grant, c)
+	if err != nil {
+		return waitroom.Wrap(waitroom.CodeInternal, err, "encode userinfo")
+	}
+	h := w.Header()
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Type", "application/json")
+	_, _ = w.Write(body)
 	return nil
 }
 

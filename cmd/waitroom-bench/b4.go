@@ -89,7 +89,7 @@ func writeB4(b *strings.Builder, groups []Group, opts ReportOptions) {
 		return
 	}
 	ref := opts.reference()
-	fmt.Fprintf(b, "## B4: full login, waitroom and %s\n\n", ref)
+	fmt.Fprintf(b, "## <a id=\"b4\"></a>B4: full login, waitroom and %s\n\n", ref)
 	fmt.Fprintf(b, "The same browser login (authorize → … → callback → token with PKCE → userinfo) against waitroom (with its room, every visitor admitted at once) and against %s, on the same machine in the same session, with the same load and pinning. ", ref)
 	fmt.Fprintf(b, "Target: ≥ %.0f flows/s with ES256, ≥ %.0f/s with RS256, and at least %s's rate, aiming for %g ×.\n\n", b4Targets["ES256"], b4Targets["RS256"], ref, b4Aim)
 	fmt.Fprintf(b, "| provider | alg | load | runs | flows /s | p50 ms | p99 ms | errors | server CPU %% | waitroom / %s |\n", ref)
@@ -212,53 +212,75 @@ func b4Compare(runs []b4Run, r b4Run, ref string) (b4Comparison, bool) {
 	return b4Comparison{w: r, ref: short, lowerBound: true}, true
 }
 
-// writeB4Verdict judges each algorithm waitroom was measured with against
-// the absolute target and against the reference, then B4 as a whole.
-func writeB4Verdict(b *strings.Builder, runs []b4Run, opts ReportOptions) {
-	ref := opts.reference()
-	b.WriteString("Verdict:\n\n")
-	met, judged := true, true
+// b4Verdict is B4 judged as a whole: a line per full waitroom run (or
+// per algorithm waitroom was not measured with), what missed the targets,
+// and whether everything could be judged.
+type b4Verdict struct {
+	lines  []string
+	misses []string
+	judged bool
+	full   []b4Run // waitroom's full logins, in the order of the lines
+}
+
+// judgeB4 judges each algorithm waitroom was measured with against the
+// absolute target and against the reference.
+func judgeB4(runs []b4Run, ref string) b4Verdict {
+	v := b4Verdict{judged: true}
 	for _, alg := range b4AlgsOf(runs) {
 		full := func(r b4Run) bool { return r.provider == providerWaitroom && r.alg == alg && !r.withoutUserinfo() }
 		if !slices.ContainsFunc(runs, full) {
 			if slices.Contains(b4Algs, alg) {
-				fmt.Fprintf(b, "- %s: waitroom not measured\n", alg)
-				judged = false
+				v.lines = append(v.lines, alg+": waitroom not measured")
+				v.judged = false
 			}
 			continue
 		}
 		for _, r := range runs {
 			if full(r) {
-				line, ok, complete := b4Judge(r, runs, ref)
-				met, judged = met && ok, judged && complete
-				fmt.Fprintf(b, "- %s\n", line)
+				line, misses, complete := b4Judge(r, runs, ref)
+				v.lines, v.misses, v.full = append(v.lines, line), append(v.misses, misses...), append(v.full, r)
+				v.judged = v.judged && complete
 			}
 		}
 	}
+	return v
+}
+
+// writeB4Verdict writes judgeB4's lines, then B4 as a whole.
+func writeB4Verdict(b *strings.Builder, runs []b4Run, opts ReportOptions) {
+	ref := opts.reference()
+	v := judgeB4(runs, ref)
+	b.WriteString("Verdict:\n\n")
+	for _, line := range v.lines {
+		fmt.Fprintf(b, "- %s\n", line)
+	}
 	switch {
-	case !met:
+	case len(v.misses) > 0:
 		b.WriteString("\n**B4 not met.**\n\n")
-	case !judged:
+	case !v.judged:
 		fmt.Fprintf(b, "\n**B4 not fully judged**: a target or the comparison with %s is missing above.\n\n", ref)
 	default:
 		b.WriteString("\n**B4 met.**\n\n")
 	}
 }
 
-// b4Judge is the verdict line of one full waitroom run: ok is false when
-// a target is missed, complete false when something could not be judged.
-func b4Judge(r b4Run, runs []b4Run, ref string) (line string, ok, complete bool) {
+// b4Judge is the verdict line of one full waitroom run, with what missed
+// a target (none: met); complete is false when something could not be
+// judged.
+func b4Judge(r b4Run, runs []b4Run, ref string) (line string, misses []string, complete bool) {
 	rate := r.rate().Median
-	ok, complete = true, true
+	complete = true
+	which := fmt.Sprintf("%s, %d users", r.alg, r.g.Runs[0].Users)
 	var parts []string
 	if r.errors() > 0 {
 		parts = append(parts, fmt.Sprintf("%d errors: **not met**", r.errors()))
-		ok = false
+		misses = append(misses, fmt.Sprintf("%s: %d errors", which, r.errors()))
 	}
 	if target, known := b4Targets[r.alg]; known {
 		verdict := "met"
 		if rate < target {
-			verdict, ok = "**not met**", false
+			verdict = "**not met**"
+			misses = append(misses, fmt.Sprintf("%s: %.0f flows/s, below %.0f/s", which, rate, target))
 		}
 		parts = append(parts, fmt.Sprintf("target ≥ %.0f/s: %s", target, verdict))
 	} else {
@@ -280,9 +302,12 @@ func b4Judge(r b4Run, runs []b4Run, ref string) (line string, ok, complete bool)
 	default:
 		line, cmpOK, cmpComplete := c.judge(ref)
 		parts = append(parts, line)
-		ok, complete = ok && cmpOK, complete && cmpComplete
+		if !cmpOK {
+			misses = append(misses, fmt.Sprintf("%s: below %s (waitroom / %s = %s)", which, ref, ref, c.ratioText()))
+		}
+		complete = complete && cmpComplete
 	}
-	return fmt.Sprintf("%s: waitroom %.0f flows/s — %s", r.alg, rate, strings.Join(parts, "; ")), ok, complete
+	return fmt.Sprintf("%s: waitroom %.0f flows/s — %s", r.alg, rate, strings.Join(parts, "; ")), misses, complete
 }
 
 // judge says how the comparison stands against "at least the reference,

@@ -140,9 +140,9 @@ type ReportOptions struct {
 
 func (o ReportOptions) reference() string { return cmpOr(o.Reference, "dex") }
 
-// RenderMarkdown writes the report: the intro, the machine, one summary
-// table, the B4 comparison, then for each configuration its command,
-// dates, notes and steps.
+// RenderMarkdown writes the report: the intro, the machine, the verdict
+// on each target, one summary table, the B4 comparison, then for each
+// configuration its command, dates, notes and steps.
 func RenderMarkdown(intro string, groups []Group, opts ReportOptions) string {
 	var b strings.Builder
 	b.WriteString("# Benchmarks\n\n")
@@ -155,6 +155,7 @@ func RenderMarkdown(intro string, groups []Group, opts ReportOptions) string {
 		return b.String()
 	}
 	writeMachine(&b, groups)
+	writeVerdicts(&b, groups, opts)
 	writeSummary(&b, groups)
 	writeB4(&b, groups, opts)
 	for i, g := range groups {

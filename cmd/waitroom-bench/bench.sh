@@ -307,6 +307,45 @@ memory_per_ticket() {
 BULK_FILL=(-fill-database-url "$PG_BASE/$DB?sslmode=disable" -fill-redis-url redis://127.0.0.1:6379/0
 	-fill-key-prefix "$REDIS_PREFIX" -prefill-c 256)
 
+# wrk_poll: B2's serving_num flood once more with wrk, a load generator
+# written in C that needs far less CPU per request than waitroom-bench, so
+# that the server's own ceiling shows when waitroom-bench saturates its
+# core. Same core, connections, duration and runs; written to wrk.md.
+WRK_USERS=64
+wrk_poll() {
+	local url="http://$PUBLIC_ADDR/serving_num?event_id=bench" rates=() p99s=() cpus=() t0 t1 out
+	if ! command -v wrk >/dev/null; then
+		printf '\n## B2 with wrk\n\nNot measured: wrk is not installed (`apt-get install wrk`).\n' >"$OUT/wrk.md"
+		return 0
+	fi
+	local cmd=(wrk -t1 -c"$WRK_USERS" -d"$DURATION" --latency "$url")
+	taskset -c "$GEN_CORES" wrk -t1 -c"$WRK_USERS" -d"$WARMUP" "$url" >/dev/null
+	for run in $(seq 1 "$RUNS"); do
+		log "B2 poll with wrk run $run/$RUNS"
+		t0=$(awk '{print $14 + $15}' "/proc/$SERVER_PID/stat")
+		out=$(taskset -c "$GEN_CORES" "${cmd[@]}")
+		t1=$(awk '{print $14 + $15}' "/proc/$SERVER_PID/stat")
+		echo "$out" >"$OUT/wrk-$run.txt"
+		if echo "$out" | grep -q 'Non-2xx'; then
+			log "wrk: some answers were not 2xx; see $OUT/wrk-$run.txt"
+			exit 1
+		fi
+		rates+=("$(echo "$out" | awk '/^Requests\/sec:/ {printf "%.0f", $2}')")
+		p99s+=("$(echo "$out" | awk '$1 == "99%" {print $2}')")
+		cpus+=("$(awk -v t="$((t1 - t0))" -v d="${DURATION%s}" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.0f", 100 * t / hz / d}')")
+	done
+	local median
+	median=$(printf '%s\n' "${rates[@]}" | sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}')
+	{
+		printf '\n## B2 with wrk\n\n'
+		printf 'The `/serving_num` flood of B2 again, driven by wrk instead of waitroom-bench (same core %s, %s connections, %s per run, after %s of warm-up), against the same server: wrk spends far less CPU per request, so this shows what the server answers when the generator is not the limit. Target B2: ≥ 50,000/s, p99 ≤ 20 ms.\n\n' "$GEN_CORES" "$WRK_USERS" "$DURATION" "$WARMUP"
+		printf 'Command: `taskset -c %s %s`. Date: %s. Machine: %s cores, %s memory.\n\n' "$GEN_CORES" "${cmd[*]}" "$(date -u '+%Y-%m-%d %H:%M UTC')" "$(nproc)" "$(free -h | awk '/^Mem:/ {print $2}')"
+		printf '| run | requests /s | p99 | server CPU %% |\n|---|---|---|---|\n'
+		for i in "${!rates[@]}"; do printf '| %d | %s | %s | %s |\n' "$((i + 1))" "${rates[$i]}" "${p99s[$i]}" "${cpus[$i]}"; done
+		printf '\nMedian: **%s requests/s** (%s runs).\n' "$median" "$RUNS"
+	} >"$OUT/wrk.md"
+}
+
 # go_benchmarks: the hot paths as Go benchmarks (go test -bench) on both
 # backends, RUNS counts each, summarised by benchstat (median ± spread).
 GOBENCH_PKGS=(./waitroom/embedded ./waitroom/redispg ./oidc ./cmd/waitroom-bench)
@@ -358,6 +397,7 @@ for alg in RS256 ES256; do
 
 	bench enqueue "B1 enqueue" "target B1: ≥ 10,000/s, p99 ≤ 50 ms" -scenario enqueue -c 64
 	bench poll "B2 poll" "target B2: ≥ 50,000/s, p99 ≤ 20 ms" -scenario poll -c 64
+	wrk_poll
 	if oidc_available; then
 		bench room-status "B2 room status" "target B2: ≥ 50,000/s, p99 ≤ 20 ms" -scenario room-status -c 64
 		bench userinfo "B5 userinfo" "target B5: ≥ 10,000/s" -scenario userinfo -c 64
@@ -387,5 +427,5 @@ go_benchmarks
 B4_ARGS=()
 for note in "${B4_NOTES[@]}"; do B4_ARGS+=(-b4-note "$note"); done
 "$OUT/waitroom-bench" summarize -intro "$OUT/intro.md" -out "$DOC" "${B4_ARGS[@]}" "$OUT"/results/*.json
-cat "$OUT/gobench.md" >>"$DOC"
+cat "$OUT/wrk.md" "$OUT/gobench.md" >>"$DOC"
 log "wrote $DOC (raw results in $OUT/results)"

@@ -1,6 +1,10 @@
 package redispg
 
-import "github.com/waitroom-idp/waitroom/waitroom"
+import (
+	"context"
+
+	"github.com/waitroom-idp/waitroom/waitroom"
+)
 
 // batcher runs group commits per key (a room): a caller appends its
 // request to the key's pending list and waits for its answer; one goroutine
@@ -37,6 +41,22 @@ func (b *batcher[R]) submit(key string, req R) error {
 	}
 	b.pending[key] = append(list, req)
 	return nil
+}
+
+// await submits req for key's next batch and waits for its answer on done
+// (which the commit must fill), or for ctx to end: then CodeUnavailable,
+// "the request ended before <what>".
+func await[R, A any](ctx context.Context, b *batcher[R], key string, req R, done <-chan A, what string) (A, error) {
+	var zero A
+	if err := b.submit(key, req); err != nil {
+		return zero, err
+	}
+	select {
+	case res := <-done:
+		return res, nil
+	case <-ctx.Done():
+		return zero, waitroom.Wrap(waitroom.CodeUnavailable, ctx.Err(), "the request ended before "+what)
+	}
 }
 
 func (b *batcher[R]) run(key string) {

@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/waitroom-idp/waitroom/waitroom"
+	"github.com/waitroom-idp/waitroom/waitroom/redispg"
 	"github.com/waitroom-idp/waitroom/waitroom/testenv"
 )
 
@@ -22,13 +23,7 @@ func BenchmarkEnqueueParallel(b *testing.B) {
 			name = "idempotency-key"
 		}
 		b.Run(name, func(b *testing.B) {
-			be := newBackend(b)
-			be.cfg.MaxOpenConns = 0 // the production default
-			s := be.open(b)
-			r := waitroom.NewRoom("bench", "")
-			if err := s.CreateRoom(ctx, r); err != nil {
-				b.Fatal(err)
-			}
+			s, r := benchStore(b)
 			b.SetParallelism(64)
 			b.ReportAllocs()
 			b.ResetTimer()
@@ -128,13 +123,7 @@ func BenchmarkRebuild100k(b *testing.B) {
 // (no Service cache) with 64 callers per GOMAXPROCS, as a flood of
 // position polls that miss the cache would be.
 func BenchmarkTicketParallel(b *testing.B) {
-	be := newBackend(b)
-	be.cfg.MaxOpenConns = 0 // the production default
-	s := be.open(b)
-	r := waitroom.NewRoom("bench", "")
-	if err := s.CreateRoom(ctx, r); err != nil {
-		b.Fatal(err)
-	}
+	s, r := benchStore(b)
 	ids := make([]string, 10000)
 	var wg sync.WaitGroup
 	for i := range ids {
@@ -160,4 +149,17 @@ func BenchmarkTicketParallel(b *testing.B) {
 		}
 	})
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "lookups/s")
+}
+
+// benchStore opens a store with the production pool size and the room
+// "bench" in it.
+func benchStore(b *testing.B) (*redispg.Store, waitroom.Room) {
+	be := newBackend(b)
+	be.cfg.MaxOpenConns = 0 // the production default
+	s := be.open(b)
+	r := waitroom.NewRoom("bench", "")
+	if err := s.CreateRoom(ctx, r); err != nil {
+		b.Fatal(err)
+	}
+	return s, r
 }

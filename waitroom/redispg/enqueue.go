@@ -43,15 +43,11 @@ func (s *Store) Enqueue(ctx context.Context, room string, t waitroom.NewTicket) 
 	}
 	t.ID = id.String()
 	req := &enqueueRequest{ctx: ctx, ticket: t, done: make(chan enqueueResult, 1)}
-	if err := s.enqueues.submit(room, req); err != nil {
+	res, err := await(ctx, s.enqueues, room, req, req.done, "the ticket was stored")
+	if err != nil {
 		return waitroom.Ticket{}, false, err
 	}
-	select {
-	case res := <-req.done:
-		return res.ticket, res.created, res.err
-	case <-ctx.Done():
-		return waitroom.Ticket{}, false, waitroom.Wrap(waitroom.CodeUnavailable, ctx.Err(), "the request ended before the ticket was stored")
-	}
+	return res.ticket, res.created, res.err
 }
 
 // ObserveEnqueueBatches makes fn hear the number of tickets of every

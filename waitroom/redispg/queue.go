@@ -42,15 +42,11 @@ func (s *Store) Ticket(ctx context.Context, room, id string) (waitroom.Ticket, e
 		return waitroom.Ticket{}, notFound("ticket")
 	}
 	req := &ticketRead{ctx: ctx, id: uid.String(), done: make(chan ticketReadResult, 1)}
-	if err := s.ticketReads.submit(room, req); err != nil {
+	res, err := await(ctx, s.ticketReads, room, req, req.done, "the ticket was read")
+	if err != nil {
 		return waitroom.Ticket{}, err
 	}
-	select {
-	case res := <-req.done:
-		return res.ticket, res.err
-	case <-ctx.Done():
-		return waitroom.Ticket{}, waitroom.Wrap(waitroom.CodeUnavailable, ctx.Err(), "the request ended before the ticket was read")
-	}
+	return res.ticket, res.err
 }
 
 type ticketRow struct {

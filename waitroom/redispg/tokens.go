@@ -65,15 +65,11 @@ func (s *Store) CreateToken(ctx context.Context, rec waitroom.TokenRecord) (wait
 	}
 	rec.RequestID = id.String()
 	req := &tokenRequest{ctx: ctx, rec: rec, done: make(chan tokenResult, 1)}
-	if err := s.tokens.submit(rec.Room, req); err != nil {
+	res, err := await(ctx, s.tokens, rec.Room, req, req.done, "the token was stored")
+	if err != nil {
 		return waitroom.TokenRecord{}, false, err
 	}
-	select {
-	case res := <-req.done:
-		return res.rec, res.created, res.err
-	case <-ctx.Done():
-		return waitroom.TokenRecord{}, false, waitroom.Wrap(waitroom.CodeUnavailable, ctx.Err(), "the request ended before the token was stored")
-	}
+	return res.rec, res.created, res.err
 }
 
 // commitTokens stores one batch of a room's token records and answers

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/waitroom-idp/waitroom/waitroom"
-	"github.com/waitroom-idp/waitroom/waitroom/embedded"
+	"github.com/waitroom-idp/waitroom/waitroom/backend/embedded"
 )
 
 func TestAccessTokenID(t *testing.T) {

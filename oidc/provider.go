@@ -17,7 +17,7 @@ import (
 
 	"github.com/waitroom-idp/waitroom/oidc/demo"
 	"github.com/waitroom-idp/waitroom/waitroom"
-	"github.com/waitroom-idp/waitroom/waitroom/roompage"
+	"github.com/waitroom-idp/waitroom/waitroom/transport/roompage"
 )
 
 // Config configures the provider.

@@ -9,7 +9,7 @@ import (
 
 	"github.com/waitroom-idp/waitroom/waitroom"
 	"github.com/waitroom-idp/waitroom/waitroom/admission"
-	"github.com/waitroom-idp/waitroom/waitroom/roompage"
+	"github.com/waitroom-idp/waitroom/waitroom/transport/roompage"
 )
 
 // The waiting-room page itself (look, languages, wait estimate, polling)

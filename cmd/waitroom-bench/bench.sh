@@ -348,7 +348,7 @@ wrk_poll() {
 
 # go_benchmarks: the hot paths as Go benchmarks (go test -bench) on both
 # backends, RUNS counts each, summarised by benchstat (median ± spread).
-GOBENCH_PKGS=(./waitroom/embedded ./waitroom/redispg ./oidc ./cmd/waitroom-bench)
+GOBENCH_PKGS=(./waitroom/backend/embedded ./waitroom/backend/redispg ./oidc ./cmd/waitroom-bench)
 BENCHSTAT=golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
 go_benchmarks() {
 	local cmd=(go test -run '^$' -bench . -benchtime "${GOBENCH_TIME:-1s}" -count "$RUNS" "${GOBENCH_PKGS[@]}")

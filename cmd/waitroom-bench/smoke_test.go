@@ -14,8 +14,8 @@ import (
 	"github.com/waitroom-idp/waitroom/oidc"
 	"github.com/waitroom-idp/waitroom/oidc/memstore"
 	"github.com/waitroom-idp/waitroom/waitroom"
-	"github.com/waitroom-idp/waitroom/waitroom/embedded"
-	"github.com/waitroom-idp/waitroom/waitroom/httpapi"
+	"github.com/waitroom-idp/waitroom/waitroom/backend/embedded"
+	"github.com/waitroom-idp/waitroom/waitroom/transport/httpapi"
 )
 
 const (

@@ -11,7 +11,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/waitroom-idp/waitroom/waitroom"
-	"github.com/waitroom-idp/waitroom/waitroom/redispg"
+	"github.com/waitroom-idp/waitroom/waitroom/backend/redispg"
 )
 
 // The bulk path for filling a room to millions of waiting tickets: the

@@ -14,8 +14,8 @@ import (
 
 	"github.com/waitroom-idp/waitroom/migrations"
 	"github.com/waitroom-idp/waitroom/waitroom"
-	"github.com/waitroom-idp/waitroom/waitroom/embedded"
-	"github.com/waitroom-idp/waitroom/waitroom/redispg"
+	"github.com/waitroom-idp/waitroom/waitroom/backend/embedded"
+	"github.com/waitroom-idp/waitroom/waitroom/backend/redispg"
 )
 
 // backend is the opened store with what other parts may need from it.

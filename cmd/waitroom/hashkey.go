@@ -8,7 +8,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/waitroom-idp/waitroom/waitroom/httpapi"
+	"github.com/waitroom-idp/waitroom/waitroom/transport/httpapi"
 )
 
 // newAdminKey returns 32 random bytes, URL-safe base64.

@@ -9,7 +9,7 @@ import (
 
 	"github.com/waitroom-idp/waitroom/waitroom"
 	"github.com/waitroom-idp/waitroom/waitroom/admission"
-	"github.com/waitroom-idp/waitroom/waitroom/embedded"
+	"github.com/waitroom-idp/waitroom/waitroom/backend/embedded"
 	"github.com/waitroom-idp/waitroom/waitroom/testenv"
 )
 

@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/waitroom-idp/waitroom/waitroom/httpapi"
 	"github.com/waitroom-idp/waitroom/waitroom/testenv"
+	"github.com/waitroom-idp/waitroom/waitroom/transport/httpapi"
 )
 
 // newTestMain returns a Main that reads env instead of the process

@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"github.com/waitroom-idp/waitroom/static"
-	"github.com/waitroom-idp/waitroom/waitroom/httpapi"
-	"github.com/waitroom-idp/waitroom/waitroom/panel"
+	"github.com/waitroom-idp/waitroom/waitroom/transport/httpapi"
+	"github.com/waitroom-idp/waitroom/waitroom/transport/panel"
 )
 
 // panelSampleEvery is how often the control panel's chart samples every

@@ -8,8 +8,8 @@ import (
 
 	"github.com/waitroom-idp/waitroom/waitroom"
 	"github.com/waitroom-idp/waitroom/waitroom/admission"
-	"github.com/waitroom-idp/waitroom/waitroom/redispg"
-	"github.com/waitroom-idp/waitroom/waitroom/webhook"
+	"github.com/waitroom-idp/waitroom/waitroom/backend/redispg"
+	"github.com/waitroom-idp/waitroom/waitroom/transport/webhook"
 )
 
 // policies is the admission-policy machinery of a server: the entrance

@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/waitroom-idp/waitroom/waitroom"
-	"github.com/waitroom-idp/waitroom/waitroom/httpapi"
-	"github.com/waitroom-idp/waitroom/waitroom/httpapi/middleware"
+	"github.com/waitroom-idp/waitroom/waitroom/transport/httpapi"
+	"github.com/waitroom-idp/waitroom/waitroom/transport/httpapi/middleware"
 )
 
 // server is a running waitroom: two listeners, the background jobs and the

@@ -5,7 +5,7 @@ import (
 	"fmt"
 
 	"github.com/waitroom-idp/waitroom/waitroom"
-	"github.com/waitroom-idp/waitroom/waitroom/httpapi"
+	"github.com/waitroom-idp/waitroom/waitroom/transport/httpapi"
 )
 
 // demoRoomID is the room created for newcomers.

@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"github.com/waitroom-idp/waitroom/waitroom"
-	"github.com/waitroom-idp/waitroom/waitroom/embedded"
-	"github.com/waitroom-idp/waitroom/waitroom/redispg"
+	"github.com/waitroom-idp/waitroom/waitroom/backend/embedded"
+	"github.com/waitroom-idp/waitroom/waitroom/backend/redispg"
 	"github.com/waitroom-idp/waitroom/waitroom/testenv"
 )
 

@@ -20,9 +20,9 @@ import (
 	"time"
 
 	"github.com/waitroom-idp/waitroom/waitroom/admission"
-	"github.com/waitroom-idp/waitroom/waitroom/httpapi"
-	"github.com/waitroom-idp/waitroom/waitroom/redispg"
+	"github.com/waitroom-idp/waitroom/waitroom/backend/redispg"
 	"github.com/waitroom-idp/waitroom/waitroom/testenv"
+	"github.com/waitroom-idp/waitroom/waitroom/transport/httpapi"
 )
 
 // replica is one waitroom process of the multi-process test.

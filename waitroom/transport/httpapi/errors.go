@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/waitroom-idp/waitroom/waitroom"
-	"github.com/waitroom-idp/waitroom/waitroom/httpapi/middleware"
+	"github.com/waitroom-idp/waitroom/waitroom/transport/httpapi/middleware"
 )
 
 // errorBody is the JSON of every error answer.

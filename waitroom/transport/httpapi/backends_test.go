@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/waitroom-idp/waitroom/waitroom"
-	"github.com/waitroom-idp/waitroom/waitroom/redispg"
+	"github.com/waitroom-idp/waitroom/waitroom/backend/redispg"
 	"github.com/waitroom-idp/waitroom/waitroom/testenv"
 )
 

@@ -9,7 +9,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/waitroom-idp/waitroom/waitroom"
-	"github.com/waitroom-idp/waitroom/waitroom/redispg"
+	"github.com/waitroom-idp/waitroom/waitroom/backend/redispg"
 	"github.com/waitroom-idp/waitroom/waitroom/testenv"
 )
 

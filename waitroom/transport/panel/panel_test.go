@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/waitroom-idp/waitroom/waitroom"
-	"github.com/waitroom-idp/waitroom/waitroom/embedded"
+	"github.com/waitroom-idp/waitroom/waitroom/backend/embedded"
 )
 
 const adminKey = "correct horse battery staple"

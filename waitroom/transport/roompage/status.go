@@ -5,7 +5,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/waitroom-idp/waitroom/waitroom/i18n"
+	"github.com/waitroom-idp/waitroom/waitroom/transport/i18n"
 )
 
 // State is what the waiting-room page tells the visitor.

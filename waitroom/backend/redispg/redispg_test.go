@@ -9,8 +9,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/waitroom-idp/waitroom/waitroom"
-	"github.com/waitroom-idp/waitroom/waitroom/redispg"
-	"github.com/waitroom-idp/waitroom/waitroom/storetest"
+	"github.com/waitroom-idp/waitroom/waitroom/backend/redispg"
+	"github.com/waitroom-idp/waitroom/waitroom/backend/storetest"
 	"github.com/waitroom-idp/waitroom/waitroom/testenv"
 )
 

@@ -13,7 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/waitroom-idp/waitroom/waitroom"
-	"github.com/waitroom-idp/waitroom/waitroom/httpapi/middleware"
+	"github.com/waitroom-idp/waitroom/waitroom/transport/httpapi/middleware"
 )
 
 // Metrics is waitroom's private Prometheus registry (nothing registers into

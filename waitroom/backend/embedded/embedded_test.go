@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/waitroom-idp/waitroom/waitroom/embedded"
-	"github.com/waitroom-idp/waitroom/waitroom/storetest"
+	"github.com/waitroom-idp/waitroom/waitroom/backend/embedded"
+	"github.com/waitroom-idp/waitroom/waitroom/backend/storetest"
 	"github.com/waitroom-idp/waitroom/waitroom/testenv"
 )
 

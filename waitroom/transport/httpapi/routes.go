@@ -8,7 +8,7 @@ import (
 
 	"github.com/gorilla/mux"
 
-	"github.com/waitroom-idp/waitroom/waitroom/httpapi/middleware"
+	"github.com/waitroom-idp/waitroom/waitroom/transport/httpapi/middleware"
 )
 
 // Endpoint is one method on one route template.

@@ -11,8 +11,8 @@ import (
 
 	"github.com/waitroom-idp/waitroom/waitroom"
 	"github.com/waitroom-idp/waitroom/waitroom/admission"
-	"github.com/waitroom-idp/waitroom/waitroom/httpapi"
-	"github.com/waitroom-idp/waitroom/waitroom/webhook"
+	"github.com/waitroom-idp/waitroom/waitroom/transport/httpapi"
+	"github.com/waitroom-idp/waitroom/waitroom/transport/webhook"
 )
 
 // TestPolicySettingsValidated: the admin API refuses invalid strategy

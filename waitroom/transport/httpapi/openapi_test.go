@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/waitroom-idp/waitroom/waitroom/httpapi"
+	"github.com/waitroom-idp/waitroom/waitroom/transport/httpapi"
 )
 
 // TestOpenAPIMatchesRoutes checks the served documents against the real

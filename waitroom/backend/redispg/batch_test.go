@@ -10,7 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/waitroom-idp/waitroom/waitroom"
-	"github.com/waitroom-idp/waitroom/waitroom/redispg"
+	"github.com/waitroom-idp/waitroom/waitroom/backend/redispg"
 )
 
 // TestObserveEnqueueBatches: the observer hears every group commit once,

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/waitroom-idp/waitroom/waitroom/httpapi"
-	"github.com/waitroom-idp/waitroom/waitroom/httpapi/middleware"
+	"github.com/waitroom-idp/waitroom/waitroom/transport/httpapi"
+	"github.com/waitroom-idp/waitroom/waitroom/transport/httpapi/middleware"
 )
 
 func TestHealthAndReadiness(t *testing.T) {

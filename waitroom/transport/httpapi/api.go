@@ -10,7 +10,7 @@ import (
 
 	"github.com/gorilla/mux"
 
-	"github.com/waitroom-idp/waitroom/waitroom/httpapi/middleware"
+	"github.com/waitroom-idp/waitroom/waitroom/transport/httpapi/middleware"
 )
 
 // Options configure the APIs. Zero values take the defaults noted.

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/waitroom-idp/waitroom/waitroom"
-	"github.com/waitroom-idp/waitroom/waitroom/embedded"
+	"github.com/waitroom-idp/waitroom/waitroom/backend/embedded"
 )
 
 // TestKeyFileSurvivesRestart: keys written to the key file (mode 0600) are

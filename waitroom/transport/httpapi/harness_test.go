@@ -13,9 +13,9 @@ import (
 	"time"
 
 	"github.com/waitroom-idp/waitroom/waitroom"
-	"github.com/waitroom-idp/waitroom/waitroom/embedded"
-	"github.com/waitroom-idp/waitroom/waitroom/httpapi"
+	"github.com/waitroom-idp/waitroom/waitroom/backend/embedded"
 	"github.com/waitroom-idp/waitroom/waitroom/testenv"
+	"github.com/waitroom-idp/waitroom/waitroom/transport/httpapi"
 )
 
 func newTestClock() *testenv.Clock {

@@ -11,7 +11,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/waitroom-idp/waitroom/waitroom"
-	"github.com/waitroom-idp/waitroom/waitroom/httpapi"
+	"github.com/waitroom-idp/waitroom/waitroom/transport/httpapi"
 )
 
 const unknownRequest = "3fa85f64-5717-4562-b3fc-2c963f66afa6"

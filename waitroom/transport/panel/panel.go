@@ -21,7 +21,7 @@ import (
 	"github.com/waitroom-idp/waitroom/static"
 	"github.com/waitroom-idp/waitroom/templates"
 	"github.com/waitroom-idp/waitroom/waitroom"
-	"github.com/waitroom-idp/waitroom/waitroom/i18n"
+	"github.com/waitroom-idp/waitroom/waitroom/transport/i18n"
 )
 
 // Options configure the panel.

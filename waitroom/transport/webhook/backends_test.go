@@ -4,7 +4,7 @@ import (
 	"context"
 	"testing"
 
-	"github.com/waitroom-idp/waitroom/waitroom/redispg"
+	"github.com/waitroom-idp/waitroom/waitroom/backend/redispg"
 	"github.com/waitroom-idp/waitroom/waitroom/testenv"
 )
 

@@ -98,21 +98,17 @@ func TestVerifiedTokensBoundedAndExpiring(t *testing.T) {
 	}
 }
 
-// refreshOnly is a Store whose RevokeGrant is all revokeGrant calls.
-type refreshOnly struct{ Store }
-
-func (refreshOnly) RevokeGrant(context.Context, string) error { return nil }
-
 // TestGrantRecordTombstone: revocation replaces the grant's record with a
 // tombstone that a refresh's restore does not overwrite, while a record the
 // store lost is written again.
 func TestGrantRecordTombstone(t *testing.T) {
 	ctx := context.Background()
-	eph, err := embedded.New(embedded.Options{})
+	b, err := embedded.Open(embedded.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &storage{eph: ephemeralJSON{eph}, store: refreshOnly{}, now: time.Now}
+	eph := b.Ephemeral
+	s := &grants{eph: ephemeralJSON{eph}, refresh: b.Refresh, now: time.Now}
 	g := &grant{ID: randomToken(18), ClientID: "c", Subject: "s", Room: "r", AdmissionEnds: time.Now().Add(time.Hour)}
 	live := func() bool {
 		t.Helper()

@@ -22,9 +22,9 @@ func adminCall(t *testing.T, h http.Handler, method, path, body string) (int, ma
 // with it, rotates its secret, and checks config clients are read-only.
 func TestAdminClients(t *testing.T) {
 	for _, be := range backends(t) {
-		t.Run(be.name, func(t *testing.T) {
+		t.Run(be.Name, func(t *testing.T) {
 			e := newEnv(t, withBackend(be))
-			h := e.prov.AdminHandler()
+			h := e.clients.Handler()
 			status, body := adminCall(t, h, http.MethodPost, "/v1/clients",
 				`{"id":"api1","room":"r1","redirect_uris":["`+rpRedirect+`"],"grant_types":["authorization_code"]}`)
 			secret, _ := body["secret"].(string)

@@ -99,14 +99,3 @@ func (r *refreshRequest) GetClientID() string         { return r.grant.ClientID 
 func (r *refreshRequest) GetScopes() []string         { return r.grant.Scopes }
 func (r *refreshRequest) GetSubject() string          { return r.grant.Subject }
 func (r *refreshRequest) SetCurrentScopes(s []string) { r.grant.Scopes = s }
-
-// grantOf returns the grant a token request is about.
-func grantOf(req any) (*grant, bool) {
-	switch r := req.(type) {
-	case *authRequest:
-		return r.Grant, r.Grant != nil
-	case *refreshRequest:
-		return &r.grant, true
-	}
-	return nil, false
-}

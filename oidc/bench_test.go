@@ -13,7 +13,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/waitroom-idp/waitroom/oidc"
+	"github.com/waitroom-idp/waitroom/waitroom"
 )
 
 // The benchmarks drive the provider over HTTP on loopback, the client in
@@ -27,7 +27,7 @@ var benchBackends = []backend{embeddedBackend(), redispgBackend()}
 
 // benchClient is a client of room1 with the given access-token format
 // (empty: the default).
-func benchClient(format string) oidc.Client {
+func benchClient(format string) waitroom.Client {
 	c := testClient("bench")
 	c.AccessTokenFormat = format
 	return c
@@ -39,8 +39,8 @@ func benchClient(format string) oidc.Client {
 func BenchmarkFlow(b *testing.B) {
 	for _, be := range benchBackends {
 		for _, alg := range []string{"RS256", "ES256"} {
-			for _, format := range []string{oidc.TokenFormatJWT, oidc.TokenFormatOpaque} {
-				b.Run(be.name+"/"+alg+"/"+format, func(b *testing.B) {
+			for _, format := range []string{waitroom.TokenFormatJWT, waitroom.TokenFormatOpaque} {
+				b.Run(be.Name+"/"+alg+"/"+format, func(b *testing.B) {
 					e := newEnv(b, withBackend(be), withClients(benchClient(format)), func(c *envConfig) { c.alg = alg })
 					if _, err := e.svc.SetServing(e.ctx, room1, 1<<40); err != nil {
 						b.Fatal(err)
@@ -66,11 +66,11 @@ func BenchmarkFlow(b *testing.B) {
 func BenchmarkUserinfo(b *testing.B) {
 	for _, be := range benchBackends {
 		for _, v := range []struct{ name, alg, format string }{
-			{"jwt-RS256", "RS256", oidc.TokenFormatJWT},
-			{"jwt-ES256", "ES256", oidc.TokenFormatJWT},
-			{"opaque", "ES256", oidc.TokenFormatOpaque},
+			{"jwt-RS256", "RS256", waitroom.TokenFormatJWT},
+			{"jwt-ES256", "ES256", waitroom.TokenFormatJWT},
+			{"opaque", "ES256", waitroom.TokenFormatOpaque},
 		} {
-			b.Run(be.name+"/"+v.name, func(b *testing.B) {
+			b.Run(be.Name+"/"+v.name, func(b *testing.B) {
 				e := newEnv(b, withBackend(be), withClients(benchClient(v.format)), func(c *envConfig) { c.alg = v.alg })
 				if _, err := e.svc.SetServing(e.ctx, room1, 1<<40); err != nil {
 					b.Fatal(err)

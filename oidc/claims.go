@@ -4,54 +4,23 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/zitadel/oidc/v3/pkg/oidc"
-)
-
-// The waitroom claims, in the ID token, JWT access tokens and userinfo.
-const (
-	claimRoom       = "room"
-	claimPosition   = "queue_position"
-	claimQueuedAt   = "queued_at"
-	claimAdmittedAt = "admitted_at"
+	"github.com/waitroom-idp/waitroom/waitroom"
 )
 
 // supportedClaims is what discovery lists.
 var supportedClaims = []string{
 	"iss", "sub", "aud", "azp", "exp", "iat", "auth_time", "nonce", "at_hash", "sid",
-	claimRoom, claimPosition, claimQueuedAt, claimAdmittedAt,
+	waitroom.ClaimRoom, waitroom.ClaimPosition, waitroom.ClaimQueuedAt, waitroom.ClaimAdmittedAt,
 	"preferred_username", "name", "email", "email_verified",
 }
 
 // waitroomClaims are the claims that describe the admission.
 func waitroomClaims(g *grant) map[string]any {
 	return map[string]any{
-		claimRoom:       g.Room,
-		claimPosition:   g.Position,
-		claimQueuedAt:   g.QueuedAt.Unix(),
-		claimAdmittedAt: g.AdmittedAt.Unix(),
-	}
-}
-
-// fillUserInfo sets sub, the waitroom claims and the client's own claims.
-func fillUserInfo(info *oidc.UserInfo, g *grant, c Client) {
-	info.Subject = g.Subject
-	for k, v := range waitroomClaims(g) {
-		info.AppendClaims(k, v)
-	}
-	for k, tmpl := range c.Claims {
-		v := expandClaim(tmpl, g)
-		switch k {
-		case "preferred_username":
-			info.PreferredUsername = v
-		case "name":
-			info.Name = v
-		case "email":
-			info.Email = v
-		case "email_verified":
-			info.EmailVerified = oidc.Bool(v == "true")
-		default:
-			info.AppendClaims(k, v)
-		}
+		waitroom.ClaimRoom:       g.Room,
+		waitroom.ClaimPosition:   g.Position,
+		waitroom.ClaimQueuedAt:   g.QueuedAt.Unix(),
+		waitroom.ClaimAdmittedAt: g.AdmittedAt.Unix(),
 	}
 }
 

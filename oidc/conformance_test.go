@@ -16,7 +16,6 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 	zoidc "github.com/zitadel/oidc/v3/pkg/oidc"
 
-	"github.com/waitroom-idp/waitroom/oidc"
 	"github.com/waitroom-idp/waitroom/waitroom"
 )
 
@@ -318,7 +317,7 @@ func TestCodeReuseRevokesFirstTokens(t *testing.T) {
 
 func TestConcurrentCodeExchangeExactlyOneWins(t *testing.T) {
 	for _, be := range backends(t) {
-		t.Run(be.name, func(t *testing.T) {
+		t.Run(be.Name, func(t *testing.T) {
 			e := newEnv(t, withBackend(be))
 			code := e.code(e.browser(), authParams("rp1", rpRedirect))
 			const n = 12
@@ -396,7 +395,7 @@ func TestIDTokenClaims(t *testing.T) {
 // library-driven flow tests).
 func idTokenClaims(t *testing.T, raw string) map[string]any {
 	t.Helper()
-	jws, err := jose.ParseSigned(raw, []jose.SignatureAlgorithm{jose.RS256, jose.ES256})
+	jws, err := jose.ParseSignedCompact(raw, []jose.SignatureAlgorithm{jose.RS256, jose.ES256})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -434,7 +433,7 @@ func TestUserinfoMethods(t *testing.T) {
 
 func TestOpaqueAccessTokenAndIntrospection(t *testing.T) {
 	c := testClient("opaque")
-	c.AccessTokenFormat = oidc.TokenFormatOpaque
+	c.AccessTokenFormat = waitroom.TokenFormatOpaque
 	e := newEnv(t, withClients(c, testClient("rp1")))
 	a := e.exchange("opaque", e.code(e.browser(), authParams("opaque", rpRedirect)), rpRedirect, "")
 	at := a.str("access_token")
@@ -456,7 +455,7 @@ func TestOpaqueAccessTokenAndIntrospection(t *testing.T) {
 
 func TestRefreshRules(t *testing.T) {
 	noRefresh := testClient("norefresh")
-	noRefresh.GrantTypes = []string{oidc.GrantAuthorizationCode}
+	noRefresh.GrantTypes = []string{waitroom.GrantAuthorizationCode}
 	e := newEnv(t, withClients(testClient("rp1"), testClient("rp2"), noRefresh))
 	b := e.browser()
 	if a := e.exchange("norefresh", e.code(b, authParams("norefresh", rpRedirect)), rpRedirect, ""); a.str("refresh_token") != "" {
@@ -585,7 +584,7 @@ func TestMaxHoldRestartsLoginAtInitiateLoginURI(t *testing.T) {
 
 func TestSubjectPolicies(t *testing.T) {
 	pw := testClient("pw")
-	pw.Subject = oidc.SubjectPairwise
+	pw.Subject = waitroom.SubjectPairwise
 	e := newEnv(t, withClients(pw, testClient("rp1")))
 	sub := func(b *browser, id string) string {
 		a := e.exchange(id, e.code(b, authParams(id, rpRedirect)), rpRedirect, "")
@@ -695,8 +694,8 @@ func TestIDTokenHint(t *testing.T) {
 // refuses it as soon as its grant is revoked or it expires.
 func TestUserinfoRefusesRevokedAndExpiredTokens(t *testing.T) {
 	for _, be := range backends(t) {
-		for _, format := range []string{oidc.TokenFormatJWT, oidc.TokenFormatOpaque} {
-			t.Run(be.name+"/"+format, func(t *testing.T) {
+		for _, format := range []string{waitroom.TokenFormatJWT, waitroom.TokenFormatOpaque} {
+			t.Run(be.Name+"/"+format, func(t *testing.T) {
 				c := testClient("rp1")
 				c.AccessTokenFormat = format
 				e := newEnv(t, withBackend(be), withClients(c))
@@ -725,7 +724,7 @@ func TestUserinfoRefusesRevokedAndExpiredTokens(t *testing.T) {
 				if s := userinfo(expiring); s != 200 {
 					t.Fatalf("revoking one login touched another: %d", s)
 				}
-				e.clock.Advance(oidc.DefaultAccessTokenLifetime)
+				e.clock.Advance(waitroom.DefaultAccessTokenLifetime)
 				if s := userinfo(expiring); s != 401 {
 					t.Fatalf("expired token: %d", s)
 				}
@@ -738,7 +737,7 @@ func TestUserinfoRefusesRevokedAndExpiredTokens(t *testing.T) {
 // made for another provider key, is refused.
 func TestOpaqueTokenTampering(t *testing.T) {
 	c := testClient("rp1")
-	c.AccessTokenFormat = oidc.TokenFormatOpaque
+	c.AccessTokenFormat = waitroom.TokenFormatOpaque
 	e := newEnv(t, withClients(c))
 	at := e.exchange("rp1", e.code(e.browser(), authParams("rp1", rpRedirect)), rpRedirect, "").str("access_token")
 	if s := e.call(http.MethodGet, "/userinfo", nil, bearer(at)).status; s != 200 {
@@ -784,7 +783,7 @@ func TestRefreshRestoresALostGrant(t *testing.T) {
 // key of the JWKS, naming the visitor and the admission.
 func TestJWTAccessToken(t *testing.T) {
 	c := testClient("rp1")
-	c.AccessTokenFormat = oidc.TokenFormatJWT
+	c.AccessTokenFormat = waitroom.TokenFormatJWT
 	e := newEnv(t, withClients(c))
 	a := e.exchange("rp1", e.code(e.browser(), authParams("rp1", rpRedirect)), rpRedirect, "")
 	payload, err := gooidc.NewRemoteKeySet(e.ctx, e.issuer+"/keys").VerifySignature(e.ctx, a.str("access_token"))
@@ -874,7 +873,7 @@ func TestIDTokenClaimSet(t *testing.T) {
 // the grant; only the code that was redeemed revokes it when replayed.
 func TestForgedCodeDoesNotRevoke(t *testing.T) {
 	for _, be := range backends(t) {
-		t.Run(be.name, func(t *testing.T) {
+		t.Run(be.Name, func(t *testing.T) {
 			e := newEnv(t, withBackend(be))
 			code := e.code(e.browser(), authParams("rp1", rpRedirect))
 			a := e.exchange("rp1", code, rpRedirect, "")

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/waitroom-idp/waitroom/oidc/demo"
+	"github.com/waitroom-idp/waitroom/waitroom"
 )
 
 // TestDemoClickThrough is the newcomer's path: the demo page, a login
@@ -12,7 +12,7 @@ import (
 func TestDemoClickThrough(t *testing.T) {
 	for _, prefix := range []string{"", "/idp"} {
 		e := newEnv(t, withPrefix(prefix), func(c *envConfig) { c.demo = true })
-		if err := demo.EnsureRoom(e.ctx, e.svc, "demo"); err != nil {
+		if _, err := e.svc.CreateRoom(e.ctx, waitroom.NewRoom("demo", "Demo room")); err != nil {
 			t.Fatal(err)
 		}
 		b := e.browser()

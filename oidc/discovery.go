@@ -3,16 +3,20 @@ package oidc
 import (
 	"net/http"
 	"slices"
+	"time"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/waitroom-idp/waitroom/waitroom"
+	"github.com/waitroom-idp/waitroom/waitroom/transport/web"
 )
 
 // discovery serves the OpenID configuration. It starts from the library's
 // document and narrows it to what this provider serves: the code flow,
 // two grants, two client authentication methods, S256 only.
 func (p *Provider) discovery(w http.ResponseWriter, r *http.Request) {
-	d := op.CreateDiscoveryConfig(r.Context(), p.op, p.storage)
+	d := op.CreateDiscoveryConfig(r.Context(), p.op, p.op.Storage())
 	authMethods := []oidc.AuthMethod{oidc.AuthMethodBasic, oidc.AuthMethodPost}
 	d.ResponseTypesSupported = []string{string(oidc.ResponseTypeCode)}
 	d.ResponseModesSupported = []string{string(oidc.ResponseModeQuery), string(oidc.ResponseModeFormPost)}
@@ -31,44 +35,36 @@ func (p *Provider) discovery(w http.ResponseWriter, r *http.Request) {
 	d.ScopesSupported = []string{oidc.ScopeOpenID, oidc.ScopeProfile, oidc.ScopeEmail, oidc.ScopeOfflineAccess}
 	d.RequestParameterSupported = false
 	d.RequestURIParameterSupported = false
-	w.Header().Set("Cache-Control", "public, max-age=300")
 	w.Header().Set("Access-Control-Allow-Origin", "*")
-	writeJSON(w, http.StatusOK, d)
+	web.JSON(w, http.StatusOK, web.MaxAge(5*time.Minute), d)
 }
 
 // keys serves the JWKS: every key still needed to verify, each with kid,
 // use and alg. Verifiers may cache it for a few minutes; a new key is
 // published before it signs (waitroom.Keys).
 func (p *Provider) keys(w http.ResponseWriter, r *http.Request) {
-	set := p.cfg.Keys.JWKS()
-	w.Header().Set("Cache-Control", "public, max-age=300")
 	w.Header().Set("Access-Control-Allow-Origin", "*")
-	writeJSON(w, http.StatusOK, set)
+	web.JSON(w, http.StatusOK, web.MaxAge(5*time.Minute), p.cfg.Keys.JWKS())
 }
 
 // authorize screens the request before the library handles it: an unknown
 // client or an unregistered redirect_uri gets an error page (redirecting
 // there would make the provider an open redirector).
-func (p *Provider) authorize(w http.ResponseWriter, r *http.Request) {
+func (p *Provider) authorize(w http.ResponseWriter, r *http.Request) error {
 	if err := r.ParseForm(); err != nil {
-		p.renderError(w, r, http.StatusBadRequest, "oidc.bad_authorize.title", "oidc.unreadable")
-		return
+		return pageError(http.StatusBadRequest, "oidc.bad_authorize.title", "oidc.unreadable")
 	}
 	clientID, redirectURI := r.Form.Get("client_id"), r.Form.Get("redirect_uri")
-	c, err := p.clients.get(r.Context(), clientID)
+	c, err := p.clients.Get(r.Context(), clientID)
+	if waitroom.ErrorCode(err) == waitroom.CodeNotFound {
+		return pageError(http.StatusBadRequest, "oidc.bad_authorize.title", "oidc.bad_authorize.client")
+	}
 	if err != nil {
-		if code := p.toOAuthError(r, err); code.status == http.StatusServiceUnavailable {
-			p.writePageError(w, r, err)
-			return
-		}
-		p.renderError(w, r, http.StatusBadRequest, "oidc.bad_authorize.title",
-			"oidc.bad_authorize.client")
-		return
+		return err
 	}
 	if redirectURI == "" || !slices.Contains(c.RedirectURIs, redirectURI) {
-		p.renderError(w, r, http.StatusBadRequest, "oidc.bad_authorize.title",
-			"oidc.bad_authorize.redirect")
-		return
+		return pageError(http.StatusBadRequest, "oidc.bad_authorize.title", "oidc.bad_authorize.redirect")
 	}
 	op.Authorize(w, r, p.op)
+	return nil
 }

@@ -10,7 +10,7 @@ import (
 	zoidc "github.com/zitadel/oidc/v3/pkg/oidc"
 	"golang.org/x/oauth2"
 
-	"github.com/waitroom-idp/waitroom/oidc"
+	"github.com/waitroom-idp/waitroom/waitroom"
 )
 
 // backends lists the backends the whole-flow tests run on.
@@ -35,14 +35,14 @@ type waitroomClaims struct {
 // token verification, userinfo, refresh, logout.
 func TestFlowGoOIDC(t *testing.T) {
 	for _, be := range backends(t) {
-		t.Run(be.name, func(t *testing.T) {
+		t.Run(be.Name, func(t *testing.T) {
 			for _, prefix := range []string{"", "/idp"} {
 				e := newEnv(t, withBackend(be), withPrefix(prefix))
 				runGoOIDCFlow(t, e)
 			}
 			// ES256, with JWT access tokens (the default is opaque)
 			jwt := testClient("rp1")
-			jwt.AccessTokenFormat = oidc.TokenFormatJWT
+			jwt.AccessTokenFormat = waitroom.TokenFormatJWT
 			es := newEnv(t, withBackend(be), withClients(jwt), func(c *envConfig) { c.alg = "ES256" })
 			runGoOIDCFlow(t, es)
 		})
@@ -148,7 +148,7 @@ func runGoOIDCFlow(t *testing.T, e *env) {
 // package, secret sent in the POST body (client_secret_post).
 func TestFlowZitadelRP(t *testing.T) {
 	for _, be := range backends(t) {
-		t.Run(be.name, func(t *testing.T) {
+		t.Run(be.Name, func(t *testing.T) {
 			e := newEnv(t, withBackend(be))
 			ctx := e.ctx
 			party, err := rp.NewRelyingPartyOIDC(ctx, e.issuer, "rp2", "rp2-secret-0123456789", rpRedirect,

@@ -18,12 +18,9 @@ import (
 	"time"
 
 	"github.com/waitroom-idp/waitroom/oidc"
-	"github.com/waitroom-idp/waitroom/oidc/memstore"
-	"github.com/waitroom-idp/waitroom/oidc/pgstore"
+	"github.com/waitroom-idp/waitroom/oidc/clients"
 	"github.com/waitroom-idp/waitroom/waitroom"
-	"github.com/waitroom-idp/waitroom/waitroom/backend/embedded"
-	"github.com/waitroom-idp/waitroom/waitroom/backend/redispg"
-	"github.com/waitroom-idp/waitroom/waitroom/testenv"
+	"github.com/waitroom-idp/waitroom/waitroom/backend/backendtest"
 )
 
 // clock is real time plus an offset the test moves: tokens stay
@@ -47,48 +44,27 @@ func (c *clock) Advance(d time.Duration) {
 }
 
 // backend is what a test environment runs on.
-type backend struct {
-	name string
-	open func(t testing.TB, now func() time.Time) (waitroom.Store, waitroom.Ephemeral, oidc.Store)
-}
+type backend = backendtest.Factory
 
 // redispgBackend runs on PostgreSQL and Redis, each test in its own schema
 // and key prefix.
-func redispgBackend() backend {
-	return backend{name: "redispg", open: func(t testing.TB, now func() time.Time) (waitroom.Store, waitroom.Ephemeral, oidc.Store) {
-		dsn := testenv.Postgres(t)
-		addr, prefix := testenv.Redis(t)
-		s, err := redispg.Open(context.Background(), redispg.Config{DatabaseURL: dsn, RedisURL: addr, KeyPrefix: prefix})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		return s, s, pgstore.New(s.DB())
-	}}
-}
+func redispgBackend() backend { return backend{Name: "redispg", Open: backendtest.RedisPG} }
 
-func embeddedBackend() backend {
-	return backend{name: "embedded", open: func(t testing.TB, now func() time.Time) (waitroom.Store, waitroom.Ephemeral, oidc.Store) {
-		s, err := embedded.New(embedded.Options{Clock: now})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s, s, memstore.New()
-	}}
-}
+func embeddedBackend() backend { return backend{Name: "embedded", Open: backendtest.Embedded} }
 
 // env is a provider on an httptest server over one backend, with one room
 // ("r1") and confidential clients of that room.
 type env struct {
-	t      testing.TB
-	ctx    context.Context
-	clock  *clock
-	svc    *waitroom.Service
-	eph    waitroom.Ephemeral
-	store  oidc.Store
-	prov   *oidc.Provider
-	srv    *httptest.Server
-	issuer string
+	t       testing.TB
+	ctx     context.Context
+	clock   *clock
+	svc     *waitroom.Service
+	eph     waitroom.Ephemeral
+	backend *waitroom.Backend
+	clients *clients.Registry
+	prov    *oidc.Provider
+	srv     *httptest.Server
+	issuer  string
 }
 
 const (
@@ -144,24 +120,24 @@ type envConfig struct {
 	flaky   *flaky
 	backend backend
 	prefix  string
-	clients []oidc.Client
+	clients []waitroom.Client
 	startAt time.Duration
 	alg     string
 }
 
 func withBackend(b backend) envOption { return func(c *envConfig) { c.backend = b } }
 func withPrefix(p string) envOption   { return func(c *envConfig) { c.prefix = p } }
-func withClients(cl ...oidc.Client) envOption {
+func withClients(cl ...waitroom.Client) envOption {
 	return func(c *envConfig) { c.clients = append(c.clients, cl...) }
 }
 func startingAt(d time.Duration) envOption { return func(c *envConfig) { c.startAt = d } }
 
-func testClient(id string) oidc.Client {
-	return oidc.Client{
+func testClient(id string) waitroom.Client {
+	return waitroom.Client{
 		ID: id, Secret: id + "-secret-0123456789", Room: room1,
 		RedirectURIs:           []string{rpRedirect, wpRedirect},
 		PostLogoutRedirectURIs: []string{rpLogout},
-		GrantTypes:             []string{oidc.GrantAuthorizationCode, oidc.GrantRefreshToken},
+		GrantTypes:             []string{waitroom.GrantAuthorizationCode, waitroom.GrantRefreshToken},
 		Claims:                 map[string]string{"preferred_username": "visitor-{sub8}", "email": "{sub8}@visitors.invalid"},
 	}
 }
@@ -173,15 +149,16 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 		o(&cfg)
 	}
 	if len(cfg.clients) == 0 {
-		cfg.clients = []oidc.Client{testClient("rp1"), testClient("rp2")}
+		cfg.clients = []waitroom.Client{testClient("rp1"), testClient("rp2")}
 	}
 	e := &env{t: t, ctx: context.Background(), clock: &clock{offset: cfg.startAt}}
-	qs, eph, store := cfg.backend.open(t, e.clock.Now)
+	e.backend = cfg.backend.Open(t, e.clock.Now).Backend
+	qs, eph := e.backend.Store, e.backend.Ephemeral
 	if cfg.flaky != nil {
 		cfg.flaky.Ephemeral = eph
 		eph = cfg.flaky
 	}
-	e.eph, e.store = eph, store
+	e.eph = eph
 	keys, err := waitroom.LoadKeys(e.ctx, qs, waitroom.KeyOptions{Algorithm: cfg.alg, Clock: e.clock.Now})
 	if err != nil {
 		t.Fatal(err)
@@ -194,14 +171,16 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 	e.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
 	t.Cleanup(e.srv.Close)
 	e.issuer = e.srv.URL + cfg.prefix
-	conf := oidc.Config{
-		Issuer: e.issuer, SecretKey: []byte("0123456789abcdef0123456789abcdef-test"),
-		Keys: keys, Clients: cfg.clients, Clock: e.clock.Now,
+	secret := []byte("0123456789abcdef0123456789abcdef-test")
+	e.clients, err = clients.New(clients.Config{Fixed: cfg.clients, Store: e.backend.Clients, Secret: secret, Clock: e.clock.Now})
+	if err != nil {
+		t.Fatal(err)
 	}
+	conf := oidc.Config{Issuer: e.issuer, SecretKey: secret, Keys: keys, Clients: e.clients, Clock: e.clock.Now}
 	if cfg.demo {
 		conf.Demo = &oidc.DemoConfig{Room: "demo"}
 	}
-	e.prov, err = oidc.New(e.ctx, conf, oidc.ServiceQueue{Service: e.svc}, eph, store)
+	e.prov, err = oidc.New(conf, oidc.ServiceQueue{Service: e.svc}, eph, e.backend.Refresh)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,28 +1,26 @@
 package oidc
 
 import (
-	"context"
 	"encoding/json"
+	"net/http"
 	"slices"
 	"sync/atomic"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
-	"github.com/zitadel/oidc/v3/pkg/op"
 
 	"github.com/waitroom-idp/waitroom/waitroom"
 )
 
-// The token endpoint's answer is minted here rather than by
+// The token endpoint's answer is minted here rather than by the library's
 // op.CreateTokenResponse: the library's ID token merges extra claims by
 // marshalling its claims, decoding them into a map and marshalling that
 // (in profiles of the B4 flow about as much CPU as the ES256 signature
-// itself), builds a new JOSE signer for every token, and then deletes the
-// auth request, which consumeCode has already taken. The access token is
-// still the library's (op.CreateAccessToken): its id comes from
-// storage.CreateAccessToken, an opaque token is tokenCrypto's, a JWT
-// op.CreateJWT's.
+// itself), and builds a new JOSE signer for every token; its access tokens
+// need a storage round trip of their own. Here an access token is named by
+// its grant and lifetime (accesstoken.go) and a whole answer is one
+// marshal per token and one signer per key.
 
 // idTokenClaims is an ID token: the claims the library's ID tokens carry,
 // the grant's sid, and the profile (sub, waitroom claims, the client's
@@ -59,7 +57,7 @@ type profileClaims struct {
 
 // newProfile fills the profile of a grant for client c and returns the
 // names of the client's other static claims, sorted.
-func newProfile(g *grant, c Client) (profileClaims, []string) {
+func newProfile(g *grant, c waitroom.Client) (profileClaims, []string) {
 	pc := profileClaims{Subject: g.Subject, Room: g.Room, Position: g.Position,
 		QueuedAt: g.QueuedAt.Unix(), AdmittedAt: g.AdmittedAt.Unix()}
 	var extra []string
@@ -84,7 +82,7 @@ func newProfile(g *grant, c Client) (profileClaims, []string) {
 // marshalProfile marshals v (a struct holding the profile) and appends the
 // client's other static claims (names from newProfile; reservedClaims keeps
 // them from repeating one of v's).
-func marshalProfile(v any, extra []string, g *grant, c Client) ([]byte, error) {
+func marshalProfile(v any, extra []string, g *grant, c waitroom.Client) ([]byte, error) {
 	payload, err := json.Marshal(v)
 	if err != nil || len(extra) == 0 {
 		return payload, err
@@ -100,22 +98,23 @@ func marshalProfile(v any, extra []string, g *grant, c Client) ([]byte, error) {
 	return append(payload, '}'), nil
 }
 
-// tokenResponse mints the tokens of a code exchange (req an *authRequest,
-// code the redeemed code) or a refresh (req a *refreshRequest, refresh the
-// presented token, rotated by the storage).
-func (p *Provider) tokenResponse(ctx context.Context, req op.TokenRequest, c Client, code, refresh string) (*oidc.AccessTokenResponse, error) {
-	g, ok := grantOf(req)
-	if !ok {
-		return nil, oidc.ErrInvalidGrant().WithDescription("unsupported token request")
+// mint issues the tokens of a grant for client c: an access token, an ID
+// token and, with refresh, a new refresh token. nonce and code come from a
+// code exchange. Nothing is minted once the admission has ended.
+func (p *Provider) mint(r *http.Request, g *grant, c waitroom.Client, nonce, code string, refresh bool) (*oidc.AccessTokenResponse, error) {
+	now := p.cfg.Clock()
+	if !now.Before(g.AdmissionEnds) {
+		return nil, oidc.ErrInvalidGrant().WithDescription("the admission has ended")
 	}
-	client := opClient{c: c, loginURL: p.loginURL}
-	access, newRefresh, validity, err := op.CreateAccessToken(ctx, req, client.AccessTokenType(), p.op, client, refresh)
+	access, exp, err := p.accessToken(g, c, now)
 	if err != nil {
 		return nil, err
 	}
-	var nonce string
-	if ar, ok := req.(*authRequest); ok {
-		nonce = ar.Nonce
+	var refreshToken string
+	if refresh {
+		if refreshToken, err = p.grants.newRefreshToken(r.Context(), g, c); err != nil {
+			return nil, err
+		}
 	}
 	idToken, err := p.idToken(g, c, nonce, access, code)
 	if err != nil {
@@ -124,16 +123,16 @@ func (p *Provider) tokenResponse(ctx context.Context, req op.TokenRequest, c Cli
 	return &oidc.AccessTokenResponse{
 		AccessToken:  access,
 		IDToken:      idToken,
-		RefreshToken: newRefresh,
+		RefreshToken: refreshToken,
 		TokenType:    oidc.BearerToken,
-		ExpiresIn:    uint64(validity.Seconds()),
-		Scope:        req.GetScopes(),
+		ExpiresIn:    uint64(max(exp.Sub(now), 0).Seconds()),
+		Scope:        g.Scopes,
 	}, nil
 }
 
 // idToken signs the ID token of a grant. Its times come from the real
 // clock, as the library's did: relying parties check them against theirs.
-func (p *Provider) idToken(g *grant, c Client, nonce, accessToken, code string) (string, error) {
+func (p *Provider) idToken(g *grant, c waitroom.Client, nonce, accessToken, code string) (string, error) {
 	signer, alg, err := p.signer()
 	if err != nil {
 		return "", err

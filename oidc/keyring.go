@@ -4,15 +4,15 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/base64"
+
+	"github.com/waitroom-idp/waitroom/waitroom"
 )
 
 // keyring holds the keys derived from the server's secret key, one per
 // purpose, so that a value made for one purpose (a cookie) can never be
 // replayed as another (a client secret hash).
 type keyring struct {
-	secrets []byte   // client secret hashes
 	cookies []byte   // cookie signatures
 	subject []byte   // sub derivation
 	tokens  []byte   // code and refresh-token hashes (store keys)
@@ -21,7 +21,6 @@ type keyring struct {
 
 func newKeyring(master []byte) keyring {
 	k := keyring{
-		secrets: derive(master, "client-secret"),
 		cookies: derive(master, "cookie"),
 		subject: derive(master, "subject"),
 		tokens:  derive(master, "token-id"),
@@ -30,11 +29,7 @@ func newKeyring(master []byte) keyring {
 	return k
 }
 
-func derive(master []byte, purpose string) []byte {
-	m := hmac.New(sha256.New, master)
-	m.Write([]byte("waitroom/oidc/" + purpose))
-	return m.Sum(nil)
-}
+func derive(master []byte, purpose string) []byte { return waitroom.DeriveKey(master, purpose) }
 
 func mac(key []byte, parts ...string) []byte {
 	m := hmac.New(sha256.New, key)
@@ -43,20 +38,6 @@ func mac(key []byte, parts ...string) []byte {
 		m.Write([]byte{0})
 	}
 	return m.Sum(nil)
-}
-
-const secretHashPrefix = "hmac-sha256:"
-
-// hashSecret is a keyed hash: fast enough for every token request (unlike
-// bcrypt) and useless to whoever reads the store without the server key.
-func (k keyring) hashSecret(secret string) string {
-	return secretHashPrefix + b64(mac(k.secrets, secret))
-}
-
-// checkSecret compares in constant time.
-func (k keyring) checkSecret(hash, secret string) bool {
-	want := []byte(k.hashSecret(secret))
-	return subtle.ConstantTimeCompare(want, []byte(hash)) == 1
 }
 
 // tokenID names a code or refresh token in a store without storing it.

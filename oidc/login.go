@@ -38,7 +38,7 @@ func roomMode(r waitroom.Room) string {
 // where it waits.
 type visit struct {
 	ar     *authRequest
-	client Client
+	client waitroom.Client
 	room   waitroom.Room
 	mode   string
 	now    time.Time
@@ -75,23 +75,21 @@ func (p *Provider) login(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (p *Provider) loadVisit(ctx context.Context, id string) (*visit, error) {
-	ar, err := p.storage.authRequest(ctx, id)
+	ar, err := p.grants.authRequest(ctx, id)
 	if waitroom.ErrorCode(err) == waitroom.CodeNotFound {
-		return nil, &pageError{http.StatusGone, "oidc.login_expired.title",
-			"oidc.login_expired.body"}
+		return nil, pageError(http.StatusGone, "oidc.login_expired.title", "oidc.login_expired.body")
 	}
 	if err != nil {
 		return nil, err
 	}
-	c, err := p.clients.get(ctx, ar.ClientID)
+	c, err := p.clients.Get(ctx, ar.ClientID)
 	if err != nil {
 		return nil, err
 	}
 	room, err := p.queue.Room(ctx, c.Room)
 	if waitroom.ErrorCode(err) == waitroom.CodeNotFound {
 		p.log.ErrorContext(ctx, "client names an unknown room", "client", c.ID, "room", c.Room)
-		return nil, &pageError{http.StatusServiceUnavailable, "oidc.room_unavailable.title",
-			"oidc.room_unavailable.body"}
+		return nil, pageError(http.StatusServiceUnavailable, "oidc.room_unavailable.title", "oidc.room_unavailable.body")
 	}
 	if err != nil {
 		return nil, err
@@ -110,7 +108,7 @@ func (p *Provider) usableAdmission(r *http.Request, v *visit) (admissionCookie, 
 	if v.ar.MaxAge != nil && v.now.Sub(time.Unix(adm.AdmittedAt, 0)) > time.Duration(*v.ar.MaxAge)*time.Second {
 		return adm, false
 	}
-	closed, err := p.storage.eph.exists(r.Context(), keyClosed+v.room.ID+":"+adm.TicketID)
+	closed, err := p.grants.eph.exists(r.Context(), keyClosed+v.room.ID+":"+adm.TicketID)
 	return adm, err == nil && !closed
 }
 
@@ -120,7 +118,7 @@ func (p *Provider) usableAdmission(r *http.Request, v *visit) (admissionCookie, 
 func (p *Provider) ensureTicket(w http.ResponseWriter, r *http.Request, v *visit) (ticketCookie, error) {
 	var tc ticketCookie
 	if p.cookies.get(r, ticketCookieName(v.room.ID), &tc) && tc.Key != "" {
-		closed, err := p.storage.eph.exists(r.Context(), keyClosed+v.room.ID+":"+tc.TicketID)
+		closed, err := p.grants.eph.exists(r.Context(), keyClosed+v.room.ID+":"+tc.TicketID)
 		if err != nil {
 			return tc, err
 		}
@@ -165,7 +163,7 @@ func (p *Provider) admitOrWait(w http.ResponseWriter, r *http.Request, v *visit,
 func (p *Provider) complete(w http.ResponseWriter, r *http.Request, v *visit, adm admissionCookie) error {
 	c := v.client
 	if c.MaxHold > 0 && c.InitiateLoginURI != "" && v.now.Sub(v.ar.CreatedAt) > c.MaxHold.D() {
-		_ = p.storage.DeleteAuthRequest(r.Context(), v.ar.ID)
+		_ = p.grants.deleteAuthRequest(r.Context(), v.ar.ID)
 		http.Redirect(w, r, p.initiateLoginURL(c), http.StatusSeeOther)
 		return nil
 	}
@@ -186,10 +184,9 @@ func (p *Provider) complete(w http.ResponseWriter, r *http.Request, v *visit, ad
 		return p.redirectError(w, r, v.ar, oidc.ErrLoginRequired().WithDescription("id_token_hint names another visitor"))
 	}
 	v.ar.Grant = g
-	code, err := p.storage.issueCode(r.Context(), v.ar)
+	code, err := p.grants.issueCode(r.Context(), v.ar)
 	if waitroom.ErrorCode(err) == waitroom.CodeNotFound {
-		return &pageError{http.StatusConflict, "oidc.already.title",
-			"oidc.already.body"}
+		return pageError(http.StatusConflict, "oidc.already.title", "oidc.already.body")
 	}
 	if err != nil {
 		return err
@@ -236,7 +233,7 @@ func (p *Provider) codeResponse(w http.ResponseWriter, r *http.Request, ar *auth
 
 // initiateLoginURL is the client's login-initiation URL with the issuer
 // (OpenID Connect Core §4, third-party initiated login).
-func (p *Provider) initiateLoginURL(c Client) string {
+func (p *Provider) initiateLoginURL(c waitroom.Client) string {
 	u, err := url.Parse(c.InitiateLoginURI)
 	if err != nil {
 		return c.InitiateLoginURI
@@ -250,7 +247,7 @@ func (p *Provider) initiateLoginURL(c Client) string {
 // redirectError sends an OAuth error to the client's redirect URI and
 // forgets the auth request.
 func (p *Provider) redirectError(w http.ResponseWriter, r *http.Request, ar *authRequest, e *oidc.Error) error {
-	_ = p.storage.DeleteAuthRequest(r.Context(), ar.ID)
+	_ = p.grants.deleteAuthRequest(r.Context(), ar.ID)
 	e.State = ar.State
 	target, err := op.AuthResponseURL(ar.RedirectURI, oidc.ResponseTypeCode, ar.ResponseMode, e, p.op.Encoder())
 	if err != nil {
@@ -280,8 +277,8 @@ func (p *Provider) rejoin(w http.ResponseWriter, r *http.Request) error {
 // subject derives the `sub` claim by the client's policy: per admission
 // (ticket), or per browser and client (pairwise, from the visitor cookie,
 // set here when missing).
-func (p *Provider) subject(w http.ResponseWriter, r *http.Request, c Client, room, ticketID string) string {
-	if c.Subject != SubjectPairwise {
+func (p *Provider) subject(w http.ResponseWriter, r *http.Request, c waitroom.Client, room, ticketID string) string {
+	if c.Subject != waitroom.SubjectPairwise {
 		return ticketSubject(p.kr, room, ticketID)
 	}
 	var vc visitorCookie

@@ -10,6 +10,7 @@ import (
 	"github.com/waitroom-idp/waitroom/waitroom"
 	"github.com/waitroom-idp/waitroom/waitroom/admission"
 	"github.com/waitroom-idp/waitroom/waitroom/transport/roompage"
+	"github.com/waitroom-idp/waitroom/waitroom/transport/web"
 )
 
 // The waiting-room page itself (look, languages, wait estimate, polling)
@@ -87,7 +88,7 @@ var loginIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,128}$`)
 func (p *Provider) status(w http.ResponseWriter, r *http.Request) error {
 	roomID := mux.Vars(r)["room"]
 	if !waitroom.ValidRoomID(roomID) {
-		return &oauthError{status: http.StatusNotFound, code: "not_found", desc: "no such room"}
+		return &web.Problem{Status: http.StatusNotFound, Code: string(waitroom.CodeNotFound), Message: "no such room"}
 	}
 	room, err := p.queue.Room(r.Context(), roomID)
 	if err != nil {
@@ -105,7 +106,7 @@ func (p *Provider) status(w http.ResponseWriter, r *http.Request) error {
 	}
 	v := p.roomVisit(room, loginID, tc.Position, serving)
 	if !hasTicket && !v.Closed && v.OpensAt.IsZero() {
-		return &oauthError{status: http.StatusNotFound, code: "not_found", desc: "no ticket for this room in this browser"}
+		return &web.Problem{Status: http.StatusNotFound, Code: string(waitroom.CodeNotFound), Message: "no ticket for this room in this browser"}
 	}
 	r.Header.Set("Accept", "application/json")
 	return p.room.Render(w, r, v)

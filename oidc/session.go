@@ -7,6 +7,8 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/op"
 
 	"github.com/waitroom-idp/waitroom/waitroom"
+	"github.com/waitroom-idp/waitroom/waitroom/transport/roompage"
+	"github.com/waitroom-idp/waitroom/waitroom/transport/web"
 )
 
 // endSession is RP-initiated logout. With a valid id_token_hint it revokes
@@ -18,11 +20,11 @@ func (p *Provider) endSession(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	req, err := op.ParseEndSessionRequest(r, p.op.Decoder())
 	if err != nil {
-		return &pageError{http.StatusBadRequest, "oidc.bad_logout.title", "oidc.unreadable"}
+		return pageError(http.StatusBadRequest, "oidc.bad_logout.title", "oidc.unreadable")
 	}
 	session, err := op.ValidateEndSessionRequest(ctx, req, p.op)
 	if err != nil {
-		return &pageError{http.StatusBadRequest, "oidc.bad_logout.title", describe(err)}
+		return pageError(http.StatusBadRequest, "oidc.bad_logout.title", describe(err))
 	}
 	if claims := session.IDTokenHintClaims; claims != nil {
 		if err := p.endHintedSession(w, r, claims); err != nil {
@@ -47,17 +49,17 @@ func (p *Provider) endHintedSession(w http.ResponseWriter, r *http.Request, clai
 		return nil
 	}
 	// The grant is read before its record becomes a tombstone.
-	g, err := p.storage.grantByID(ctx, claims.SessionID)
+	g, err := p.grants.grantByID(ctx, claims.SessionID)
 	if err != nil && waitroom.ErrorCode(err) != waitroom.CodeNotFound {
 		return err
 	}
-	if err := p.storage.revokeGrant(ctx, grant{ID: claims.SessionID}, false); err != nil {
+	if err := p.grants.revokeGrant(ctx, grant{ID: claims.SessionID}, false); err != nil {
 		return err
 	}
 	if g == nil || g.Subject != claims.Subject {
 		return nil // revoked or admission over already, or not this visitor's
 	}
-	if err := p.storage.endSession(ctx, g.Room, g.TicketID); err != nil {
+	if err := p.grants.endSession(ctx, g.Room, g.TicketID); err != nil {
 		return err
 	}
 	if p.browserTicket(r, g.Room) == g.TicketID {
@@ -81,9 +83,8 @@ func (p *Provider) browserTicket(r *http.Request, room string) string {
 }
 
 func (p *Provider) loggedOut(w http.ResponseWriter, r *http.Request) error {
-	p.renderMessage(w, r, http.StatusOK, messagePage{Title: "oidc.signed_out.title",
-		Message: "oidc.signed_out.body"})
-	return nil
+	w.Header().Set("Cache-Control", web.NoStore)
+	return p.room.RenderNotice(w, r, http.StatusOK, roompage.Notice{Title: "oidc.signed_out.title", Message: "oidc.signed_out.body"})
 }
 
 // describe returns the client-safe description of a library error.

@@ -2,15 +2,25 @@ package oidc
 
 import (
 	"crypto/subtle"
+	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 
+	"github.com/waitroom-idp/waitroom/oidc/clients"
 	"github.com/waitroom-idp/waitroom/waitroom"
+	"github.com/waitroom-idp/waitroom/waitroom/transport/web"
 )
+
+// oauthHandler serves h, answering its errors (the library's included) as
+// OAuth 2 errors.
+func oauthHandler(h web.Handler) http.Handler {
+	return web.OAuthHandler(func(w http.ResponseWriter, r *http.Request) error { return oauth(h(w, r)) })
+}
 
 // token is the token endpoint: authorization_code and refresh_token.
 func (p *Provider) token(w http.ResponseWriter, r *http.Request) error {
@@ -18,9 +28,9 @@ func (p *Provider) token(w http.ResponseWriter, r *http.Request) error {
 		return oidc.ErrInvalidRequest().WithDescription("cannot parse the form")
 	}
 	switch grant := r.PostForm.Get("grant_type"); grant {
-	case GrantAuthorizationCode:
+	case waitroom.GrantAuthorizationCode:
 		return p.codeExchange(w, r)
-	case GrantRefreshToken:
+	case waitroom.GrantRefreshToken:
 		return p.refreshExchange(w, r)
 	case "":
 		return oidc.ErrInvalidRequest().WithDescription("grant_type missing")
@@ -29,40 +39,42 @@ func (p *Provider) token(w http.ResponseWriter, r *http.Request) error {
 	}
 }
 
+// invalidClient is the answer to failed client authentication; a client
+// that tried HTTP Basic is told to retry with it (RFC 6749 §5.2).
+func invalidClient(desc string) *web.Problem {
+	return &web.Problem{Status: http.StatusUnauthorized, Code: "invalid_client", OAuth: "invalid_client", Message: desc,
+		Header: http.Header{"Www-Authenticate": {`Basic realm="waitroom"`}}}
+}
+
 // clientAuth authenticates the client by client_secret_basic or
-// client_secret_post (not both at once).
-func (p *Provider) clientAuth(r *http.Request) (Client, error) {
+// client_secret_post (not both at once). The check itself is the client
+// registry's (constant time, same work for unknown ids).
+func (p *Provider) clientAuth(r *http.Request) (waitroom.Client, error) {
 	id, secret, basic := r.BasicAuth()
 	if basic {
 		if r.PostForm.Get("client_secret") != "" {
-			return Client{}, oidc.ErrInvalidRequest().WithDescription("use one client authentication method")
+			return waitroom.Client{}, oidc.ErrInvalidRequest().WithDescription("use one client authentication method")
 		}
 		var err1, err2 error
 		id, err1 = url.QueryUnescape(id)
 		secret, err2 = url.QueryUnescape(secret)
 		if err1 != nil || err2 != nil {
-			return Client{}, basicAuthError()
+			return waitroom.Client{}, invalidClient(clients.ErrInvalidCredentials.Error())
 		}
 		if formID := r.PostForm.Get("client_id"); formID != "" && formID != id {
-			return Client{}, basicAuthError()
+			return waitroom.Client{}, invalidClient(clients.ErrInvalidCredentials.Error())
 		}
 	} else {
 		id, secret = r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
 	}
 	if id == "" || secret == "" {
-		return Client{}, &oauthError{status: http.StatusUnauthorized, code: "invalid_client",
-			desc: "client authentication required", header: http.Header{"Www-Authenticate": {`Basic realm="waitroom"`}}}
+		return waitroom.Client{}, invalidClient("client authentication required")
 	}
-	c, err := p.storage.authenticate(r.Context(), id, secret)
-	if err != nil && basic && waitroom.ErrorCode(err) != waitroom.CodeUnavailable {
-		return c, basicAuthError()
+	c, err := p.clients.Authenticate(r.Context(), id, secret)
+	if errors.Is(err, clients.ErrInvalidCredentials) {
+		return c, invalidClient(err.Error())
 	}
 	return c, err
-}
-
-func basicAuthError() error {
-	return &oauthError{status: http.StatusUnauthorized, code: "invalid_client",
-		desc: "invalid client_id or client_secret", header: http.Header{"Www-Authenticate": {`Basic realm="waitroom"`}}}
 }
 
 // codeExchange redeems a code. The client is authenticated first, then the
@@ -78,7 +90,7 @@ func (p *Provider) codeExchange(w http.ResponseWriter, r *http.Request) error {
 	if code == "" {
 		return oidc.ErrInvalidRequest().WithDescription("code missing")
 	}
-	ar, codeID, err := p.storage.consumeCode(ctx, code)
+	ar, codeID, err := p.grants.consumeCode(ctx, code)
 	if err != nil {
 		return err
 	}
@@ -90,14 +102,15 @@ func (p *Provider) codeExchange(w http.ResponseWriter, r *http.Request) error {
 	}
 	// The grant's record comes first: the tokens about to be minted are
 	// valid only while it exists.
-	err = p.storage.rememberGrant(ctx, ar.Grant, codeID)
+	err = p.grants.rememberGrant(ctx, ar.Grant, codeID)
 	var resp *oidc.AccessTokenResponse
 	if err == nil {
-		resp, err = p.tokenResponse(ctx, ar, c, code, "")
+		withRefresh := slices.Contains(ar.Scopes, oidc.ScopeOfflineAccess) && c.AllowsGrant(waitroom.GrantRefreshToken)
+		resp, err = p.mint(r, ar.Grant, c, ar.Nonce, code, withRefresh)
 	}
 	if err != nil {
 		if waitroom.ErrorCode(err) == waitroom.CodeUnavailable {
-			p.storage.restoreCode(ctx, codeID, ar)
+			p.grants.restoreCode(ctx, codeID, ar)
 		}
 		return err
 	}
@@ -106,7 +119,7 @@ func (p *Provider) codeExchange(w http.ResponseWriter, r *http.Request) error {
 
 // checkCodeRequest binds the code to its client, redirect_uri and PKCE
 // verifier. Every mismatch is invalid_grant; the code stays consumed.
-func checkCodeRequest(r *http.Request, c Client, ar *authRequest) error {
+func checkCodeRequest(r *http.Request, c waitroom.Client, ar *authRequest) error {
 	if ar.ClientID != c.ID {
 		return oidc.ErrInvalidGrant().WithDescription("the code was issued to another client")
 	}
@@ -135,14 +148,14 @@ func (p *Provider) refreshExchange(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	if !c.AllowsGrant(GrantRefreshToken) {
+	if !c.AllowsGrant(waitroom.GrantRefreshToken) {
 		return oidc.ErrUnauthorizedClient().WithDescription("refresh_token is not allowed for this client")
 	}
 	token := r.PostForm.Get("refresh_token")
 	if token == "" {
 		return oidc.ErrInvalidRequest().WithDescription("refresh_token missing")
 	}
-	req, err := p.storage.TokenRequestByRefreshToken(ctx, token)
+	req, err := p.grants.refreshRequest(ctx, token)
 	if err != nil {
 		return err
 	}
@@ -154,14 +167,15 @@ func (p *Provider) refreshExchange(w http.ResponseWriter, r *http.Request) error
 			return err
 		}
 	}
-	if rr, ok := req.(*refreshRequest); ok {
-		// The grant's record holds its access tokens alive; put it back
-		// if the Ephemeral store lost it (never over a revocation).
-		if err := p.storage.restoreGrant(ctx, &rr.grant); err != nil {
-			return err
-		}
+	// The grant's record holds its access tokens alive; put it back if
+	// the Ephemeral store lost it (never over a revocation).
+	if err := p.grants.restoreGrant(ctx, &req.grant); err != nil {
+		return err
 	}
-	resp, err := p.tokenResponse(ctx, req, c, "", token)
+	if err := p.grants.rotate(ctx, req.tokenID); err != nil {
+		return err
+	}
+	resp, err := p.mint(r, &req.grant, c, "", "", true)
 	if err != nil {
 		return err
 	}
@@ -169,9 +183,8 @@ func (p *Provider) refreshExchange(w http.ResponseWriter, r *http.Request) error
 }
 
 func writeTokenResponse(w http.ResponseWriter, resp *oidc.AccessTokenResponse) error {
-	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Pragma", "no-cache")
-	writeJSON(w, http.StatusOK, resp)
+	web.JSON(w, http.StatusOK, web.NoStore, resp)
 	return nil
 }
 
@@ -195,18 +208,19 @@ func bearerToken(r *http.Request) string {
 func (p *Provider) userinfo(w http.ResponseWriter, r *http.Request) error {
 	token := bearerToken(r)
 	if token == "" {
-		return &oauthError{status: http.StatusUnauthorized, code: "invalid_request", desc: "access token missing",
-			header: http.Header{"Www-Authenticate": {`Bearer realm="waitroom"`}}}
+		return &web.Problem{Status: http.StatusUnauthorized, Code: "invalid_request", OAuth: "invalid_request",
+			Message: "access token missing", Header: http.Header{"Www-Authenticate": {`Bearer realm="waitroom"`}}}
 	}
-	rec, err := p.storage.accessRecordOf(r.Context(), token)
+	rec, err := p.grants.accessRecordOf(r.Context(), token)
 	if waitroom.ErrorCode(err) == waitroom.CodeNotFound {
-		return &oauthError{status: http.StatusUnauthorized, code: "invalid_token", desc: "the access token is invalid or expired",
-			header: http.Header{"Www-Authenticate": {`Bearer realm="waitroom", error="invalid_token"`}}}
+		return &web.Problem{Status: http.StatusUnauthorized, Code: "invalid_token", OAuth: "invalid_token",
+			Message: "the access token is invalid or expired",
+			Header:  http.Header{"Www-Authenticate": {`Bearer realm="waitroom", error="invalid_token"`}}}
 	}
 	if err != nil {
 		return err
 	}
-	c, err := p.clients.get(r.Context(), rec.Grant.ClientID)
+	c, err := p.clients.Get(r.Context(), rec.Grant.ClientID)
 	if err != nil {
 		return err
 	}
@@ -217,10 +231,7 @@ func (p *Provider) userinfo(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return waitroom.Wrap(waitroom.CodeInternal, err, "encode userinfo")
 	}
-	h := w.Header()
-	h.Set("Cache-Control", "no-store")
-	h.Set("Content-Type", "application/json")
-	_, _ = w.Write(body)
+	web.RawJSON(w, http.StatusOK, web.NoStore, body)
 	return nil
 }
 
@@ -236,15 +247,14 @@ func (p *Provider) introspect(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	resp := new(oidc.IntrospectionResponse)
-	rec, err := p.storage.accessRecordOf(r.Context(), r.PostForm.Get("token"))
+	rec, err := p.grants.accessRecordOf(r.Context(), r.PostForm.Get("token"))
 	if err != nil && waitroom.ErrorCode(err) != waitroom.CodeNotFound {
 		return err
 	}
 	if err == nil && rec.Grant.ClientID == c.ID {
 		fillIntrospection(resp, rec, p.cfg.Issuer)
 	}
-	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusOK, resp)
+	web.JSON(w, http.StatusOK, web.NoStore, resp)
 	return nil
 }
 
@@ -262,10 +272,10 @@ func (p *Provider) revoke(w http.ResponseWriter, r *http.Request) error {
 	if token == "" {
 		return oidc.ErrInvalidRequest().WithDescription("token missing")
 	}
-	if err := p.storage.revokeToken(r.Context(), token, c.ID); err != nil {
+	if err := p.grants.revokeToken(r.Context(), token, c.ID); err != nil {
 		return err
 	}
-	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Cache-Control", web.NoStore)
 	w.WriteHeader(http.StatusOK)
 	return nil
 }

@@ -32,6 +32,10 @@ const (
 	CodeSessionClosed Code = "session_closed"
 	// CodeExpiryDisabled: queue-position expiry is off for the room.
 	CodeExpiryDisabled Code = "expiry_disabled"
+	// CodeCanceled: the caller gave up (its context was canceled, e.g. the
+	// client hung up) before the answer was ready. Not an outage: nothing
+	// is counted or logged as a store error.
+	CodeCanceled Code = "canceled"
 	// CodeInternal: anything else. Its message is never shown to clients.
 	CodeInternal Code = "internal"
 )
@@ -71,6 +75,7 @@ var (
 	ErrExpired        = &Error{Code: CodeExpired}
 	ErrSessionClosed  = &Error{Code: CodeSessionClosed}
 	ErrExpiryDisabled = &Error{Code: CodeExpiryDisabled}
+	ErrCanceled       = &Error{Code: CodeCanceled}
 )
 
 // Errorf builds an *Error with a client-safe message.

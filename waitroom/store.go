@@ -5,18 +5,51 @@ import (
 	"time"
 )
 
-// Store is what the queue core needs from a backend. Every method takes the
-// caller's context and returns *Error values (see errors.go): CodeNotFound for
-// an unknown room, ticket or token, CodeUnavailable when a backing service
-// does not answer, never a driver type.
+// Backend is one opened storage backend: every store the deployment needs,
+// opened together and closed together (Store.Close closes them all). The
+// embedded backend (waitroom/backend/embedded) and the production one
+// (waitroom/backend/redispg) each return one from their Open; the server
+// picks which from its configuration in one place.
 //
-// The conformance suite in waitroom/storetest is the executable form of this
-// contract; every backend runs it.
+// Every method of every store takes the caller's context and returns *Error
+// values (errors.go): CodeNotFound for an unknown record, CodeConflict for
+// a taken id, CodeUnavailable when a backing service does not answer,
+// CodeCanceled when the caller gave up; never a driver type.
+//
+// The conformance suite in waitroom/backend/storetest is the executable
+// form of these contracts; every backend runs all of it.
+type Backend struct {
+	// Name says which backend this is, for logs and the start-up banner.
+	Name string
+	// Store keeps rooms, tickets, counters, token records and signing keys.
+	Store Store
+	// Ephemeral keeps short-lived values: OpenID auth requests, codes and
+	// grants, rate-limit windows.
+	Ephemeral Ephemeral
+	// Clients keeps the OpenID clients registered through the admin API.
+	Clients ClientStore
+	// Refresh keeps OpenID refresh tokens.
+	Refresh RefreshStore
+	// Outbox keeps webhook deliveries until they are delivered.
+	Outbox Outbox
+	// Prequeue keeps the pre-queues of scheduled rooms.
+	Prequeue PrequeueStore
+	// Lease returns the leader lease called name; every call with the same
+	// name, on any replica sharing the backend, names the same lease.
+	Lease func(name string) Lease
+}
+
+// Store is what the queue core needs to keep rooms, tickets and tokens.
 type Store interface {
 	RoomStore
 	QueueStore
 	TokenStore
 	KeyStore
+	// DeploymentSecret returns the deployment's secret (32 random bytes),
+	// creating it on the first call; every replica sharing the backend gets
+	// the same bytes. It signs cookies and encrypts codes when the
+	// configuration gives no secret key.
+	DeploymentSecret(ctx context.Context) ([]byte, error)
 	// Ping reports whether the backing services answer (for /readyz).
 	Ping(ctx context.Context) error
 	// Close releases connections and flushes buffers (group commit).

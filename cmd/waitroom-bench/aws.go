@@ -21,6 +21,7 @@ const (
 	stepIncrement  = "increment_serving_counter"
 	stepCreateRoom = "create_room"
 	stepCounters   = "counters"
+	stepFill       = "fill"
 )
 
 // queueAPI holds the URLs of the queue API for one room, built once.
@@ -199,6 +200,30 @@ func (q *queueAPI) Increment(ctx context.Context, rec *Recorder, by int64) (int6
 	}
 	err = a.decode(stepIncrement, &out)
 	return int64(out.Serving), err
+}
+
+// Fill adds n synthetic arrivals to the room through the admin API's bulk
+// path (POST /v1/rooms/{id}/fill, at most 100000 a call) and returns a
+// sample of their ids.
+func (q *queueAPI) Fill(ctx context.Context, rec *Recorder, n int64) ([]string, error) {
+	req, err := jsonRequest(q.rooms+"/"+url.PathEscape(q.room)+"/fill", map[string]int64{"count": n})
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+q.adminKey)
+	a, err := send(ctx, q.httpClient, rec.Step(stepFill), req)
+	if err != nil {
+		return nil, err
+	}
+	defer a.release()
+	if a.Status != http.StatusOK {
+		return nil, &StatusError{Step: stepFill, Status: a.Status}
+	}
+	var out struct {
+		Sample []string `json:"sample"`
+	}
+	err = a.decode(stepFill, &out)
+	return out.Sample, err
 }
 
 // QueueLength reads the room's queue counter (positions handed out) from

@@ -76,8 +76,8 @@ func (b *Bench) progress(what string, done *atomic.Int64, total int64) (stop fun
 // recorder that preparation records into.
 func allSteps() []string {
 	seen := map[string]bool{}
-	out := []string{stepCreateRoom, stepCounters}
-	seen[stepCreateRoom], seen[stepCounters] = true, true
+	out := []string{stepCreateRoom, stepCounters, stepFill}
+	seen[stepCreateRoom], seen[stepCounters], seen[stepFill] = true, true, true
 	for _, s := range scenarios {
 		for _, st := range s.Steps {
 			if !seen[st] {

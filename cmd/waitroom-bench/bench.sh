@@ -302,10 +302,9 @@ memory_per_ticket() {
 	fi
 }
 
-# The depth scenarios fill their room through the server's backend (bulk
-# path), not through the public API.
-BULK_FILL=(-fill-database-url "$PG_BASE/$DB?sslmode=disable" -fill-redis-url redis://127.0.0.1:6379/0
-	-fill-key-prefix "$REDIS_PREFIX" -prefill-c 256)
+# The depth scenarios fill their room through the admin API's bulk path
+# (POST /v1/rooms/{id}/fill), not one public enqueue per ticket.
+BULK_FILL=(-bulk-fill)
 
 # wrk_poll: B2's serving_num flood once more with wrk, a load generator
 # written in C that needs far less CPU per request than waitroom-bench, so
@@ -409,7 +408,7 @@ for alg in RS256 ES256; do
 			-scenario enqueue -mode open -rate "$BURST_RATE" -c 5000 -duration 30s
 	fi
 	for depth in $DEPTHS; do
-		MEMORY_NOTE="room filled through the backend's bulk path (the generator enqueues into Redis + PostgreSQL directly, group-committed)"
+		MEMORY_NOTE="room filled through the admin API's bulk path (POST /v1/rooms/{id}/fill: the server enqueues, group-committed)"
 		if [ "$depth" != 0 ]; then memory_per_ticket "$depth"; fi
 		bench depth-$depth "B6 depth $depth" "$MEMORY_NOTE" -room bench-depth -scenario depth -depth "$depth" "${BULK_FILL[@]}" -c 64
 	done

@@ -37,7 +37,9 @@ type Config struct {
 	Depth       int64 // tickets waiting in the room before measuring
 	PrefillConc int   // concurrent enqueues used to reach Depth
 	PoolSize    int   // pre-admitted tickets for the token flood, ids for lookups
-	Fill        storeFill
+	// BulkFill fills the room through the admin API's bulk path (calls of
+	// FillBatch tickets each) instead of one public enqueue per ticket.
+	BulkFill bool
 
 	// Provider names the OpenID provider under test: "waitroom" (the
 	// default) takes visitors through the client's room; any other name is
@@ -111,9 +113,7 @@ func ParseConfig(args []string, stderr io.Writer) (Config, error) {
 	fs.Float64Var(&c.AdmitRate, "admit-rate", 0, "queue-flow: admissions per second through the admin API (0: admit each visitor as it enqueues)")
 	fs.Int64Var(&c.Depth, "depth", 0, "fill the room to this many waiting tickets before measuring")
 	fs.IntVar(&c.PrefillConc, "prefill-c", 64, "concurrent enqueues used to fill the room")
-	fs.StringVar(&c.Fill.DatabaseURL, "fill-database-url", "", "fill the room through the server's PostgreSQL + Redis backend at this database `URL` (bulk path) instead of the public API")
-	fs.StringVar(&c.Fill.RedisURL, "fill-redis-url", "redis://127.0.0.1:6379/0", "with -fill-database-url: the server's Redis")
-	fs.StringVar(&c.Fill.KeyPrefix, "fill-key-prefix", "", "with -fill-database-url: the server's Redis key prefix")
+	fs.BoolVar(&c.BulkFill, "bulk-fill", false, "fill the room through the admin API's bulk path (POST /v1/rooms/{id}/fill, needs -admin-key) instead of one public enqueue per ticket")
 	fs.IntVar(&c.PoolSize, "pool", 20000, "token: admitted tickets prepared before the run; lookup: ticket ids to look up")
 	fs.StringVar(&c.Provider, "provider", providerWaitroom, "the OpenID `provider` under test, stored with the results: waitroom (room and admission), or the name of a plain provider such as dex (redirects from /authorize straight to the client; only "+strings.Join(plainProviderScenarios, " and ")+")")
 	fs.StringVar(&c.OIDCRoom, "oidc-room", "bench-oidc", "the room the OIDC client (-client-id) names")

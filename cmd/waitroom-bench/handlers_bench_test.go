@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -11,11 +12,6 @@ import (
 	"testing"
 
 	_ "github.com/lib/pq"
-
-	"github.com/waitroom-idp/waitroom/oidc/pgstore"
-	"github.com/waitroom-idp/waitroom/waitroom"
-	"github.com/waitroom-idp/waitroom/waitroom/backend/redispg"
-	"github.com/waitroom-idp/waitroom/waitroom/testenv"
 )
 
 // HTTP-level benchmarks of the hot paths, on both backends: each calls the
@@ -28,39 +24,19 @@ import (
 // do: WAITROOM_TEST_DATABASE_URL, WAITROOM_TEST_REDIS_URL) and are skipped
 // without them.
 
-type benchBackend struct {
-	name string
-	open func(b *testing.B) stores
-}
-
-var benchBackends = []benchBackend{
-	{"embedded", func(b *testing.B) stores { return embeddedStores(b) }},
-	{"redispg", func(b *testing.B) stores { return redispgStores(b) }},
-}
-
-// redispgStores opens the production backend in a fresh PostgreSQL schema
-// and Redis key prefix (testenv), removed when the benchmark ends.
-func redispgStores(b testing.TB) stores {
-	dsn := testenv.Postgres(b)
-	redisURL, prefix := testenv.Redis(b)
-	s, err := redispg.Open(context.Background(), redispg.Config{DatabaseURL: dsn, RedisURL: redisURL, KeyPrefix: prefix})
-	if err != nil {
-		b.Fatalf("redispg: %v", err)
-	}
-	b.Cleanup(func() { s.Close() })
-	return stores{queue: s, eph: s, oidc: pgstore.New(s.DB()), fill: storeFill{DatabaseURL: dsn, RedisURL: redisURL, KeyPrefix: prefix}}
-}
+// benchBackends are the backends the handlers are timed on.
+var benchBackends = []string{"embedded", "redispg"}
 
 // forBackends runs fn once per backend and signing algorithm.
 func forBackends(b *testing.B, algs []string, fn func(b *testing.B, s *testServer)) {
 	for _, be := range benchBackends {
 		for _, alg := range algs {
-			name := be.name
+			name := be
 			if len(algs) > 1 {
 				name += "/" + alg
 			}
 			b.Run(name, func(b *testing.B) {
-				s := startServerOn(b, be.open(b), alg)
+				s := startServerOn(b, be, alg)
 				createRoom(b, s, "bench")
 				fn(b, s)
 			})
@@ -68,9 +44,27 @@ func forBackends(b *testing.B, algs []string, fn func(b *testing.B, s *testServe
 	}
 }
 
+// createRoom creates a room with the default settings through the admin
+// API.
 func createRoom(b *testing.B, s *testServer, id string) {
-	if _, err := s.svc.CreateRoom(context.Background(), waitroom.NewRoom(id, id)); err != nil {
+	admin(b, s, http.MethodPost, "/v1/rooms", fmt.Sprintf(`{"id":%q,"name":%q}`, id, id), http.StatusCreated)
+}
+
+// admin calls the admin API and checks the status.
+func admin(b *testing.B, s *testServer, method, path, body string, want int) {
+	b.Helper()
+	req, err := http.NewRequest(method, s.admin+path, strings.NewReader(body))
+	if err != nil {
 		b.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+smokeAdminKey)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		b.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != want {
+		b.Fatalf("%s %s: %d, want %d", method, path, resp.StatusCode, want)
 	}
 }
 
@@ -91,7 +85,7 @@ func serveEach(b *testing.B, h http.Handler, want int, next func(i int) *http.Re
 
 func BenchmarkServingNumHandler(b *testing.B) {
 	forBackends(b, []string{"ES256"}, func(b *testing.B, s *testServer) {
-		h := s.api.PublicHandler()
+		h := s.handler
 		serveEach(b, h, http.StatusOK, func(int) *http.Request {
 			return httptest.NewRequest(http.MethodGet, "/serving_num?event_id=bench", nil)
 		})
@@ -100,7 +94,7 @@ func BenchmarkServingNumHandler(b *testing.B) {
 
 func BenchmarkEnqueueHandler(b *testing.B) {
 	forBackends(b, []string{"ES256"}, func(b *testing.B, s *testServer) {
-		h := s.api.PublicHandler()
+		h := s.handler
 		serveEach(b, h, http.StatusOK, func(int) *http.Request {
 			r := httptest.NewRequest(http.MethodPost, "/assign_queue_num", strings.NewReader(`{"event_id":"bench"}`))
 			r.Header.Set("Content-Type", "application/json")
@@ -112,7 +106,7 @@ func BenchmarkEnqueueHandler(b *testing.B) {
 func BenchmarkQueueNumHandler(b *testing.B) {
 	forBackends(b, []string{"ES256"}, func(b *testing.B, s *testServer) {
 		ids := enqueueN(b, s, 1000)
-		h := s.api.PublicHandler()
+		h := s.handler
 		serveEach(b, h, http.StatusOK, func(i int) *http.Request {
 			return httptest.NewRequest(http.MethodGet, "/queue_num?event_id=bench&request_id="+ids[i%len(ids)], nil)
 		})
@@ -124,10 +118,8 @@ func BenchmarkQueueNumHandler(b *testing.B) {
 func BenchmarkFirstTokenHandler(b *testing.B) {
 	forBackends(b, []string{"RS256", "ES256"}, func(b *testing.B, s *testServer) {
 		ids := enqueueN(b, s, b.N)
-		if _, err := s.svc.SetServing(context.Background(), "bench", int64(b.N)); err != nil {
-			b.Fatal(err)
-		}
-		h := s.api.PublicHandler()
+		admin(b, s, http.MethodPut, "/v1/rooms/bench/serving", fmt.Sprintf(`{"serving":%d}`, b.N), http.StatusOK)
+		h := s.handler
 		serveEach(b, h, http.StatusOK, func(i int) *http.Request {
 			r := httptest.NewRequest(http.MethodPost, "/generate_token",
 				strings.NewReader(fmt.Sprintf(`{"event_id":"bench","request_id":%q}`, ids[i])))
@@ -153,14 +145,14 @@ func BenchmarkRoomStatusHandler(b *testing.B) {
 		if err != nil || a.Location == "" {
 			b.Fatalf("authorize: %v %d", err, a.Status)
 		}
-		room, _ := url.Parse(s.public.URL)
+		room, _ := url.Parse(s.public)
 		room, _ = room.Parse(a.Location)
 		if a, err = send(context.Background(), l.browser, rec.Step(stepRoom), mustRequest(b, room.String())); err != nil || a.Status != http.StatusOK {
 			b.Fatalf("room page: %v %d", err, a.Status)
 		}
 		status, _ := room.Parse(f.statusPath())
 		cookies := l.browser.Jar.Cookies(status)
-		h := s.api.PublicHandler()
+		h := s.handler
 		serveEach(b, h, http.StatusOK, func(int) *http.Request {
 			r := httptest.NewRequest(http.MethodGet, status.RequestURI(), nil)
 			for _, c := range cookies {
@@ -192,7 +184,7 @@ func BenchmarkCodeExchange(b *testing.B) {
 			grants[i] = grant{code, l.verifier}
 		}
 		tokenURL, _ := url.Parse(f.disc.Token)
-		h := s.api.PublicHandler()
+		h := s.handler
 		serveEach(b, h, http.StatusOK, func(i int) *http.Request {
 			form := url.Values{"grant_type": {"authorization_code"}, "code": {grants[i].code},
 				"redirect_uri": {smokeRedirect}, "code_verifier": {grants[i].verifier}}
@@ -208,8 +200,8 @@ func BenchmarkCodeExchange(b *testing.B) {
 // benchFlow prepares the generator's OIDC flow against s, with the room's
 // serving counter headroom positions ahead.
 func benchFlow(b *testing.B, s *testServer, headroom int64) (*oidcFlow, *Recorder) {
-	cfg := Config{Target: s.public.URL, Admin: s.admin.URL, AdminKey: smokeAdminKey, Room: "bench", OIDCRoom: "smoke-oidc",
-		Issuer: s.public.URL, ClientID: "bench", ClientSecret: smokeClientSecret, RedirectURI: smokeRedirect,
+	cfg := Config{Target: s.public, Admin: s.admin, AdminKey: smokeAdminKey, Room: "bench", OIDCRoom: "smoke-oidc",
+		Issuer: s.public, ClientID: "bench", ClientSecret: smokeClientSecret, RedirectURI: smokeRedirect,
 		Scope: "openid", Timeout: 30e9, Headroom: headroom, Users: 1, PrefillConc: 1}
 	bench := NewBench(cfg, os.Stderr)
 	b.Cleanup(bench.Close)
@@ -227,15 +219,23 @@ func mustRequest(b *testing.B, u string) *http.Request {
 	return r
 }
 
-// enqueueN puts n tickets in the room "bench" through the service.
+// enqueueN puts n tickets in the room "bench" through the public API.
 func enqueueN(b *testing.B, s *testServer, n int) []string {
 	ids := make([]string, n)
 	for i := range ids {
-		t, err := s.svc.Enqueue(context.Background(), "bench", "")
+		resp, err := http.Post(s.public+"/assign_queue_num", "application/json", strings.NewReader(`{"event_id":"bench"}`))
 		if err != nil {
 			b.Fatal(err)
 		}
-		ids[i] = t.ID
+		var out struct {
+			ID string `json:"api_request_id"`
+		}
+		err = json.NewDecoder(resp.Body).Decode(&out)
+		resp.Body.Close()
+		if err != nil || out.ID == "" {
+			b.Fatalf("enqueue %d: %v", i, err)
+		}
+		ids[i] = out.ID
 	}
 	return ids
 }

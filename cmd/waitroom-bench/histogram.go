@@ -21,7 +21,6 @@ type Histogram struct {
 	total  atomic.Uint64
 	sum    atomic.Uint64
 	max    atomic.Uint64
-	min    atomic.Uint64 // stored as value+1 so that 0 means "unset"
 }
 
 const (
@@ -71,19 +70,10 @@ func (h *Histogram) RecordValue(v uint64) {
 	h.total.Add(1)
 	h.sum.Add(v)
 	raiseTo(&h.max, v)
-	lowerTo(&h.min, v+1)
 }
 
 func raiseTo(a *atomic.Uint64, v uint64) {
 	for cur := a.Load(); v > cur; cur = a.Load() {
-		if a.CompareAndSwap(cur, v) {
-			return
-		}
-	}
-}
-
-func lowerTo(a *atomic.Uint64, v uint64) {
-	for cur := a.Load(); cur == 0 || v < cur; cur = a.Load() {
 		if a.CompareAndSwap(cur, v) {
 			return
 		}
@@ -95,14 +85,6 @@ func (h *Histogram) Count() uint64 { return h.total.Load() }
 
 // Max is the largest recorded value in microseconds (exact).
 func (h *Histogram) Max() uint64 { return h.max.Load() }
-
-// Min is the smallest recorded value in microseconds (exact), 0 if empty.
-func (h *Histogram) Min() uint64 {
-	if m := h.min.Load(); m > 0 {
-		return m - 1
-	}
-	return 0
-}
 
 // Mean is the exact mean in microseconds.
 func (h *Histogram) Mean() float64 {
@@ -132,19 +114,4 @@ func (h *Histogram) Quantile(q float64) uint64 {
 		}
 	}
 	return h.Max()
-}
-
-// Merge adds every value of other into h.
-func (h *Histogram) Merge(other *Histogram) {
-	for i := range other.counts {
-		if c := other.counts[i].Load(); c > 0 {
-			h.counts[i].Add(c)
-		}
-	}
-	h.total.Add(other.total.Load())
-	h.sum.Add(other.sum.Load())
-	raiseTo(&h.max, other.max.Load())
-	if m := other.min.Load(); m > 0 {
-		lowerTo(&h.min, m)
-	}
 }

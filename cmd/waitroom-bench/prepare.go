@@ -99,8 +99,9 @@ func prepareLookup(ctx context.Context, b *Bench) error {
 }
 
 // fill brings the room up to depth waiting tickets through the public
-// enqueue path, or the backend's bulk path when configured, keeping a uniform sample of the new ids (reservoir
-// sampling) so lookups hit the whole depth of the queue.
+// enqueue path, or the admin API's bulk path when configured, keeping a
+// uniform sample of the new ids (reservoir sampling) so lookups hit the
+// whole depth of the queue.
 func fill(ctx context.Context, b *Bench, depth int64) (int64, error) {
 	waiting, err := b.queue.Waiting(ctx, b.scratch)
 	if err != nil || waiting >= depth {
@@ -111,8 +112,8 @@ func fill(ctx context.Context, b *Bench, depth int64) (int64, error) {
 	start := time.Now()
 	var done atomic.Int64
 	stop := b.progress("fill", &done, need)
-	if b.cfg.Fill.enabled() {
-		err = fillThroughStore(ctx, b.cfg.Fill, b.cfg.Room, need, b.cfg.PrefillConc, sample, &done)
+	if b.cfg.BulkFill {
+		err = bulkFill(ctx, b, need, sample, &done)
 	} else {
 		err = fanOut(ctx, need, b.cfg.PrefillConc, func(ctx context.Context, i int64) error {
 			id, _, err := b.queue.Assign(ctx, b.scratch)
@@ -130,6 +131,28 @@ func fill(ctx context.Context, b *Bench, depth int64) (int64, error) {
 	b.logf("fill: %d tickets in %v (%.0f/s)", need, time.Since(start).Round(time.Millisecond), float64(need)/time.Since(start).Seconds())
 	b.lookupIDs = sample.items()
 	return b.queue.Waiting(ctx, b.scratch)
+}
+
+// fillBatch is the size of one bulk-fill call (the server's maximum is
+// 100000): small enough that several calls run at once and progress shows.
+const fillBatch = 20000
+
+// bulkFill adds need tickets in calls of fillBatch, a few at a time. Each
+// call's sample is a uniform sample of its batch, and batches are equal,
+// so offering every sampled id keeps the reservoir uniform.
+func bulkFill(ctx context.Context, b *Bench, need int64, sample *reservoir, done *atomic.Int64) error {
+	calls := (need + fillBatch - 1) / fillBatch
+	return fanOut(ctx, calls, min(b.cfg.PrefillConc, 4), func(ctx context.Context, i int64) error {
+		n := min(fillBatch, need-i*fillBatch)
+		ids, err := b.queue.Fill(ctx, b.scratch, n)
+		for _, id := range ids {
+			sample.offer(id)
+		}
+		if err == nil {
+			done.Add(n)
+		}
+		return err
+	})
 }
 
 // reservoir keeps a uniform random sample of up to size offered values.

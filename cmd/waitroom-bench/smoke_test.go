@@ -4,17 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
-	"net/http/httptest"
+	"net/http"
 	"os"
 	"path/filepath"
 	"testing"
 
-	"github.com/waitroom-idp/waitroom/oidc"
-	"github.com/waitroom-idp/waitroom/oidc/memstore"
 	"github.com/waitroom-idp/waitroom/waitroom"
-	"github.com/waitroom-idp/waitroom/waitroom/backend/embedded"
+	"github.com/waitroom-idp/waitroom/waitroom/server"
+	"github.com/waitroom-idp/waitroom/waitroom/testenv"
 	"github.com/waitroom-idp/waitroom/waitroom/transport/httpapi"
 )
 
@@ -24,66 +21,44 @@ const (
 	smokeRedirect     = "http://rp.bench.test/callback"
 )
 
-// testServer is the real public and admin APIs and the OpenID provider
-// over one backend, in process, wired as the server wires them (the
-// provider mounted on the public router after the REST routes): the smoke
-// test and the handler benchmarks run against the actual handlers, not
-// against a stand-in.
+// testServer is a whole waitroom server (package server, as the binary
+// builds it) listening on loopback: the smoke tests and the handler
+// benchmarks run against the actual server, not against a stand-in.
 type testServer struct {
-	public, admin *httptest.Server
-	svc           *waitroom.Service
-	api           *httpapi.API
+	public, admin string // base URLs
+	// handler is the public listener's handler, for benchmarks that time
+	// the server's work without the network.
+	handler http.Handler
 }
 
-// stores is one backend: the queue store, the ephemeral store and the
-// provider's client store.
-type stores struct {
-	queue waitroom.Store
-	eph   waitroom.Ephemeral
-	oidc  oidc.Store
-	fill  storeFill // where the backend is, for the bulk fill (redispg only)
-}
-
-func embeddedStores(tb testing.TB) stores {
-	s, err := embedded.New(embedded.Options{})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { _ = s.Close() })
-	return stores{queue: s, eph: s, oidc: memstore.New()}
-}
-
+// startTestServer starts a server on the embedded store.
 func startTestServer(tb testing.TB) *testServer {
-	return startServerOn(tb, embeddedStores(tb), "ES256")
+	return startServerOn(tb, "embedded", "ES256")
 }
 
-// startServerOn builds the server over st, signing with alg.
-func startServerOn(tb testing.TB, st stores, alg string) *testServer {
+// startServerOn starts a server on the backend named ("embedded", or
+// "redispg" on a fresh PostgreSQL schema and Redis key prefix), signing
+// with alg.
+func startServerOn(tb testing.TB, backend, alg string) *testServer {
 	tb.Helper()
-	ctx := context.Background()
-	keys, err := waitroom.LoadKeys(ctx, st.queue, waitroom.KeyOptions{Algorithm: alg})
+	cfg := server.DefaultConfig()
+	cfg.HTTPAddr, cfg.AdminAddr, cfg.KeyFile, cfg.LogLevel = "127.0.0.1:0", "127.0.0.1:0", "", "error"
+	cfg.SigningAlgorithm, cfg.AssignRateLimit, cfg.DemoRoom = alg, 0, false
+	cfg.PollCache = 0 // counters read the store at once: a run sees its own fill
+	cfg.AdminKeyHashes = []string{httpapi.HashAdminKey(smokeAdminKey)}
+	cfg.Clients = []waitroom.Client{{ID: "bench", Secret: smokeClientSecret, Room: "smoke-oidc", RedirectURIs: []string{smokeRedirect}}}
+	if backend == "redispg" {
+		cfg.DatabaseURL = testenv.Postgres(tb)
+		cfg.RedisURL, cfg.RedisKeyPrefix = testenv.Redis(tb)
+	}
+	srv, err := server.Open(context.Background(), cfg, server.Options{})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	svc := waitroom.NewService(st.queue, keys, waitroom.Options{Logger: quiet})
-	api, err := httpapi.New(httpapi.Options{Service: svc, Keys: keys, Issuer: "http://bench.test", Logger: quiet,
-		AdminKeyHashes: []string{httpapi.HashAdminKey(smokeAdminKey)}})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	s := &testServer{public: httptest.NewServer(api.PublicHandler()), admin: httptest.NewServer(api.AdminHandler()), svc: svc, api: api}
-	tb.Cleanup(s.public.Close)
-	tb.Cleanup(s.admin.Close)
-	prov, err := oidc.New(ctx, oidc.Config{Issuer: s.public.URL, SecretKey: []byte("bench-smoke-secret-key-0123456789abcdef"),
-		Keys: keys, Logger: quiet, Clients: []oidc.Client{{ID: "bench", Secret: smokeClientSecret, Room: "smoke-oidc",
-			RedirectURIs: []string{smokeRedirect}}}},
-		oidc.ServiceQueue{Service: svc}, st.eph, st.oidc)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	api.PublicRouter().PathPrefix("/").Handler(prov.Handler())
-	return s
+	srv.Start()
+	tb.Cleanup(func() { _ = srv.Close() })
+	public, _ := srv.Handlers()
+	return &testServer{public: srv.Issuer(), admin: srv.AdminURL(), handler: public}
 }
 
 // runSmoke runs the command in smoke mode against s and returns its JSON
@@ -93,7 +68,7 @@ func runSmoke(t *testing.T, s *testServer, scenarios string, extra ...string) []
 	out := filepath.Join(t.TempDir(), "results.json")
 	args := append([]string{"-smoke", "-q", "-duration", "300ms", "-create-room", "-room", "smoke", "-oidc-room", "smoke-oidc",
 		"-client-id", "bench", "-client-secret", smokeClientSecret, "-redirect-uri", smokeRedirect,
-		"-target", s.public.URL, "-admin", s.admin.URL, "-admin-key", smokeAdminKey,
+		"-target", s.public, "-admin", s.admin, "-admin-key", smokeAdminKey,
 		"-scenario", scenarios, "-json", out}, extra...)
 	var stdout, stderr bytes.Buffer
 	if err := Main(context.Background(), args, &stdout, &stderr); err != nil {
@@ -195,7 +170,7 @@ func TestSmokeOpenLoop(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	err := Main(context.Background(), []string{"-mode", "open", "-rate", "300", "-c", "4", "-duration", "300ms", "-warmup", "100ms", "-drain", "60s",
 		"-room", "smoke", "-create-room", "-admin-key", smokeAdminKey,
-		"-target", s.public.URL, "-admin", s.admin.URL, "-scenario", "poll,enqueue", "-json", out}, &stdout, &stderr)
+		"-target", s.public, "-admin", s.admin, "-scenario", "poll,enqueue", "-json", out}, &stdout, &stderr)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, stderr.String())
 	}
@@ -226,15 +201,13 @@ func TestSmokeQueueFlowAtAdmitRate(t *testing.T) {
 	}
 }
 
-// TestSmokeBulkFill fills a room through the Redis + PostgreSQL backend
-// (the bulk path of the depth scenario) under a server on the same
-// backend, then measures at that depth. Skipped without PostgreSQL and
-// Redis (fails under CI=true, where they must be there).
+// TestSmokeBulkFill fills a room through the admin API's bulk path (the
+// depth scenario's) on Redis + PostgreSQL, then measures at that depth.
+// Skipped without PostgreSQL and Redis (fails under CI=true, where they
+// must be there).
 func TestSmokeBulkFill(t *testing.T) {
-	st := redispgStores(t)
-	s := startServerOn(t, st, "ES256")
-	results := runSmoke(t, s, "fill,poll,lookup", "-depth", "150",
-		"-fill-database-url", st.fill.DatabaseURL, "-fill-redis-url", st.fill.RedisURL, "-fill-key-prefix", st.fill.KeyPrefix)
+	s := startServerOn(t, "redispg", "ES256")
+	results := runSmoke(t, s, "fill,poll,lookup", "-depth", "150", "-bulk-fill")
 	if len(results) != 2 {
 		t.Fatalf("got %d results, want poll and lookup", len(results))
 	}

@@ -1,22 +1,28 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/waitroom-idp/waitroom/waitroom/server"
 )
 
 // Main is the program, kept out of func main so that tests can run it:
-// ParseFlags reads the command line, Run starts the command (for serve, it
-// returns once both listeners are up), Close stops a running server.
+// ParseFlags reads the command line and the configuration, Run starts the
+// command (for serve, it returns once both listeners are up), Close stops
+// a running server. The server itself is package server's.
 type Main struct {
 	Command string
-	Config  Config
+	Config  server.Config
 	// Args are the arguments left after the flags (hash-key reads one).
 	Args []string
 
@@ -25,8 +31,7 @@ type Main struct {
 	// LookupEnv reads the environment (os.LookupEnv; tests replace it).
 	LookupEnv func(string) (string, bool)
 
-	logger *slog.Logger
-	server *server
+	server *server.Server
 }
 
 // NewMain returns a Main wired to the process's streams and environment.
@@ -65,23 +70,39 @@ func (m *Main) ParseFlags(args []string) error {
 }
 
 func (m *Main) buildConfig(path string, fs *flag.FlagSet, given map[string]*string) error {
-	m.Config = DefaultConfig()
+	m.Config = server.DefaultConfig()
 	var problems []string
 	if path != "" {
-		if err := m.Config.loadFile(path); err != nil {
+		if err := loadFile(&m.Config, path); err != nil {
 			problems = append(problems, err.Error())
 		}
 	}
 	problems = append(problems, applyEnv(&m.Config, m.LookupEnv)...)
 	problems = append(problems, applyFlags(&m.Config, fs, given)...)
 	if err := m.Config.Validate(); err != nil {
-		var ce *ConfigError
+		var ce *server.ConfigError
 		if errors.As(err, &ce) {
 			problems = append(problems, ce.Problems...)
 		}
 	}
 	if len(problems) > 0 {
-		return &ConfigError{Problems: problems}
+		return &server.ConfigError{Problems: problems}
+	}
+	return nil
+}
+
+// loadFile reads a YAML configuration file over c. Unknown keys are errors:
+// a misspelt setting must not be silently ignored.
+func loadFile(c *server.Config, path string) error {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("config file: %w", err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(raw))
+	dec.KnownFields(true)
+	// An empty file (io.EOF) sets nothing.
+	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("config file %s: %w", path, err)
 	}
 	return nil
 }
@@ -94,7 +115,7 @@ func (m *Main) usage(fs *flag.FlagSet) {
 	fmt.Fprintf(m.Stderr, "\nflags (each also a WAITROOM_* variable and a key of the config file):\n")
 	fs.PrintDefaults()
 	fmt.Fprintf(m.Stderr, "\nsecrets (environment or config file only, never a flag):\n")
-	var none Config
+	var none server.Config
 	for _, s := range settings(&none) {
 		if s.noFlag {
 			fmt.Fprintf(m.Stderr, "  %s / %s\n    \t%s\n", s.Env(), s.Name, s.Usage)
@@ -118,10 +139,44 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 }
 
-// Close stops a running server gracefully (see server.shutdown).
+// serve opens the server and starts it.
+func (m *Main) serve(ctx context.Context) error {
+	s, err := server.Open(ctx, m.Config, server.Options{Stdout: m.Stdout, Logger: server.NewLogger(m.Stderr, m.Config)})
+	if err != nil {
+		return err
+	}
+	m.server = s
+	s.Start()
+	return nil
+}
+
+// Failed delivers an error if a listener stops on its own.
+func (m *Main) Failed() <-chan error {
+	if m.server == nil {
+		return nil
+	}
+	return m.server.Failed()
+}
+
+// Close stops a running server gracefully (see server.Server.Close).
 func (m *Main) Close() error {
 	if m.server == nil {
 		return nil
 	}
-	return m.server.shutdown()
+	return m.server.Close()
+}
+
+// migrateTimeout bounds the migrate command, lock wait included.
+const migrateTimeout = 5 * time.Minute
+
+// migrate applies the pending migrations and lists them.
+func (m *Main) migrate(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, migrateTimeout)
+	defer cancel()
+	names, err := server.Migrate(ctx, m.Config)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(m.Stdout, "database schema is up to date (%d migrations: %s … %s)\n", len(names), names[0], names[len(names)-1])
+	return nil
 }

@@ -2,9 +2,9 @@ package main
 
 import (
 	"io"
-	"net"
 	"net/http"
 	"net/http/cookiejar"
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -16,7 +16,8 @@ import (
 // the login's cookies survive the round trip to the provider.
 func TestDemoLoginFromDefaults(t *testing.T) {
 	m, out := startServer(t, nil, localFlags(t, "-http-addr", ":0")...)
-	_, port, _ := net.SplitHostPort(m.server.publicLn.Addr().String())
+	u, _ := url.Parse(m.publicURL())
+	port := u.Port()
 	base := "http://localhost:" + port
 	if !strings.Contains(out.String(), "Demo login:  "+base+"/demo/") {
 		t.Fatalf("banner lacks the localhost demo URL:\n%s", out)

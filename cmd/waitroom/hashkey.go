@@ -2,21 +2,13 @@ package main
 
 import (
 	"bufio"
-	"crypto/rand"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"strings"
 
+	"github.com/waitroom-idp/waitroom/waitroom/server"
 	"github.com/waitroom-idp/waitroom/waitroom/transport/httpapi"
 )
-
-// newAdminKey returns 32 random bytes, URL-safe base64.
-func newAdminKey() string {
-	b := make([]byte, 32)
-	_, _ = rand.Read(b) // crypto/rand.Read never fails on supported platforms
-	return base64.RawURLEncoding.EncodeToString(b)
-}
 
 // hashKey prints a new admin key and the hash to configure, or with "-"
 // the hash of a key read from stdin (so it never appears in shell history).
@@ -24,7 +16,7 @@ func (m *Main) hashKey() error {
 	key := ""
 	switch {
 	case len(m.Args) == 0:
-		key = newAdminKey()
+		key = server.NewAdminKey()
 		fmt.Fprintf(m.Stdout, "admin key (give it to the admin, keep it secret): %s\n", key)
 	case len(m.Args) == 1 && m.Args[0] == "-":
 		line, err := bufio.NewReader(m.Stdin).ReadString('\n')

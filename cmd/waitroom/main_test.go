@@ -46,8 +46,10 @@ func startServer(t *testing.T, env map[string]string, args ...string) (*Main, *b
 	return m, out
 }
 
-func (m *Main) publicURL() string { return "http://" + m.server.publicLn.Addr().String() }
-func (m *Main) adminURL() string  { return "http://" + m.server.adminLn.Addr().String() }
+// publicURL is the public listener (no issuer is configured in these
+// tests, so the issuer is the listener's address).
+func (m *Main) publicURL() string { return m.server.Issuer() }
+func (m *Main) adminURL() string  { return m.server.AdminURL() }
 
 func call(t *testing.T, method, url, body, key string) (int, map[string]any) {
 	t.Helper()

@@ -25,7 +25,7 @@ clients:
 		t.Fatalf("banner without the demo link:\n%s", out)
 	}
 	code, d := call(t, http.MethodGet, m.publicURL()+"/.well-known/openid-configuration", "", "")
-	if code != 200 || d["issuer"] != m.server.issuer || d["token_endpoint"] != m.server.issuer+"/oauth/token" {
+	if code != 200 || d["issuer"] != m.publicURL() || d["token_endpoint"] != m.publicURL()+"/oauth/token" {
 		t.Fatalf("discovery: %d %v", code, d)
 	}
 	resp, err := http.Get(m.publicURL() + "/demo/")

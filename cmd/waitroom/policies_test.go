@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/waitroom-idp/waitroom/waitroom"
+	"github.com/waitroom-idp/waitroom/waitroom/server"
 )
 
 // TestRoomPoliciesValidatedAtStartUp: bad admission settings in the config
@@ -40,7 +41,7 @@ rooms:
 	if strings.Contains(err.Error(), "rooms[2]") {
 		t.Errorf("the valid room was refused: %v", err)
 	}
-	good, err := roomFromConfig(map[string]any{"id": "good", "inlet": map[string]any{"strategy": "rate", "per_minute": 600},
+	good, err := server.RoomFromConfig(map[string]any{"id": "good", "inlet": map[string]any{"strategy": "rate", "per_minute": 600},
 		"schedule": map[string]any{"opens_at": time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC), "prequeue": "30m"}})
 	if err != nil || good.Inlet.PerMinute != 600 || good.Schedule.Prequeue != waitroom.Duration(30*time.Minute) {
 		t.Fatalf("good room: %+v, %v", good, err)

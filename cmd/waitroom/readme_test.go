@@ -6,6 +6,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/waitroom-idp/waitroom/waitroom/server"
 )
 
 var updateReadme = flag.Bool("update-readme", false, "rewrite the configuration table of README.md")
@@ -19,7 +21,7 @@ const (
 // settingsTable renders the configuration reference from the settings
 // themselves, so the README cannot drift from the code.
 func settingsTable() string {
-	defaults := DefaultConfig()
+	defaults := server.DefaultConfig()
 	var b strings.Builder
 	b.WriteString("| environment variable | file key / flag | default | meaning |\n|---|---|---|---|\n")
 	for _, s := range settings(&defaults) {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
-	"encoding/base64"
 	"strings"
 	"sync"
 	"testing"
@@ -12,27 +11,6 @@ import (
 	"github.com/waitroom-idp/waitroom/waitroom/testenv"
 )
 
-func TestDecodeSecretKey(t *testing.T) {
-	raw := []byte("0123456789abcdef0123456789abcdef")
-	for _, text := range []string{
-		strings.Repeat("ab", 32),
-		base64.StdEncoding.EncodeToString(raw),
-		base64.RawURLEncoding.EncodeToString(append(raw, 0xfb, 0xff)),
-		"  " + strings.Repeat("00", 40) + "\n",
-	} {
-		if b, err := decodeSecretKey(text); err != nil || len(b) < 32 {
-			t.Errorf("decodeSecretKey(%q) = %d bytes, %v", text, len(b), err)
-		}
-	}
-	for _, text := range []string{strings.Repeat("ab", 31), base64.StdEncoding.EncodeToString(raw[:31]), "not a key at all, though long enough to be one"} {
-		if _, err := decodeSecretKey(text); err == nil {
-			t.Errorf("decodeSecretKey(%q) accepted", text)
-		}
-	}
-}
-
-// TestSecretKeyNeverShown: a bad key is reported without its value, the
-// key has no flag, and -help does not print it.
 func TestSecretKeyNeverShown(t *testing.T) {
 	m, _ := newTestMain(map[string]string{"WAITROOM_SECRET_KEY": "s3cr3t-but-short"})
 	err := m.ParseFlags(localFlags(t))

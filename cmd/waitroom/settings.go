@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/waitroom-idp/waitroom/waitroom"
+	"github.com/waitroom-idp/waitroom/waitroom/server"
 )
 
 // setting is one configuration value under its three names: the YAML key
@@ -32,7 +33,7 @@ func (s setting) Env() string { return "WAITROOM_" + strings.ToUpper(s.Name) }
 func (s setting) Flag() string { return strings.ReplaceAll(s.Name, "_", "-") }
 
 // settings binds every setting to a field of c.
-func settings(c *Config) []setting {
+func settings(c *server.Config) []setting {
 	return []setting{
 		str("http_addr", &c.HTTPAddr, "Listen address of the public API, the OpenID provider and the room pages."),
 		str("admin_addr", &c.AdminAddr, "Listen address of the admin API (keep it private)."),
@@ -144,7 +145,7 @@ func boolean(name string, p *bool, usage string) setting {
 
 // applyEnv sets every setting whose environment variable is set (even to
 // ""), collecting every problem.
-func applyEnv(c *Config, getenv func(string) (string, bool)) []string {
+func applyEnv(c *server.Config, getenv func(string) (string, bool)) []string {
 	var problems []string
 	for _, s := range settings(c) {
 		if v, ok := getenv(s.Env()); ok {
@@ -177,7 +178,7 @@ func (f flagValue) IsBoolFlag() bool { return f.isBool }
 
 // defineFlags adds a flag per setting to fs and returns the texts given.
 func defineFlags(fs *flag.FlagSet) map[string]*string {
-	defaults := DefaultConfig()
+	defaults := server.DefaultConfig()
 	given := map[string]*string{}
 	for _, s := range settings(&defaults) {
 		if s.noFlag {
@@ -191,7 +192,7 @@ func defineFlags(fs *flag.FlagSet) map[string]*string {
 }
 
 // applyFlags sets the settings whose flag was given on the command line.
-func applyFlags(c *Config, fs *flag.FlagSet, given map[string]*string) []string {
+func applyFlags(c *server.Config, fs *flag.FlagSet, given map[string]*string) []string {
 	var problems []string
 	byName := map[string]setting{}
 	for _, s := range settings(c) {

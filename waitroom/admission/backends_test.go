@@ -6,9 +6,8 @@ import (
 	"time"
 
 	"github.com/waitroom-idp/waitroom/waitroom"
-	"github.com/waitroom-idp/waitroom/waitroom/backend/embedded"
-	"github.com/waitroom-idp/waitroom/waitroom/backend/redispg"
-	"github.com/waitroom-idp/waitroom/waitroom/testenv"
+	"github.com/waitroom-idp/waitroom/waitroom/backend/backendtest"
+	"github.com/waitroom-idp/waitroom/waitroom/backend/storetest"
 )
 
 // backend opens a fresh queue core on one storage backend, driven by clock.
@@ -22,8 +21,8 @@ type backend struct {
 type env struct {
 	svc      *waitroom.Service
 	store    waitroom.Store
-	lease    Lease
-	prequeue PrequeueStore
+	lease    waitroom.Lease
+	prequeue waitroom.PrequeueStore
 	// lapse ends the current lease at once, as its TTL running out would
 	// (the fake clock does it for the in-memory lease; a real Redis needs
 	// the key removed).
@@ -34,33 +33,26 @@ type env struct {
 
 // backends lists every backend the strategy tests run on.
 func backends() []backend {
-	return []backend{{name: "embedded", open: openEmbedded}, {name: "redispg", open: openRedisPG}}
-}
-
-func openEmbedded(t *testing.T, clock func() time.Time) env {
-	st, err := embedded.New(embedded.Options{Clock: clock})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return env{svc: newService(t, st, clock), store: st, lease: NewMemoryLease(clock), prequeue: NewMemoryPrequeue(),
-		lapse: func() {}, prequeueSize: 10000}
-}
-
-func openRedisPG(t *testing.T, clock func() time.Time) env {
-	dsn := testenv.Postgres(t)
-	addr, prefix := testenv.Redis(t)
-	st, err := redispg.Open(context.Background(), redispg.Config{DatabaseURL: dsn, RedisURL: addr, KeyPrefix: prefix, MaxOpenConns: 8})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	lapse := func() {
-		if err := st.Redis().Del(context.Background(), prefix+"lease:{admission}").Err(); err != nil {
-			t.Fatal(err)
+	var out []backend
+	for _, f := range backendtest.All() {
+		size := 400
+		if f.Name == "embedded" {
+			size = 10000
 		}
+		out = append(out, backend{name: f.Name, open: func(t *testing.T, clock func() time.Time) env {
+			return envOf(t, f.Open(t, clock), clock, size)
+		}})
 	}
-	return env{svc: newService(t, st, clock), store: st, lease: st.Lease("admission"), prequeue: st.Prequeue(),
-		lapse: lapse, prequeueSize: 400}
+	return out
+}
+
+func envOf(t *testing.T, inst storetest.Instance, clock func() time.Time, size int) env {
+	lapse := func() {}
+	if inst.LapseLease != nil {
+		lapse = func() { inst.LapseLease(t, "admission") }
+	}
+	return env{svc: newService(t, inst.Store, clock), store: inst.Store, lease: inst.Lease("admission"),
+		prequeue: inst.Prequeue, lapse: lapse, prequeueSize: size}
 }
 
 func newService(t *testing.T, st waitroom.Store, clock func() time.Time) *waitroom.Service {

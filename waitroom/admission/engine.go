@@ -50,7 +50,7 @@ type Opener interface {
 // Config wires an Engine. Core, Lease and Holder are required.
 type Config struct {
 	Core  Core
-	Lease Lease
+	Lease waitroom.Lease
 	// Holder names this replica in the lease (unique per process).
 	Holder string
 	Clock  func() time.Time

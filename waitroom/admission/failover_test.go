@@ -149,7 +149,7 @@ func prescribed(s Strategy, from, to time.Time) int64 {
 // moves to the other replica when the leader dies.
 func TestPeriodicWorkRunsOnceOnTheLeader(t *testing.T) {
 	clock := testenv.NewClock(t0)
-	lease := NewMemoryLease(clock.Now)
+	lease := newLease(t, clock)
 	runs := map[string]int{}
 	replica := func(holder string) *Engine {
 		return NewEngine(Config{Core: newFakeCore(), Lease: lease, Holder: holder, Clock: clock.Now,

@@ -4,8 +4,11 @@ import (
 	"context"
 	"log/slog"
 	"sync"
+	"testing"
 
 	"github.com/waitroom-idp/waitroom/waitroom"
+	"github.com/waitroom-idp/waitroom/waitroom/backend/backendtest"
+	"github.com/waitroom-idp/waitroom/waitroom/testenv"
 )
 
 // fakeCore keeps counters for rooms in memory; the crowd simulation drives
@@ -70,10 +73,9 @@ func (f *fakeCore) serving(room string) int64 {
 	return f.counters[room].Serving
 }
 
-func (f *fakeCore) setRoom(r waitroom.Room) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.rooms[r.ID] = r
-}
-
 var quiet = slog.New(slog.DiscardHandler)
+
+// newLease is an in-process lease on clock.
+func newLease(t testing.TB, clock *testenv.Clock) waitroom.Lease {
+	return backendtest.Embedded(t, clock.Now).Lease("admission")
+}

@@ -6,13 +6,14 @@ import (
 	"time"
 
 	"github.com/waitroom-idp/waitroom/waitroom"
+	"github.com/waitroom-idp/waitroom/waitroom/backend/backendtest"
 	"github.com/waitroom-idp/waitroom/waitroom/testenv"
 )
 
 func TestGuardedRecordsVisitorEvents(t *testing.T) {
 	ctx := context.Background()
 	clock := testenv.NewClock(t0)
-	en := openEmbedded(t, clock.Now)
+	en := envOf(t, backendtest.Embedded(t, clock.Now), clock.Now, 10000)
 	room := waitroom.NewRoom("ev", "Events")
 	room.Webhooks = []waitroom.Webhook{{URL: "https://hooks.example/x", Secret: "0123456789abcdef"}}
 	if _, err := en.svc.CreateRoom(ctx, room); err != nil {
@@ -63,7 +64,7 @@ func TestGuardedAdmitInPrequeue(t *testing.T) {
 	ctx := context.Background()
 	opens := t0.Add(time.Hour)
 	clock := testenv.NewClock(t0.Add(30 * time.Minute))
-	en := openEmbedded(t, clock.Now)
+	en := envOf(t, backendtest.Embedded(t, clock.Now), clock.Now, 10000)
 	room := waitroom.NewRoom("pq", "PQ")
 	room.Schedule = waitroom.Schedule{OpensAt: opens, Prequeue: waitroom.Duration(time.Hour)}
 	room.Webhooks = []waitroom.Webhook{{URL: "https://hooks.example/x", Secret: "0123456789abcdef"}}
@@ -106,7 +107,7 @@ func TestGuardedAdmitInPrequeue(t *testing.T) {
 func TestGuardedAdmitEvents(t *testing.T) {
 	ctx := context.Background()
 	clock := testenv.NewClock(t0)
-	en := openEmbedded(t, clock.Now)
+	en := envOf(t, backendtest.Embedded(t, clock.Now), clock.Now, 10000)
 	room := waitroom.NewRoom("ad", "Admit")
 	room.Webhooks = []waitroom.Webhook{{URL: "https://hooks.example/x", Secret: "0123456789abcdef"}}
 	if _, err := en.svc.CreateRoom(ctx, room); err != nil {

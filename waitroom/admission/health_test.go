@@ -113,7 +113,7 @@ func TestGatePausesWithoutBacklog(t *testing.T) {
 	clock := testenv.NewClock(time.Time{})
 	gates := &fixedGates{}
 	rec := &recorder{}
-	e := NewEngine(Config{Core: core, Lease: NewMemoryLease(clock.Now), Holder: "a", Clock: clock.Now, Gates: gates, Events: rec, Logger: quiet})
+	e := NewEngine(Config{Core: core, Lease: newLease(t, clock), Holder: "a", Clock: clock.Now, Gates: gates, Events: rec, Logger: quiet})
 	runSeconds(t, e, clock, t0, 30)
 	gates.paused = true
 	runSeconds(t, e, clock, t0.Add(30*time.Second), 30)
@@ -144,7 +144,7 @@ func TestMetricsHeartbeat(t *testing.T) {
 	core.update("m", func(c *waitroom.Counters) { c.Queue, c.Serving, c.Tokens = 10, 4, 3 })
 	clock := testenv.NewClock(time.Time{})
 	rec := &recorder{}
-	e := NewEngine(Config{Core: core, Lease: NewMemoryLease(clock.Now), Holder: "a", Clock: clock.Now, Events: rec,
+	e := NewEngine(Config{Core: core, Lease: newLease(t, clock), Holder: "a", Clock: clock.Now, Events: rec,
 		MetricsEvery: 10 * time.Second, Logger: quiet})
 	runSeconds(t, e, clock, t0, 30)
 	var beats []map[string]any

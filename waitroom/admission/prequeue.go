@@ -21,31 +21,6 @@ import (
 // pre-queue opens, the seed and the list of entry ids after opening; anyone
 // recomputes the order with Shuffle.
 
-// PrequeueEntry and Draw are the queue core's types, named here for
-// brevity.
-type (
-	PrequeueEntry = waitroom.PrequeueEntry
-	Draw          = waitroom.PrequeueDraw
-)
-
-// PrequeueStore keeps pre-queue entries and draws durably.
-type PrequeueStore interface {
-	// Join stores e, assigning its Seq; a non-empty key already used in the
-	// room returns the first entry and created=false.
-	Join(ctx context.Context, room string, e PrequeueEntry) (PrequeueEntry, bool, error)
-	// Entry returns one entry; CodeNotFound if none.
-	Entry(ctx context.Context, room, id string) (PrequeueEntry, error)
-	// Entries returns up to limit entries with Seq > after, by Seq.
-	Entries(ctx context.Context, room string, after int64, limit int) ([]PrequeueEntry, error)
-	// CreateDraw stores d as the room's draw unless it has one, and returns
-	// the room's draw.
-	CreateDraw(ctx context.Context, room string, d Draw) (Draw, error)
-	// Draw returns the room's draw; CodeNotFound if none.
-	Draw(ctx context.Context, room string) (Draw, error)
-	// SaveProgress records conversion progress of the room's draw.
-	SaveProgress(ctx context.Context, room string, converted int64, opened bool) error
-}
-
 // TicketStore is where opened entries become tickets (waitroom.Store).
 type TicketStore interface {
 	Enqueue(ctx context.Context, room string, t waitroom.NewTicket) (waitroom.Ticket, bool, error)
@@ -53,13 +28,13 @@ type TicketStore interface {
 
 // Prequeue runs the pre-queue of scheduled rooms.
 type Prequeue struct {
-	store   PrequeueStore
+	store   waitroom.PrequeueStore
 	tickets TicketStore
 	clock   func() time.Time
 }
 
 // NewPrequeue returns a pre-queue over store, converting into tickets.
-func NewPrequeue(store PrequeueStore, tickets TicketStore, clock func() time.Time) *Prequeue {
+func NewPrequeue(store waitroom.PrequeueStore, tickets TicketStore, clock func() time.Time) *Prequeue {
 	if clock == nil {
 		clock = time.Now
 	}
@@ -67,12 +42,12 @@ func NewPrequeue(store PrequeueStore, tickets TicketStore, clock func() time.Tim
 }
 
 // Join admits an arrival to r's pre-queue and returns its entry.
-func (p *Prequeue) Join(ctx context.Context, r waitroom.Room, key string) (PrequeueEntry, error) {
+func (p *Prequeue) Join(ctx context.Context, r waitroom.Room, key string) (waitroom.PrequeueEntry, error) {
 	now := p.clock()
 	if err := p.Commit(ctx, r, now); err != nil {
-		return PrequeueEntry{}, err
+		return waitroom.PrequeueEntry{}, err
 	}
-	e, _, err := p.store.Join(ctx, r.ID, PrequeueEntry{ID: uuid.NewString(), Key: key, JoinedAt: now.UTC()})
+	e, _, err := p.store.Join(ctx, r.ID, waitroom.PrequeueEntry{ID: uuid.NewString(), Key: key, JoinedAt: now.UTC()})
 	return e, err
 }
 
@@ -84,8 +59,8 @@ func (p *Prequeue) Commit(ctx context.Context, r waitroom.Room, now time.Time) e
 	return err
 }
 
-func (p *Prequeue) draw(ctx context.Context, r waitroom.Room, now time.Time) (Draw, error) {
-	return p.store.CreateDraw(ctx, r.ID, Draw{Seed: NewSeed(), CommittedAt: now.UTC()})
+func (p *Prequeue) draw(ctx context.Context, r waitroom.Room, now time.Time) (waitroom.PrequeueDraw, error) {
+	return p.store.CreateDraw(ctx, r.ID, waitroom.PrequeueDraw{Seed: NewSeed(), CommittedAt: now.UTC()})
 }
 
 // NotYetAssigned is the answer for an id that is a pre-queue entry not yet
@@ -122,12 +97,12 @@ func (p *Prequeue) Open(ctx context.Context, r waitroom.Room, now time.Time) (bo
 
 // openShuffled converts the entries that joined before opening, in shuffled
 // order, then marks the draw opened.
-func (p *Prequeue) openShuffled(ctx context.Context, r waitroom.Room, d Draw) error {
+func (p *Prequeue) openShuffled(ctx context.Context, r waitroom.Room, d waitroom.PrequeueDraw) error {
 	early, last, err := p.earlyEntries(ctx, r)
 	if err != nil {
 		return err
 	}
-	byID := make(map[string]PrequeueEntry, len(early))
+	byID := make(map[string]waitroom.PrequeueEntry, len(early))
 	ids := make([]string, 0, len(early))
 	for _, e := range early {
 		byID[e.ID] = e
@@ -144,8 +119,8 @@ func (p *Prequeue) openShuffled(ctx context.Context, r waitroom.Room, d Draw) er
 // earlyEntries returns the entries that joined before opening; last is the
 // Seq of the last of them (entries are in arrival order, so the early ones
 // come first).
-func (p *Prequeue) earlyEntries(ctx context.Context, r waitroom.Room) ([]PrequeueEntry, int64, error) {
-	var early []PrequeueEntry
+func (p *Prequeue) earlyEntries(ctx context.Context, r waitroom.Room) ([]waitroom.PrequeueEntry, int64, error) {
+	var early []waitroom.PrequeueEntry
 	var after int64
 	for {
 		page, err := p.store.Entries(ctx, r.ID, after, openBatch)
@@ -186,7 +161,7 @@ func (p *Prequeue) convertLate(ctx context.Context, r waitroom.Room, after int64
 
 // convert enqueues an entry as a ticket with the entry's id, keyed so that
 // a second conversion returns the first ticket.
-func (p *Prequeue) convert(ctx context.Context, room string, e PrequeueEntry) error {
+func (p *Prequeue) convert(ctx context.Context, room string, e waitroom.PrequeueEntry) error {
 	key := e.Key
 	if key == "" {
 		key = "prequeue:" + e.ID

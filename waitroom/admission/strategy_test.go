@@ -88,7 +88,7 @@ func TestMaxActiveAmount(t *testing.T) {
 }
 
 // engineFor builds an engine on a fake core with a fake clock.
-func engineFor(core Core, lease Lease, clock *testenv.Clock, holder string) *Engine {
+func engineFor(core Core, lease waitroom.Lease, clock *testenv.Clock, holder string) *Engine {
 	return NewEngine(Config{Core: core, Lease: lease, Holder: holder, Clock: clock.Now, LeaseTTL: 10 * time.Second, Logger: quiet})
 }
 
@@ -115,7 +115,7 @@ func TestEnginePeriodicFollowsPrescription(t *testing.T) {
 		Increment: 10, Interval: waitroom.Duration(time.Minute), Start: t0, End: t0.Add(5 * time.Minute)}})
 	core := newFakeCore(room)
 	clock := testenv.NewClock(time.Time{})
-	e := engineFor(core, NewMemoryLease(clock.Now), clock, "a")
+	e := engineFor(core, newLease(t, clock), clock, "a")
 	runSeconds(t, e, clock, t0.Add(-30*time.Second), 30)
 	if s := core.serving("p"); s != 0 {
 		t.Fatalf("before start serving = %d", s)
@@ -139,7 +139,7 @@ func TestEngineRateAndModes(t *testing.T) {
 		core.update(id, func(c *waitroom.Counters) { c.Queue = 1000 })
 	}
 	clock := testenv.NewClock(time.Time{})
-	e := engineFor(core, NewMemoryLease(clock.Now), clock, "a")
+	e := engineFor(core, newLease(t, clock), clock, "a")
 	runSeconds(t, e, clock, t0, 120)
 	if s := core.serving("r"); s != 180 {
 		t.Errorf("rate 90/min over 2 minutes: serving %d, want 180", s)
@@ -157,7 +157,7 @@ func TestEngineSafetyNet(t *testing.T) {
 	core := newFakeCore(room)
 	core.update("s", func(c *waitroom.Counters) { c.Queue = 30 })
 	clock := testenv.NewClock(time.Time{})
-	e := engineFor(core, NewMemoryLease(clock.Now), clock, "a")
+	e := engineFor(core, newLease(t, clock), clock, "a")
 	runSeconds(t, e, clock, t0, 1)
 	if s := core.serving("s"); s != 30 {
 		t.Fatalf("below threshold: serving %d, want 30 (pass through)", s)

@@ -19,6 +19,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/waitroom-idp/waitroom/waitroom/admission"
 	"github.com/waitroom-idp/waitroom/waitroom/backend/redispg"
 	"github.com/waitroom-idp/waitroom/waitroom/testenv"
@@ -218,8 +220,14 @@ func checkTicks(t *testing.T, dsn, redisAddr, prefix string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
-	keys, err := st.Redis().Keys(ctx, prefix+"lease:{admission}:step:tick:mp:*").Result()
+	defer st.Store.Close()
+	opts, err := redis.ParseURL(redisAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdb := redis.NewClient(opts)
+	defer rdb.Close()
+	keys, err := rdb.Keys(ctx, prefix+"lease:{admission}:step:tick:mp:*").Result()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -243,7 +251,7 @@ func checkTicks(t *testing.T, dsn, redisAddr, prefix string) {
 	for _, n := range ticks {
 		want += rate.Share(n)
 	}
-	c, err := st.Counters(ctx, "mp")
+	c, err := st.Store.Counters(ctx, "mp")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,8 +1,8 @@
-// Package embedded is the in-process backend of the queue core: a Store and
-// an Ephemeral kept in memory, with the signing keys optionally in a file.
-// It serves a single node (trying waitroom out, tests) and passes the same
-// conformance suite (waitroom/storetest) as the production backend. Nothing
-// but the keys survives a restart.
+// Package embedded is the in-process backend: every store of a
+// waitroom.Backend kept in memory, with the signing keys optionally in a
+// file. It serves a single node (trying waitroom out, tests) and passes the
+// same conformance suite (waitroom/backend/storetest) as the production
+// backend. Nothing but the keys survives a restart.
 package embedded
 
 import (
@@ -19,8 +19,9 @@ type Options struct {
 	// KeyFile keeps the signing keys (JSON, mode 0600) so that tokens stay
 	// verifiable across restarts; empty keeps them in memory only.
 	KeyFile string
-	// Clock drives the Ephemeral TTLs (time.Now by default), so that tests
-	// can travel in time. Store methods take their time from the caller.
+	// Clock drives the Ephemeral TTLs and the leases (time.Now by default),
+	// so that tests can travel in time. Store methods take their time from
+	// the caller.
 	Clock func() time.Time
 }
 
@@ -31,6 +32,10 @@ type Store struct {
 
 	keys keyRing
 	eph  ephemeral
+
+	leaseMu sync.Mutex
+	leases  map[string]*lease
+	clock   func() time.Time
 }
 
 var (
@@ -38,20 +43,44 @@ var (
 	_ waitroom.Ephemeral = (*Store)(nil)
 )
 
-// New opens an embedded store, reading the keys from opts.KeyFile if set.
-func New(opts Options) (*Store, error) {
+// Open opens the embedded backend, reading the keys from opts.KeyFile if
+// set.
+func Open(opts Options) (*waitroom.Backend, error) {
 	if opts.Clock == nil {
 		opts.Clock = time.Now
 	}
 	s := &Store{
-		rooms: make(map[string]*roomState),
-		keys:  keyRing{file: opts.KeyFile},
-		eph:   ephemeral{clock: opts.Clock, items: make(map[string]ephemeralItem)},
+		rooms:  make(map[string]*roomState),
+		keys:   keyRing{file: opts.KeyFile},
+		eph:    ephemeral{clock: opts.Clock, items: make(map[string]ephemeralItem)},
+		leases: map[string]*lease{},
+		clock:  opts.Clock,
 	}
 	if err := s.keys.load(); err != nil {
 		return nil, err
 	}
-	return s, nil
+	return &waitroom.Backend{
+		Name:      "embedded",
+		Store:     s,
+		Ephemeral: s,
+		Clients:   &clientStore{byID: map[string]waitroom.Client{}},
+		Refresh:   &refreshStore{byID: map[string]waitroom.RefreshToken{}},
+		Outbox:    &outbox{byID: map[int64]*waitroom.Delivery{}},
+		Prequeue:  &prequeue{rooms: map[string]*prequeueRoom{}},
+		Lease:     s.lease,
+	}, nil
+}
+
+// lease returns the lease called name: one per name for the process.
+func (s *Store) lease(name string) waitroom.Lease {
+	s.leaseMu.Lock()
+	defer s.leaseMu.Unlock()
+	l, ok := s.leases[name]
+	if !ok {
+		l = newLease(s.clock)
+		s.leases[name] = l
+	}
+	return l
 }
 
 // Ping always answers: there is nothing to reach.

@@ -2,6 +2,7 @@ package embedded
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"io/fs"
@@ -21,6 +22,9 @@ type keyRing struct {
 	mu   sync.Mutex
 	file string
 	keys []waitroom.SigningKey
+	// secret is the deployment secret: made for this process, which is
+	// all the embedded store lives for.
+	secret []byte
 }
 
 func (k *keyRing) load() error {
@@ -121,4 +125,18 @@ func (s *Store) DeleteSigningKey(_ context.Context, id string) error {
 
 func (k *keyRing) index(id string) int {
 	return slices.IndexFunc(k.keys, func(sk waitroom.SigningKey) bool { return sk.ID == id })
+}
+
+// DeploymentSecret returns a secret made for this process on the first
+// call.
+func (s *Store) DeploymentSecret(context.Context) ([]byte, error) {
+	s.keys.mu.Lock()
+	defer s.keys.mu.Unlock()
+	if s.keys.secret == nil {
+		s.keys.secret = make([]byte, 32)
+		if _, err := rand.Read(s.keys.secret); err != nil {
+			return nil, waitroom.Wrap(waitroom.CodeInternal, err, "cannot make a secret")
+		}
+	}
+	return slices.Clone(s.keys.secret), nil
 }

@@ -15,11 +15,11 @@ import (
 func TestKeyFileSurvivesRestart(t *testing.T) {
 	ctx := context.Background()
 	file := filepath.Join(t.TempDir(), "keys.json")
-	first, err := embedded.New(embedded.Options{KeyFile: file})
+	first, err := embedded.Open(embedded.Options{KeyFile: file})
 	if err != nil {
 		t.Fatal(err)
 	}
-	keys, err := waitroom.LoadKeys(ctx, first, waitroom.KeyOptions{Algorithm: "ES256"})
+	keys, err := waitroom.LoadKeys(ctx, first.Store, waitroom.KeyOptions{Algorithm: "ES256"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,11 +31,11 @@ func TestKeyFileSurvivesRestart(t *testing.T) {
 	if info.Mode().Perm() != 0o600 {
 		t.Fatalf("key file mode %v, want 0600", info.Mode().Perm())
 	}
-	second, err := embedded.New(embedded.Options{KeyFile: file})
+	second, err := embedded.Open(embedded.Options{KeyFile: file})
 	if err != nil {
 		t.Fatal(err)
 	}
-	again, err := waitroom.LoadKeys(ctx, second, waitroom.KeyOptions{Algorithm: "ES256"})
+	again, err := waitroom.LoadKeys(ctx, second.Store, waitroom.KeyOptions{Algorithm: "ES256"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +49,7 @@ func TestCorruptKeyFile(t *testing.T) {
 	if err := os.WriteFile(file, []byte("{not json"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := embedded.New(embedded.Options{KeyFile: file}); err == nil {
+	if _, err := embedded.Open(embedded.Options{KeyFile: file}); err == nil {
 		t.Fatal("a corrupt key file was accepted")
 	}
 }

@@ -94,7 +94,7 @@ func TestPostgresDownEnqueueUnavailable(t *testing.T) {
 	pg := startProxy(t, hostOf(t, b.cfg.DatabaseURL))
 	cfg := b.cfg
 	cfg.DatabaseURL = withHost(t, cfg.DatabaseURL, pg.addr)
-	viaProxy, err := redispg.Open(ctx, cfg)
+	viaProxy, err := redispg.OpenStore(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +136,7 @@ func TestRedisDownWritesStayDurable(t *testing.T) {
 	rp := startProxy(t, hostOf(t, b.cfg.RedisURL))
 	cfg := b.cfg
 	cfg.RedisURL = withHost(t, cfg.RedisURL, rp.addr)
-	s, err := redispg.Open(ctx, cfg)
+	s, err := redispg.OpenStore(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,7 +236,7 @@ func TestCloseFlushesPendingBatches(t *testing.T) {
 	t.Parallel()
 	b := newBackend(t)
 	check := b.open(t)
-	s, err := redispg.Open(ctx, b.cfg)
+	s, err := redispg.OpenStore(ctx, b.cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -597,5 +597,32 @@ func TestRecreatedRoomStartsFromZero(t *testing.T) {
 	}
 	if c, err := s.Counters(ctx, room); err != nil || c != (waitroom.Counters{}) {
 		t.Fatalf("counters of the new room: %+v, %v", c, err)
+	}
+}
+
+// TestUpdateRoomKeepsKeysOfNewerVersions: a key this version does not know
+// (written by a newer replica during a rolling upgrade) survives an update,
+// while a known setting the update cleared is gone.
+func TestUpdateRoomKeepsKeysOfNewerVersions(t *testing.T) {
+	ctx := context.Background()
+	s := newBackend(t).open(t)
+	r := waitroom.NewRoom("upgrade", "Upgrade")
+	r.HealthGate = &waitroom.HealthGate{URL: "https://shop.test/health"}
+	if err := s.CreateRoom(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.DB().ExecContext(ctx, `UPDATE rooms SET doc = doc || '{"future_setting": 7}' WHERE id = 'upgrade'`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.UpdateRoom(ctx, "upgrade", func(r *waitroom.Room) error { r.HealthGate = nil; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	var future int
+	var gate bool
+	if err := s.DB().QueryRowContext(ctx, `SELECT (doc->>'future_setting')::int, doc ? 'health_gate' FROM rooms WHERE id = 'upgrade'`).Scan(&future, &gate); err != nil {
+		t.Fatal(err)
+	}
+	if future != 7 || gate {
+		t.Fatalf("after the update: future_setting %d, health_gate still stored %v; want 7 and false", future, gate)
 	}
 }

@@ -44,7 +44,8 @@ func (b *batcher[R]) submit(key string, req R) error {
 }
 
 // await submits req for key's next batch and waits for its answer on done
-// (which the commit must fill), or for ctx to end: then CodeUnavailable,
+// (which the commit must fill), or for ctx to end: then CodeCanceled (the
+// caller left) or CodeUnavailable (past its deadline),
 // "the request ended before <what>".
 func await[R, A any](ctx context.Context, b *batcher[R], key string, req R, done <-chan A, what string) (A, error) {
 	var zero A
@@ -55,7 +56,7 @@ func await[R, A any](ctx context.Context, b *batcher[R], key string, req R, done
 	case res := <-done:
 		return res, nil
 	case <-ctx.Done():
-		return zero, waitroom.Wrap(waitroom.CodeUnavailable, ctx.Err(), "the request ended before "+what)
+		return zero, mapErr(ctx.Err(), "the request ended before "+what)
 	}
 }
 

@@ -207,7 +207,7 @@ func TestTicketReadBatch(t *testing.T) {
 	go func() { _, err := s.Ticket(gone, room, tks[4].ID); left <- err }()
 	waitFor(t, "every read to join the pending batch", func() bool { n, _ := s.PendingTicketReads(room); return n == len(ids)+1 })
 	cancel()
-	wantCode(t, <-left, waitroom.CodeUnavailable)
+	wantCode(t, <-left, waitroom.CodeCanceled)
 	if err := tx.Rollback(); err != nil {
 		t.Fatal(err)
 	}

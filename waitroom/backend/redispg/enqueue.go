@@ -50,10 +50,10 @@ func (s *Store) Enqueue(ctx context.Context, room string, t waitroom.NewTicket) 
 	return res.ticket, res.created, res.err
 }
 
-// ObserveEnqueueBatches makes fn hear the number of tickets of every
+// observeEnqueueBatches makes fn hear the number of tickets of every
 // group-commit transaction (the server's waitroom_enqueue_batch_size).
 // fn runs on the committer goroutine and must be quick.
-func (s *Store) ObserveEnqueueBatches(fn func(size int)) {
+func (s *Store) observeEnqueueBatches(fn func(size int)) {
 	s.observeBatch.Store(&fn)
 }
 

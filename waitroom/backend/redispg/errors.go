@@ -16,9 +16,9 @@ import (
 	"github.com/waitroom-idp/waitroom/waitroom"
 )
 
-// mapErr turns a driver error into a *waitroom.Error. It is the only place
-// that knows driver types; msg is what a client may see, the driver text
-// stays in Err for the logs.
+// mapErr turns a PostgreSQL or Redis driver error into a *waitroom.Error.
+// It is the backend's only mapping of driver errors; msg is what a client
+// may see, the driver text stays in Err for the logs.
 func mapErr(err error, msg string) error {
 	if err == nil {
 		return nil
@@ -30,8 +30,26 @@ func mapErr(err error, msg string) error {
 	return waitroom.Wrap(classify(err), err, msg)
 }
 
+// mapRecordErr is mapErr for one kind of record: a missing one is "<what>
+// not found", a duplicate "<what> already exists".
+func mapRecordErr(err error, what string) error {
+	if err == nil {
+		return nil
+	}
+	switch classify(err) {
+	case waitroom.CodeNotFound:
+		return waitroom.Wrap(waitroom.CodeNotFound, err, what+" not found")
+	case waitroom.CodeConflict:
+		return waitroom.Wrap(waitroom.CodeConflict, err, what+" already exists")
+	}
+	return mapErr(err, what)
+}
+
 func classify(err error) waitroom.Code {
 	switch {
+	case errors.Is(err, context.Canceled):
+		// The caller gave up (a client hung up): not an outage.
+		return waitroom.CodeCanceled
 	case errors.Is(err, redis.Nil), errors.Is(err, sql.ErrNoRows):
 		return waitroom.CodeNotFound
 	case unavailable(err):
@@ -47,7 +65,7 @@ func classify(err error) waitroom.Code {
 func unavailable(err error) bool {
 	var ne net.Error
 	switch {
-	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled),
+	case errors.Is(err, context.DeadlineExceeded),
 		errors.Is(err, driver.ErrBadConn), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
 		errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE),
 		errors.Is(err, redis.ErrClosed), errors.Is(err, sql.ErrConnDone), errors.As(err, &ne):

@@ -1,6 +1,13 @@
 package redispg
 
-import "context"
+import (
+	"context"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/waitroom-idp/waitroom/waitroom"
+)
 
 // RepairStaleNow runs one pass of the repair loop, so tests need not wait
 // for its tick.
@@ -71,3 +78,19 @@ var (
 	TicketsByIDQuery       = ticketsByID
 	TokensByRequestIDQuery = tokensByRequestID
 )
+
+// OpenStore opens the store itself, for tests that reach into Redis or
+// PostgreSQL.
+var OpenStore = openStore
+
+// Backend bundles the store as Open does.
+func (s *Store) Backend(cfg Config) *waitroom.Backend { return s.backend(cfg) }
+
+// Redis returns the Redis client.
+func (s *Store) Redis() redis.UniversalClient { return s.rdb }
+
+// DB returns the PostgreSQL handle.
+func (s *Store) DB() *sqlx.DB { return s.db }
+
+// ObserveEnqueueBatches makes fn hear every group commit's size.
+func (s *Store) ObserveEnqueueBatches(fn func(size int)) { s.observeEnqueueBatches(fn) }

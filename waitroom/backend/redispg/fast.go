@@ -179,7 +179,7 @@ func (s *Store) rebuild(ctx context.Context, room string) error {
 		case <-c.done:
 			return c.err
 		case <-ctx.Done():
-			return waitroom.Wrap(waitroom.CodeUnavailable, ctx.Err(), "the counters are being rebuilt")
+			return mapErr(ctx.Err(), "the counters are being rebuilt")
 		}
 	}
 	c := &rebuildCall{done: make(chan struct{})}

@@ -6,25 +6,27 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/waitroom-idp/waitroom/waitroom"
 )
 
-// Lease is the leader lease of periodic work (package admission's Lease),
-// held in Redis. The lease and its claimed steps share one hash tag, so the
+// lease is the leader lease of periodic work (waitroom.Lease), held in
+// Redis. The lease and its claimed steps share one hash tag, so the
 // scripts run on one node of a Redis Cluster too.
 //
 // Fencing tokens come from a counter that never goes below Redis' clock in
 // milliseconds, so they keep growing even if Redis restarts empty.
-type Lease struct {
+type lease struct {
 	rdb   redis.UniversalClient
 	key   string // hash: holder, token
 	seq   string // token counter
 	steps string // prefix of claimed step keys
 }
 
-// Lease returns the lease called name (e.g. "admission").
-func (s *Store) Lease(name string) *Lease {
+// lease returns the lease called name (e.g. "admission").
+func (s *Store) lease(name string) waitroom.Lease {
 	base := s.prefix + "lease:{" + name + "}"
-	return &Lease{rdb: s.rdb, key: base, seq: base + ":seq", steps: base + ":step:"}
+	return &lease{rdb: s.rdb, key: base, seq: base + ":seq", steps: base + ":step:"}
 }
 
 var acquireScript = redis.NewScript(`
@@ -49,7 +51,7 @@ return {1, tostring(tok)}
 `)
 
 // Acquire takes or renews the lease for holder.
-func (l *Lease) Acquire(ctx context.Context, holder string, ttl time.Duration) (int64, bool, error) {
+func (l *lease) Acquire(ctx context.Context, holder string, ttl time.Duration) (int64, bool, error) {
 	res, err := acquireScript.Run(ctx, l.rdb, []string{l.key, l.seq}, holder, ttl.Milliseconds()).Slice()
 	if err != nil {
 		return 0, false, mapErr(err, "the leader lease could not be taken")
@@ -69,7 +71,7 @@ return 0
 `)
 
 // Claim records step once, and only while token is the lease's token.
-func (l *Lease) Claim(ctx context.Context, token int64, step string, ttl time.Duration) (bool, error) {
+func (l *lease) Claim(ctx context.Context, token int64, step string, ttl time.Duration) (bool, error) {
 	n, err := claimScript.Run(ctx, l.rdb, []string{l.key, l.steps + step}, token, ttl.Milliseconds()).Int()
 	if err != nil {
 		return false, mapErr(err, "a leader step could not be claimed")
@@ -85,7 +87,7 @@ return 0
 `)
 
 // Release gives the lease up if holder holds it.
-func (l *Lease) Release(ctx context.Context, holder string) error {
+func (l *lease) Release(ctx context.Context, holder string) error {
 	return mapErr(releaseScript.Run(ctx, l.rdb, []string{l.key}, holder).Err(), "the leader lease could not be released")
 }
 

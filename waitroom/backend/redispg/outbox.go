@@ -7,12 +7,9 @@ import (
 	"github.com/waitroom-idp/waitroom/waitroom"
 )
 
-// Outbox is the durable webhook outbox (package webhook's Outbox) in
-// PostgreSQL: an event recorded here survives a restart of every server.
-type Outbox struct{ s *Store }
-
-// Outbox returns the webhook outbox of the store.
-func (s *Store) Outbox() *Outbox { return &Outbox{s: s} }
+// outbox is the durable webhook outbox (waitroom.Outbox) in PostgreSQL: an
+// event recorded here survives a restart of every server.
+type outbox struct{ s *Store }
 
 type deliveryRow struct {
 	Seq       int64     `db:"seq"`
@@ -35,7 +32,7 @@ func (r deliveryRow) delivery() waitroom.Delivery {
 }
 
 // Add stores deliveries as pending, due at once, in one statement.
-func (o *Outbox) Add(ctx context.Context, ds []waitroom.Delivery) error {
+func (o outbox) Add(ctx context.Context, ds []waitroom.Delivery) error {
 	if len(ds) == 0 {
 		return nil
 	}
@@ -53,7 +50,7 @@ func (o *Outbox) Add(ctx context.Context, ds []waitroom.Delivery) error {
 const deliveryColumns = `seq, room, url, event_id, type, body, state, attempts, next_at, last_error, created_at`
 
 // Due returns the due head of up to limit streams.
-func (o *Outbox) Due(ctx context.Context, now time.Time, limit int) ([]waitroom.Delivery, error) {
+func (o outbox) Due(ctx context.Context, now time.Time, limit int) ([]waitroom.Delivery, error) {
 	var rows []deliveryRow
 	err := o.s.db.SelectContext(ctx, &rows, `
 		SELECT `+deliveryColumns+` FROM (
@@ -67,13 +64,13 @@ func (o *Outbox) Due(ctx context.Context, now time.Time, limit int) ([]waitroom.
 }
 
 // Done deletes a delivered entry.
-func (o *Outbox) Done(ctx context.Context, seq int64) error {
+func (o outbox) Done(ctx context.Context, seq int64) error {
 	_, err := o.s.db.ExecContext(ctx, `DELETE FROM webhook_outbox WHERE seq = $1`, seq)
 	return mapErr(err, "the outbox could not be updated")
 }
 
 // Retry records a failed attempt and the time of the next.
-func (o *Outbox) Retry(ctx context.Context, seq int64, attempts int, next time.Time, lastErr string) error {
+func (o outbox) Retry(ctx context.Context, seq int64, attempts int, next time.Time, lastErr string) error {
 	_, err := o.s.db.ExecContext(ctx, `
 		UPDATE webhook_outbox SET attempts = $2, next_at = $3, last_error = $4 WHERE seq = $1`,
 		seq, attempts, next, truncate(lastErr, 500))
@@ -81,7 +78,7 @@ func (o *Outbox) Retry(ctx context.Context, seq int64, attempts int, next time.T
 }
 
 // Fail gives a delivery up.
-func (o *Outbox) Fail(ctx context.Context, seq int64, attempts int, lastErr string) error {
+func (o outbox) Fail(ctx context.Context, seq int64, attempts int, lastErr string) error {
 	_, err := o.s.db.ExecContext(ctx, `
 		UPDATE webhook_outbox SET state = 'failed', attempts = $2, last_error = $3 WHERE seq = $1`,
 		seq, attempts, truncate(lastErr, 500))
@@ -89,7 +86,7 @@ func (o *Outbox) Fail(ctx context.Context, seq int64, attempts int, lastErr stri
 }
 
 // List returns a room's deliveries in state (any when empty), newest first.
-func (o *Outbox) List(ctx context.Context, room string, state waitroom.DeliveryState, limit int) ([]waitroom.Delivery, error) {
+func (o outbox) List(ctx context.Context, room string, state waitroom.DeliveryState, limit int) ([]waitroom.Delivery, error) {
 	var rows []deliveryRow
 	err := o.s.db.SelectContext(ctx, &rows, `
 		SELECT `+deliveryColumns+` FROM webhook_outbox

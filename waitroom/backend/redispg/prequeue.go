@@ -11,12 +11,9 @@ import (
 	"github.com/waitroom-idp/waitroom/waitroom"
 )
 
-// Prequeue keeps the pre-queue of scheduled rooms (package admission's
-// PrequeueStore) in PostgreSQL.
-type Prequeue struct{ s *Store }
-
-// Prequeue returns the pre-queue store.
-func (s *Store) Prequeue() *Prequeue { return &Prequeue{s: s} }
+// prequeue keeps the pre-queue of scheduled rooms (waitroom.PrequeueStore)
+// in PostgreSQL.
+type prequeue struct{ s *Store }
 
 type entryRow struct {
 	Seq      int64          `db:"seq"`
@@ -32,9 +29,15 @@ func (r entryRow) entry() waitroom.PrequeueEntry {
 // Join stores an entry. Its number is taken from the room's draw row under
 // its lock, so numbers follow commit order (the draw must exist: the
 // pre-queue commits before the first join).
-func (p *Prequeue) Join(ctx context.Context, room string, e waitroom.PrequeueEntry) (waitroom.PrequeueEntry, bool, error) {
+func (p prequeue) Join(ctx context.Context, room string, e waitroom.PrequeueEntry) (waitroom.PrequeueEntry, bool, error) {
 	created := false
 	err := p.s.inTx(ctx, func(tx *sqlx.Tx) error {
+		// The draw's row lock comes first: a join racing another with the
+		// same key then sees the other's entry once it holds the lock.
+		var next int64
+		if err := tx.GetContext(ctx, &next, `SELECT next_seq FROM prequeue_draws WHERE room = $1 FOR UPDATE`, room); err != nil {
+			return err
+		}
 		if e.Key != "" {
 			var row entryRow
 			err := tx.GetContext(ctx, &row, `SELECT seq, id, idem_key, joined_at FROM prequeue_entries WHERE room = $1 AND idem_key = $2`, room, e.Key)
@@ -57,7 +60,7 @@ func (p *Prequeue) Join(ctx context.Context, room string, e waitroom.PrequeueEnt
 }
 
 // Entry returns one entry.
-func (p *Prequeue) Entry(ctx context.Context, room, id string) (waitroom.PrequeueEntry, error) {
+func (p prequeue) Entry(ctx context.Context, room, id string) (waitroom.PrequeueEntry, error) {
 	var row entryRow
 	err := p.s.db.GetContext(ctx, &row, `SELECT seq, id, idem_key, joined_at FROM prequeue_entries WHERE room = $1 AND id = $2`, room, id)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -67,7 +70,7 @@ func (p *Prequeue) Entry(ctx context.Context, room, id string) (waitroom.Prequeu
 }
 
 // Entries returns up to limit entries after seq, in order.
-func (p *Prequeue) Entries(ctx context.Context, room string, after int64, limit int) ([]waitroom.PrequeueEntry, error) {
+func (p prequeue) Entries(ctx context.Context, room string, after int64, limit int) ([]waitroom.PrequeueEntry, error) {
 	var rows []entryRow
 	err := p.s.db.SelectContext(ctx, &rows, `SELECT seq, id, idem_key, joined_at FROM prequeue_entries
 		WHERE room = $1 AND seq > $2 ORDER BY seq LIMIT $3`, room, after, limit)
@@ -89,7 +92,7 @@ type drawRow struct {
 }
 
 // CreateDraw stores d unless the room has a draw, and returns the room's.
-func (p *Prequeue) CreateDraw(ctx context.Context, room string, d waitroom.PrequeueDraw) (waitroom.PrequeueDraw, error) {
+func (p prequeue) CreateDraw(ctx context.Context, room string, d waitroom.PrequeueDraw) (waitroom.PrequeueDraw, error) {
 	_, err := p.s.db.ExecContext(ctx, `INSERT INTO prequeue_draws (room, seed, committed_at) VALUES ($1, $2, $3)
 		ON CONFLICT (room) DO NOTHING`, room, d.Seed[:], d.CommittedAt)
 	if err != nil {
@@ -99,7 +102,7 @@ func (p *Prequeue) CreateDraw(ctx context.Context, room string, d waitroom.Prequ
 }
 
 // Draw returns the room's draw.
-func (p *Prequeue) Draw(ctx context.Context, room string) (waitroom.PrequeueDraw, error) {
+func (p prequeue) Draw(ctx context.Context, room string) (waitroom.PrequeueDraw, error) {
 	var row drawRow
 	err := p.s.db.GetContext(ctx, &row, `SELECT seed, committed_at, converted, opened FROM prequeue_draws WHERE room = $1`, room)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -114,7 +117,7 @@ func (p *Prequeue) Draw(ctx context.Context, room string) (waitroom.PrequeueDraw
 }
 
 // SaveProgress records how far the opening pass has converted.
-func (p *Prequeue) SaveProgress(ctx context.Context, room string, converted int64, opened bool) error {
+func (p prequeue) SaveProgress(ctx context.Context, room string, converted int64, opened bool) error {
 	_, err := p.s.db.ExecContext(ctx, `UPDATE prequeue_draws SET converted = GREATEST(converted, $2), opened = opened OR $3
 		WHERE room = $1`, room, converted, opened)
 	return mapErr(err, "the pre-queue progress could not be saved")

@@ -8,7 +8,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/waitroom-idp/waitroom/waitroom"
+	"github.com/waitroom-idp/waitroom/waitroom/backend/backendtest"
 	"github.com/waitroom-idp/waitroom/waitroom/backend/redispg"
 	"github.com/waitroom-idp/waitroom/waitroom/backend/storetest"
 	"github.com/waitroom-idp/waitroom/waitroom/testenv"
@@ -29,7 +29,7 @@ func newBackend(tb testing.TB) backend {
 
 func (b backend) open(tb testing.TB) *redispg.Store {
 	tb.Helper()
-	s, err := redispg.Open(context.Background(), b.cfg)
+	s, err := redispg.OpenStore(context.Background(), b.cfg)
 	if err != nil {
 		tb.Fatalf("Open: %v", err)
 	}
@@ -38,17 +38,7 @@ func (b backend) open(tb testing.TB) *redispg.Store {
 }
 
 func (b backend) instance(tb testing.TB) storetest.Instance {
-	s := b.open(tb)
-	return storetest.Instance{
-		Store:     s,
-		Ephemeral: s,
-		Another:   func(t *testing.T) waitroom.Store { return b.open(t) },
-		LoseFastState: func(t *testing.T) {
-			if err := testenv.DeleteRedisPrefix(context.Background(), s.Redis(), b.cfg.KeyPrefix); err != nil {
-				t.Fatal(err)
-			}
-		},
-	}
+	return backendtest.RedisPGInstance(tb, b.cfg)
 }
 
 // quietRedis drops go-redis' own log lines (dial failures in the outage

@@ -5,13 +5,14 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"reflect"
+	"strings"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 
 	"github.com/waitroom-idp/waitroom/waitroom"
 )
-
-var sqlTxRepeatableRead = sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}
 
 // roomErr maps "no row" to an unknown room and anything else through mapErr.
 func roomErr(err error, msg string) error {
@@ -82,8 +83,10 @@ func (s *Store) Rooms(ctx context.Context) ([]waitroom.Room, error) {
 }
 
 // UpdateRoom reads the room under a row lock, applies fn and writes the
-// result. The new document is merged over the old one so that fields this
-// version of the code does not know survive.
+// result. Keys of the stored document that this version of the code does
+// not know (written by a newer replica during a rolling upgrade) survive;
+// every key it knows is replaced, so a setting fn cleared (omitted from the
+// new document) is cleared.
 func (s *Store) UpdateRoom(ctx context.Context, id string, fn func(*waitroom.Room) error) (waitroom.Room, error) {
 	var updated waitroom.Room
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
@@ -103,7 +106,8 @@ func (s *Store) UpdateRoom(ctx context.Context, id string, fn func(*waitroom.Roo
 		if err != nil {
 			return waitroom.Wrap(waitroom.CodeInternal, err, "the room could not be stored")
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE rooms SET doc = doc || $2::jsonb, updated_at = now() WHERE id = $1`, id, string(next)); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE rooms SET doc = (doc - $3::text[]) || $2::jsonb, updated_at = now() WHERE id = $1`,
+			id, string(next), roomKeys); err != nil {
 			return err
 		}
 		updated = r
@@ -171,4 +175,26 @@ func (s *Store) inTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
 		return err
 	}
 	return tx.Commit()
+}
+
+// roomKeys lists the top-level keys of a room document that this version
+// writes: the JSON names of waitroom.Room's fields, those of its embedded
+// structs (Policy) included.
+var roomKeys = pq.StringArray(jsonKeys(reflect.TypeFor[waitroom.Room]()))
+
+func jsonKeys(t reflect.Type) []string {
+	var keys []string
+	for f := range t.Fields() {
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		switch {
+		case name == "-" || !f.IsExported():
+		case f.Anonymous && name == "":
+			keys = append(keys, jsonKeys(f.Type)...)
+		case name == "":
+			keys = append(keys, f.Name)
+		default:
+			keys = append(keys, name)
+		}
+	}
+	return keys
 }

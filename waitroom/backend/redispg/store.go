@@ -18,6 +18,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -50,6 +51,9 @@ type Config struct {
 	// SkipMigrations leaves the schema alone (when a migrate step runs
 	// separately); by default Open applies pending migrations.
 	SkipMigrations bool
+	// OnEnqueueBatch, when set, hears the number of tickets of every group
+	// commit (for a metric).
+	OnEnqueueBatch func(size int)
 	Logger         *slog.Logger
 }
 
@@ -102,9 +106,35 @@ const (
 )
 
 // Open connects to PostgreSQL and Redis, checks that both answer, applies
-// pending migrations and returns the store. An unreachable service gives a
-// CodeUnavailable error that names it.
-func Open(ctx context.Context, cfg Config) (*Store, error) {
+// pending migrations and returns the backend. An unreachable service gives
+// a CodeUnavailable error that names it.
+func Open(ctx context.Context, cfg Config) (*waitroom.Backend, error) {
+	s, err := openStore(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return s.backend(cfg), nil
+}
+
+// backend bundles the store's parts.
+func (s *Store) backend(cfg Config) *waitroom.Backend {
+	name := "Redis + PostgreSQL"
+	if cfg.RedisCluster {
+		name = "Redis Cluster + PostgreSQL"
+	}
+	return &waitroom.Backend{
+		Name:      name,
+		Store:     s,
+		Ephemeral: s,
+		Clients:   clients{db: s.db},
+		Refresh:   refreshTokens{db: s.db},
+		Outbox:    outbox{s: s},
+		Prequeue:  prequeue{s: s},
+		Lease:     s.lease,
+	}
+}
+
+func openStore(ctx context.Context, cfg Config) (*Store, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
@@ -129,6 +159,9 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	s.rebuilding = map[string]*rebuildCall{}
 	s.bg, s.stopBG = context.WithCancel(context.Background())
 	s.goBackground(s.repairLoop)
+	if cfg.OnEnqueueBatch != nil {
+		s.observeEnqueueBatches(cfg.OnEnqueueBatch)
+	}
 	return s, nil
 }
 
@@ -284,13 +317,6 @@ func (s *Store) goBackground(fn func(ctx context.Context)) {
 	}()
 }
 
-// Redis returns the Redis client, for other parts of the server that keep
-// short-lived state next to the store (leases, pub/sub).
-func (s *Store) Redis() redis.UniversalClient { return s.rdb }
-
-// DB returns the PostgreSQL handle (for migrations and readiness checks).
-func (s *Store) DB() *sqlx.DB { return s.db }
-
 // Ping reports whether PostgreSQL and Redis both answer.
 func (s *Store) Ping(ctx context.Context) error {
 	if err := s.db.PingContext(ctx); err != nil {
@@ -317,4 +343,45 @@ func (s *Store) Close() error {
 	s.bgWork.Wait()
 	s.closeStmts()
 	return errors.Join(s.db.Close(), s.rdb.Close())
+}
+
+// Migrate applies the pending migrations to the database at databaseURL
+// (under the migrations' lock, so replicas starting together apply each
+// once) and returns the names of all migrations.
+func Migrate(ctx context.Context, databaseURL string) ([]string, error) {
+	db, err := sqlx.Open("postgres", databaseURL)
+	if err != nil {
+		return nil, waitroom.Wrap(waitroom.CodeInvalid, err, "database url is not valid")
+	}
+	defer db.Close()
+	pctx, cancel := context.WithTimeout(ctx, openTimeout)
+	defer cancel()
+	if err := db.PingContext(pctx); err != nil {
+		return nil, waitroom.Wrap(waitroom.CodeUnavailable, err, "PostgreSQL is unreachable")
+	}
+	if err := migrations.Apply(ctx, db.DB); err != nil {
+		return nil, err
+	}
+	return migrations.Versions()
+}
+
+// CheckURLs reports what is wrong with the addresses of the backing
+// services, without connecting: the configuration is checked before the
+// server starts. Messages never quote a URL (it may hold a password).
+func CheckURLs(redisURL string, cluster bool, databaseURL string) []string {
+	var problems []string
+	if redisURL != "" {
+		c, err := newRedisClient(Config{RedisURL: redisURL, RedisCluster: cluster})
+		if err != nil {
+			problems = append(problems, "redis_url: not a valid Redis URL: want redis://[user:password@]host:port[/db] or rediss://…")
+		} else {
+			c.Close() // made, never dialled
+		}
+	}
+	if strings.HasPrefix(databaseURL, "postgres://") || strings.HasPrefix(databaseURL, "postgresql://") {
+		if u, err := url.Parse(databaseURL); err != nil || u.Host == "" {
+			problems = append(problems, "database_url: not a valid postgres:// URL")
+		}
+	}
+	return problems
 }

@@ -80,7 +80,7 @@ func envFor(t testing.TB, inst Instance, alg string) *env {
 func (e *env) another(t *testing.T) *waitroom.Service {
 	st := e.store
 	if e.inst.Another != nil {
-		st = e.inst.Another(t)
+		st = e.inst.Another(t).Store
 	}
 	return waitroom.NewService(st, e.keys, waitroom.Options{Clock: e.clock.Now})
 }
@@ -88,7 +88,7 @@ func (e *env) another(t *testing.T) *waitroom.Service {
 // anotherStore returns another store over the same backing state.
 func (e *env) anotherStore(t *testing.T) waitroom.Store {
 	if e.inst.Another != nil {
-		return e.inst.Another(t)
+		return e.inst.Another(t).Store
 	}
 	return e.store
 }

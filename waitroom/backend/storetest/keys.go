@@ -3,6 +3,7 @@ package storetest
 import (
 	"bytes"
 	"regexp"
+	"sync"
 	"testing"
 	"time"
 
@@ -14,6 +15,34 @@ func keyTests() []testCase {
 		{"KeyStoreRoundTrip", true, testKeyStoreRoundTrip},
 		{"KeysGeneratedOnceAndReloaded", true, testKeysReloaded},
 		{"KeysRotation", true, testKeysRotation},
+		{"DeploymentSecretSharedAndStable", true, testDeploymentSecret},
+	}
+}
+
+// testDeploymentSecret: concurrent first calls, on every replica, agree on
+// one 32-byte secret.
+func testDeploymentSecret(t *testing.T, b Backend) {
+	inst := b.Open(t)
+	stores := []waitroom.Store{inst.Store, inst.Store}
+	if inst.Another != nil {
+		stores[1] = inst.Another(t).Store
+	}
+	secrets := make([][]byte, 8)
+	var wg sync.WaitGroup
+	for i := range secrets {
+		wg.Go(func() {
+			s, err := stores[i%2].DeploymentSecret(t.Context())
+			if err != nil {
+				t.Error(err)
+			}
+			secrets[i] = s
+		})
+	}
+	wg.Wait()
+	for _, s := range secrets {
+		if len(s) != 32 || string(s) != string(secrets[0]) {
+			t.Fatalf("secrets differ or are short: %x vs %x", s, secrets[0])
+		}
 	}
 }
 

@@ -1,7 +1,9 @@
 package storetest
 
 import (
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -16,6 +18,78 @@ func roomTests() []testCase {
 		{"RoomUpdate", true, testRoomUpdate},
 		{"RoomDelete", true, testRoomDelete},
 		{"InvalidAndUnknownRoom", true, testInvalidAndUnknownRoom},
+		{"RoomUpdateClearsEveryOptionalField", true, testRoomUpdateClears},
+		{"RoomConcurrentUpdatesLoseNothing", true, testRoomConcurrentUpdates},
+	}
+}
+
+// fullRoom sets every optional setting of a room.
+func fullRoom(r *waitroom.Room) {
+	start := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	r.Mode = waitroom.ModePassthrough
+	r.SafetyNetThreshold = 50
+	r.Inlet = waitroom.Inlet{Strategy: waitroom.StrategyPeriodic, Increment: 5, Interval: waitroom.Duration(time.Minute),
+		Start: start, End: start.Add(time.Hour)}
+	r.Schedule = waitroom.Schedule{OpensAt: start, Prequeue: waitroom.Duration(10 * time.Minute), ClosesAt: start.Add(2 * time.Hour)}
+	r.HealthGate = &waitroom.HealthGate{URL: "https://shop.test/health", Interval: waitroom.Duration(5 * time.Second)}
+	r.Webhooks = []waitroom.Webhook{{URL: "https://hooks.test/a", Secret: "0123456789abcdef", Events: []string{"admitted"}}}
+	r.Branding = waitroom.Branding{Title: "Sale", AccentColor: "#123456"}
+}
+
+// testRoomUpdateClears: an update that empties optional settings is what a
+// later read (from this store and from another replica) returns.
+func testRoomUpdateClears(t *testing.T, b Backend) {
+	e := newEnv(t, b)
+	r := e.newRoom(fullRoom)
+	got, err := e.store.Room(e.ctx, r.ID)
+	noErr(t, err)
+	if got.HealthGate == nil || len(got.Webhooks) != 1 || got.Inlet.Increment != 5 || got.Schedule.OpensAt.IsZero() ||
+		got.Branding.Title != "Sale" || got.Mode != waitroom.ModePassthrough || got.SafetyNetThreshold != 50 {
+		t.Fatalf("full room read back as %+v", got)
+	}
+	_, err = e.store.UpdateRoom(e.ctx, r.ID, func(r *waitroom.Room) error {
+		r.Policy = waitroom.Policy{}
+		r.Branding = waitroom.Branding{}
+		return nil
+	})
+	noErr(t, err)
+	for name, st := range map[string]waitroom.Store{"same store": e.store, "another replica": e.anotherStore(t)} {
+		got, err := st.Room(e.ctx, r.ID)
+		noErr(t, err)
+		if got.HealthGate != nil || len(got.Webhooks) != 0 || got.Inlet != (waitroom.Inlet{}) ||
+			got.Schedule != (waitroom.Schedule{}) || got.Branding != (waitroom.Branding{}) || got.Mode != "" ||
+			got.SafetyNetThreshold != 0 {
+			t.Fatalf("%s: cleared settings read back as %+v", name, got)
+		}
+	}
+}
+
+// testRoomConcurrentUpdates: read-modify-write updates from many callers
+// (two replicas where the backend has them) are applied one after the
+// other: none is lost.
+func testRoomConcurrentUpdates(t *testing.T, b Backend) {
+	e := newEnv(t, b)
+	r := e.newRoom()
+	stores := []waitroom.Store{e.store, e.anotherStore(t)}
+	const n = 40
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			_, err := stores[i%2].UpdateRoom(e.ctx, r.ID, func(r *waitroom.Room) error {
+				r.Webhooks = append(r.Webhooks, waitroom.Webhook{URL: fmt.Sprintf("https://hooks.test/%d", i), Secret: "0123456789abcdef"})
+				r.Inlet.PerMinute++
+				return nil
+			})
+			if err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	got, err := e.store.Room(e.ctx, r.ID)
+	noErr(t, err)
+	if len(got.Webhooks) != n || got.Inlet.PerMinute != n {
+		t.Fatalf("after %d concurrent updates: %d webhooks, per_minute %d", n, len(got.Webhooks), got.Inlet.PerMinute)
 	}
 }
 

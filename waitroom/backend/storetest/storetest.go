@@ -1,7 +1,8 @@
-// Package storetest is the conformance suite of the queue core's storage
-// contract (waitroom.Store and waitroom.Ephemeral). Every backend calls Run
-// from its own _test.go with a Backend that opens a fresh store per test, so
-// that the embedded store and the production backends cannot drift apart.
+// Package storetest is the conformance suite of the storage contracts: every
+// store of a waitroom.Backend (queue, ephemeral values, OpenID clients and
+// refresh tokens, webhook outbox, pre-queue, lease). Every backend calls Run
+// from its own _test.go with a Backend that opens a fresh one per test, so
+// that the embedded backend and the production one cannot drift apart.
 //
 // Store methods take their time from the caller (now, at, EntryTime), so the
 // suite drives them with a fake clock and never sleeps for queue logic. Only
@@ -25,12 +26,11 @@ type Backend struct {
 
 // Instance is one opened backend.
 type Instance struct {
-	Store     waitroom.Store
-	Ephemeral waitroom.Ephemeral
-	// Another opens one more Store over the same backing state (a second
+	*waitroom.Backend
+	// Another opens one more backend over the same backing state (a second
 	// server replica); nil for single-process backends, in which case the
-	// tests reuse Store.
-	Another func(t *testing.T) waitroom.Store
+	// tests reuse this one.
+	Another func(t testing.TB) *waitroom.Backend
 	// LoseFastState wipes the fast copy of the counters (for Redis: delete
 	// this test's keys); nil if the backend keeps no such copy.
 	LoseFastState func(t *testing.T)
@@ -38,6 +38,9 @@ type Instance struct {
 	// backends whose TTLs follow an injected clock (the embedded store).
 	// nil for real servers: the TTL tests then wait with short TTLs.
 	AdvanceEphemeral func(d time.Duration)
+	// LapseLease ends the lease called name at once, as its TTL running
+	// out would.
+	LapseLease func(t testing.TB, name string)
 }
 
 // Run runs the conformance suite against b.
@@ -64,6 +67,7 @@ func suite() []testCase {
 	for _, group := range [][]testCase{
 		roomTests(), queueTests(), tokenTests(), expiryTests(),
 		concurrencyTests(), ephemeralTests(), keyTests(),
+		clientTests(), refreshTests(), outboxTests(), prequeueTests(), leaseTests(),
 	} {
 		all = append(all, group...)
 	}

@@ -51,7 +51,7 @@ type wantClaims struct {
 // returns its claims.
 func verifyToken(t *testing.T, keys *waitroom.Keys, token, alg string) wantClaims {
 	t.Helper()
-	obj, err := jose.ParseSigned(token, []jose.SignatureAlgorithm{jose.SignatureAlgorithm(alg)})
+	obj, err := jose.ParseSignedCompact(token, []jose.SignatureAlgorithm{jose.SignatureAlgorithm(alg)})
 	noErr(t, err)
 	h := obj.Signatures[0].Header
 	if h.Algorithm != alg || len(h.KeyID) != 32 || h.ExtraHeaders["typ"] != "JWT" {

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/waitroom-idp/waitroom/waitroom/transport/web"
+
 	"github.com/waitroom-idp/waitroom/waitroom"
 )
 
@@ -36,7 +38,7 @@ func (a *API) incrementServingCounter(w http.ResponseWriter, r *http.Request) er
 		EventID     *string `json:"event_id"`
 		IncrementBy *int64  `json:"increment_by"`
 	}
-	if err := decodeJSON(r, &in, true); err != nil {
+	if err := web.DecodeJSON(r, &in, true); err != nil {
 		return err
 	}
 	room, err := eventID(strField(in.EventID))
@@ -51,7 +53,7 @@ func (a *API) incrementServingCounter(w http.ResponseWriter, r *http.Request) er
 	if err != nil {
 		return awsEventTexts.wrap(err)
 	}
-	writeJSON(w, http.StatusOK, noStore, map[string]int64{"serving_num": n})
+	web.JSON(w, http.StatusOK, web.NoStore, map[string]int64{"serving_num": n})
 	return nil
 }
 
@@ -64,7 +66,7 @@ func (a *API) numActiveTokens(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return awsEventTexts.wrap(err)
 	}
-	writeJSON(w, http.StatusOK, noStore, map[string]int64{"active_tokens": n})
+	web.JSON(w, http.StatusOK, web.NoStore, map[string]int64{"active_tokens": n})
 	return nil
 }
 
@@ -90,7 +92,7 @@ func (a *API) expiredTokens(w http.ResponseWriter, r *http.Request) error {
 	if next != "" {
 		w.Header().Set(nextCursorHeader, next)
 	}
-	writeJSON(w, http.StatusOK, noStore, ids)
+	web.JSON(w, http.StatusOK, web.NoStore, ids)
 	return nil
 }
 
@@ -101,7 +103,7 @@ func pageLimit(q url.Values) (int, error) {
 	}
 	n, err := strconv.Atoi(s)
 	if err != nil || n < 1 || n > maxExpiredPage {
-		return 0, invalid("limit: want an integer from 1 to " + strconv.Itoa(maxExpiredPage))
+		return 0, web.Invalid("limit: want an integer from 1 to " + strconv.Itoa(maxExpiredPage))
 	}
 	return n, nil
 }
@@ -112,7 +114,7 @@ func (a *API) updateSession(w http.ResponseWriter, r *http.Request) error {
 		RequestID *string `json:"request_id"`
 		Status    *int64  `json:"status"`
 	}
-	if err := decodeJSON(r, &in, true); err != nil {
+	if err := web.DecodeJSON(r, &in, true); err != nil {
 		return err
 	}
 	room, err := eventID(strField(in.EventID))
@@ -130,7 +132,7 @@ func (a *API) updateSession(w http.ResponseWriter, r *http.Request) error {
 	if err := a.svc.UpdateSession(r.Context(), room, id, status); err != nil {
 		return awsSessionTexts.wrap(err)
 	}
-	writeJSON(w, http.StatusOK, noStore, map[string]any{"event_id": room, "request_id": id, "status": int(status)})
+	web.JSON(w, http.StatusOK, web.NoStore, map[string]any{"event_id": room, "request_id": id, "status": int(status)})
 	return nil
 }
 
@@ -145,14 +147,14 @@ func sessionStatus(p *int64) (waitroom.SessionStatus, error) {
 	case waitroom.SessionCompleted, waitroom.SessionAbandoned:
 		return s, nil
 	}
-	return 0, invalid("status: want 1 (completed) or -1 (abandoned)")
+	return 0, web.Invalid("status: want 1 (completed) or -1 (abandoned)")
 }
 
 // adminGenerateToken is /generate_token with the AWS private-API extras: a
 // chosen issuer and validity period.
 func (a *API) adminGenerateToken(w http.ResponseWriter, r *http.Request) error {
 	var in tokenRequest
-	if err := decodeJSON(r, &in, true); err != nil {
+	if err := web.DecodeJSON(r, &in, true); err != nil {
 		return err
 	}
 	issuer, err := tokenIssuer(in.Issuer, a.opts.Issuer)
@@ -172,7 +174,7 @@ func tokenIssuer(p *string, fallback string) (string, error) {
 	}
 	u, err := url.Parse(*p)
 	if err != nil || !u.IsAbs() || u.Host == "" || len(*p) > 512 {
-		return "", invalid("issuer: want an absolute URL such as https://queue.example.com")
+		return "", web.Invalid("issuer: want an absolute URL such as https://queue.example.com")
 	}
 	return *p, nil
 }
@@ -182,7 +184,7 @@ func validityPeriod(p *int64) (time.Duration, error) {
 		return 0, nil
 	}
 	if *p < minValiditySeconds || *p > maxValiditySeconds {
-		return 0, invalid("validity_period: want seconds from 1 to " + strconv.Itoa(maxValiditySeconds))
+		return 0, web.Invalid("validity_period: want seconds from 1 to " + strconv.Itoa(maxValiditySeconds))
 	}
 	return time.Duration(*p) * time.Second, nil
 }
@@ -191,7 +193,7 @@ func (a *API) resetInitialState(w http.ResponseWriter, r *http.Request) error {
 	var in struct {
 		EventID *string `json:"event_id"`
 	}
-	if err := decodeJSON(r, &in, true); err != nil {
+	if err := web.DecodeJSON(r, &in, true); err != nil {
 		return err
 	}
 	room, err := eventID(strField(in.EventID))
@@ -201,6 +203,6 @@ func (a *API) resetInitialState(w http.ResponseWriter, r *http.Request) error {
 	if err := a.svc.Reset(r.Context(), room); err != nil {
 		return awsEventTexts.wrap(err)
 	}
-	writeJSON(w, http.StatusOK, noStore, map[string]string{"event_id": room, "message": "Counters reset"})
+	web.JSON(w, http.StatusOK, web.NoStore, map[string]string{"event_id": room, "message": "Counters reset"})
 	return nil
 }

@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -188,5 +189,39 @@ func TestResetInitialState(t *testing.T) {
 		e.adminDo(http.MethodPost, "/reset_initial_state", `{}`).expect(http.StatusBadRequest, "invalid_argument")
 		e.adminDo(http.MethodGet, "/reset_initial_state", "").expect(http.StatusMethodNotAllowed, "")
 		e.whileDown(func() answer { return e.adminDo(http.MethodPost, "/reset_initial_state", `{"event_id":"demo"}`) })
+	})
+}
+
+// TestFillRoom: a fill adds exactly the asked number of tickets, each a
+// real ticket of the room (its id answers /queue_num), and refuses counts
+// out of range.
+func TestFillRoom(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		e := newEnv(t, b)
+		e.room("rehearsal")
+		e.enqueue("rehearsal")
+		got := e.adminDo(http.MethodPost, "/v1/rooms/rehearsal/fill", `{"count":250}`).expect(http.StatusOK, "").json()
+		sample, _ := got["sample"].([]any)
+		if got["added"] != 250.0 || got["queue"] != 251.0 || len(sample) != 100 {
+			t.Fatalf("fill answered %v", got)
+		}
+		seen := map[string]bool{}
+		for _, id := range sample {
+			if seen[id.(string)] {
+				t.Fatalf("id %v sampled twice", id)
+			}
+			seen[id.(string)] = true
+			q := e.get("/queue_num?event_id=rehearsal&request_id="+id.(string)).expect(http.StatusOK, "").json()
+			if pos := q["queue_number"].(float64); pos < 2 || pos > 251 {
+				t.Fatalf("sampled ticket at position %v", pos)
+			}
+		}
+		for _, body := range []string{`{"count":0}`, `{"count":100001}`, `{}`, `{"count":"5"}`} {
+			e.adminDo(http.MethodPost, "/v1/rooms/rehearsal/fill", body).expect(http.StatusBadRequest, "invalid_argument")
+		}
+		e.adminDo(http.MethodPost, "/v1/rooms/nowhere/fill", `{"count":1}`).expect(http.StatusNotFound, "")
+		if c, err := e.svc.Counters(context.Background(), "rehearsal"); err != nil || c.Queue != 251 {
+			t.Fatalf("queue %d (%v) after refused fills, want 251", c.Queue, err)
+		}
 	})
 }

@@ -7,23 +7,18 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+
+	"github.com/waitroom-idp/waitroom/waitroom/transport/web"
 )
 
-// adminKeys holds the SHA-256 of every accepted admin key; the keys
+// AdminKeys holds the SHA-256 of every accepted admin key; the keys
 // themselves are never stored, so a leaked configuration does not leak a
-// credential.
-type adminKeys [][sha256.Size]byte
+// credential. The admin API and the control panel's sign-in share one.
+type AdminKeys [][sha256.Size]byte
 
-// CheckAdminKeyHashes reports every malformed hash, so that configuration
-// can be validated before the API is built.
-func CheckAdminKeyHashes(hashes []string) error {
-	_, err := parseAdminKeyHashes(hashes)
-	return err
-}
-
-// parseAdminKeyHashes reads hex SHA-256 hashes, reporting every bad one.
-func parseAdminKeyHashes(hashes []string) (adminKeys, error) {
-	var keys adminKeys
+// ParseAdminKeys reads hex SHA-256 hashes, reporting every bad one.
+func ParseAdminKeys(hashes []string) (AdminKeys, error) {
+	var keys AdminKeys
 	var bad []string
 	for i, h := range hashes {
 		raw, err := hex.DecodeString(strings.TrimSpace(h))
@@ -46,10 +41,10 @@ func HashAdminKey(key string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// accepts compares the presented key's hash with every configured hash in
+// Accepts compares the presented key's hash with every configured hash in
 // constant time, without stopping at the first match, so timing reveals
 // neither which key matched nor how much of a hash did.
-func (k adminKeys) accepts(presented string) bool {
+func (k AdminKeys) Accepts(presented string) bool {
 	sum := sha256.Sum256([]byte(presented))
 	match := 0
 	for i := range k {
@@ -72,9 +67,10 @@ func bearerToken(r *http.Request) (string, bool) {
 func (a *API) requireAdmin(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		key, ok := bearerToken(r)
-		if !ok || !a.adminKeys.accepts(key) {
-			a.writeError(w, r, &apiError{status: http.StatusUnauthorized, text: "unauthorized", code: "unauthorized",
-				message: "a valid admin key is required: Authorization: Bearer <key>"})
+		if !ok || !a.opts.AdminKeys.Accepts(key) {
+			web.Error(w, r, &web.Problem{Status: http.StatusUnauthorized, Code: "unauthorized",
+				Message: "a valid admin key is required: Authorization: Bearer <key>",
+				Header:  http.Header{"Www-Authenticate": {`Bearer realm="waitroom-admin"`}}})
 			return
 		}
 		next.ServeHTTP(w, r)

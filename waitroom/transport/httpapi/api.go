@@ -8,9 +8,9 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/gorilla/mux"
+	"github.com/waitroom-idp/waitroom/waitroom/transport/web"
 
-	"github.com/waitroom-idp/waitroom/waitroom/transport/httpapi/middleware"
+	"github.com/waitroom-idp/waitroom/waitroom/transport/middleware"
 )
 
 // Options configure the APIs. Zero values take the defaults noted.
@@ -30,9 +30,9 @@ type Options struct {
 	// admin listener.
 	MetricsOnPublic bool
 
-	// AdminKeyHashes are the hex SHA-256 hashes of the accepted admin keys.
-	// With none, every admin call is refused.
-	AdminKeyHashes []string
+	// AdminKeys are the accepted admin keys (ParseAdminKeys). With none,
+	// every admin call is refused.
+	AdminKeys AdminKeys
 	// CORSOrigins may call the public API from a browser ("*" for any).
 	CORSOrigins    []string
 	TrustedProxies middleware.TrustedProxies
@@ -63,6 +63,19 @@ type Options struct {
 	// pre-queue draws (policies.go); nil answers 404 on those paths.
 	Deliveries DeliveryLister
 	Draws      DrawPublisher
+
+	// PublicMounts and AdminMounts add handlers next to the REST API (the
+	// OpenID provider, the control panel, the client API), tried after its
+	// routes, behind the same middleware.
+	PublicMounts, AdminMounts []Mount
+}
+
+// Mount is a handler served under a path prefix (and everything below it).
+type Mount struct {
+	Prefix  string
+	Handler http.Handler
+	// AdminOnly puts the handler behind the admin-key check.
+	AdminOnly bool
 }
 
 func (o *Options) setDefaults() {
@@ -94,16 +107,13 @@ func (o *Options) setDefaults() {
 
 // API is the public and admin HTTP APIs of one server.
 type API struct {
-	opts      Options
-	svc       Service
-	keys      KeySet
-	metrics   *Metrics
-	adminKeys adminKeys
-	public    *routeTable
-	admin     *routeTable
-	specs     map[string][]byte
-
-	outageLog outageLog
+	opts    Options
+	svc     Service
+	keys    KeySet
+	metrics *Metrics
+	public  *routeTable
+	admin   *routeTable
+	specs   map[string][]byte
 
 	// Cache-Control values, formatted once.
 	servingCache, queueNumCache, publicKeyCache string
@@ -122,12 +132,9 @@ func New(opts Options) (*API, error) {
 	if opts.Service == nil || opts.Keys == nil {
 		return nil, errors.New("httpapi: Service and Keys are required")
 	}
-	keys, err := parseAdminKeyHashes(opts.AdminKeyHashes)
-	if err != nil {
-		return nil, err
-	}
-	a := &API{opts: opts, svc: opts.Service, keys: opts.Keys, metrics: opts.Metrics, adminKeys: keys,
-		servingCache: maxAge(opts.ServingMaxAge), queueNumCache: maxAge(opts.QueueNumMaxAge), publicKeyCache: maxAge(opts.PublicKeyMaxAge)}
+	a := &API{opts: opts, svc: opts.Service, keys: opts.Keys, metrics: opts.Metrics,
+		servingCache: web.MaxAge(opts.ServingMaxAge), queueNumCache: web.MaxAge(opts.QueueNumMaxAge), publicKeyCache: web.MaxAge(opts.PublicKeyMaxAge)}
+	var err error
 	if a.specs, err = loadSpecs(opts.Issuer, opts.MetricsOnPublic); err != nil {
 		return nil, fmt.Errorf("httpapi: %w", err)
 	}
@@ -139,12 +146,24 @@ func New(opts Options) (*API, error) {
 	a.policyRoutes(a.public, a.admin, func(h func(http.ResponseWriter, *http.Request) error) http.Handler {
 		return a.requireAdmin(a.handle(h))
 	})
+	a.mount(a.public, opts.PublicMounts)
+	a.mount(a.admin, opts.AdminMounts)
 	return a, nil
+}
+
+func (a *API) mount(t *routeTable, mounts []Mount) {
+	for _, m := range mounts {
+		h := m.Handler
+		if m.AdminOnly {
+			h = a.requireAdmin(h)
+		}
+		t.router.PathPrefix(m.Prefix).Handler(h)
+	}
 }
 
 func (a *API) publicRoutes(t *routeTable) {
 	assign := &middleware.RateLimit{Counter: a.opts.RateCounter, Limit: a.opts.AssignLimit, Window: a.opts.AssignWindow,
-		Prefix: "ratelimit:assign:", Now: a.opts.Now, OnError: a.writeError}
+		Prefix: "ratelimit:assign:", Now: a.opts.Now, OnError: web.Error}
 	if a.opts.RateCounter == nil {
 		assign = nil
 	}
@@ -176,6 +195,7 @@ func (a *API) adminRoutes(t *routeTable) {
 	t.add(http.MethodGet, "/v1/rooms/{id}/counters", admin(a.roomCounters))
 	t.add(http.MethodPut, "/v1/rooms/{id}/serving", admin(a.setServing))
 	t.add(http.MethodPost, "/v1/rooms/{id}/reset", admin(a.resetRoom))
+	t.add(http.MethodPost, "/v1/rooms/{id}/fill", admin(a.fillRoom))
 	a.opsRoutes(t, AdminListener, !a.opts.MetricsOnPublic)
 }
 
@@ -184,21 +204,9 @@ func (a *API) adminRoutes(t *routeTable) {
 func (a *API) handle(h func(http.ResponseWriter, *http.Request) error) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := h(w, r); err != nil {
-			a.writeError(w, r, err)
+			web.Error(w, r, err)
 		}
 	})
-}
-
-// PublicRouter is the router of the public listener. Other handlers (the
-// OpenID provider at the issuer root, the room page, static files) are
-// mounted on it, after the REST routes, before PublicHandler is called.
-func (a *API) PublicRouter() *mux.Router { return a.public.router }
-
-// MountAdmin adds h under prefix (and prefix/...) on the admin listener,
-// behind the admin-key check, for components built next to the API (the
-// OpenID client API).
-func (a *API) MountAdmin(prefix string, h http.Handler) {
-	a.admin.router.PathPrefix(prefix).Handler(a.requireAdmin(h))
 }
 
 // PublicHandler is the public listener's handler: the router behind the
@@ -213,18 +221,9 @@ func (a *API) AdminHandler() http.Handler {
 	return a.chain(AdminListener, a.admin.router, nil)
 }
 
-// Endpoints lists the routes of a listener (PublicListener or
-// AdminListener), for documentation checks.
-func (a *API) Endpoints(listener string) []Endpoint {
-	if listener == AdminListener {
-		return a.admin.endpoints()
-	}
-	return a.public.endpoints()
-}
-
 func (a *API) chain(listener string, h http.Handler, origins []string) http.Handler {
 	h = middleware.CORS(origins)(h)
-	h = middleware.Limits(a.opts.MaxBodyBytes, a.opts.MaxQueryBytes, a.writeError)(h)
-	h = middleware.Recover(a.writeError)(h)
+	h = middleware.Limits(a.opts.MaxBodyBytes, a.opts.MaxQueryBytes, web.Error)(h)
+	h = middleware.Recover(web.Error)(h)
 	return middleware.Entry(a.opts.Logger.With("listener", listener), a.opts.TrustedProxies, a.metrics.observe(listener))(h)
 }

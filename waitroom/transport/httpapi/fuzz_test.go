@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/waitroom-idp/waitroom/waitroom"
+	"github.com/waitroom-idp/waitroom/waitroom/transport/web"
 )
 
 // The real service and keys satisfy what the transport declares.
@@ -27,13 +28,13 @@ func FuzzDecodeJSON(f *testing.F) {
 			EventID     *string `json:"event_id"`
 			IncrementBy *int64  `json:"increment_by"`
 		}
-		err := decodeJSON(r, &in, true)
+		err := web.DecodeJSON(r, &in, true)
 		if err == nil {
 			return
 		}
-		status, b, _ := answerFor(err)
-		if status != http.StatusBadRequest || b.Message == "" {
-			t.Fatalf("%q: status %d body %+v", body, status, b)
+		p := web.Classify(err)
+		if p.Status != http.StatusBadRequest || p.Message == "" {
+			t.Fatalf("%q: status %d problem %+v", body, p.Status, p)
 		}
 	})
 }

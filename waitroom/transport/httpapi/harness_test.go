@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/waitroom-idp/waitroom/waitroom"
-	"github.com/waitroom-idp/waitroom/waitroom/backend/embedded"
+	"github.com/waitroom-idp/waitroom/waitroom/backend/backendtest"
 	"github.com/waitroom-idp/waitroom/waitroom/testenv"
 	"github.com/waitroom-idp/waitroom/waitroom/transport/httpapi"
 )
@@ -28,14 +28,18 @@ type backend struct {
 	open func(t testing.TB, clock *testenv.Clock) (waitroom.Store, waitroom.Ephemeral)
 }
 
-func openEmbedded(t testing.TB, clock *testenv.Clock) (waitroom.Store, waitroom.Ephemeral) {
-	s, err := embedded.New(embedded.Options{Clock: clock.Now})
-	if err != nil {
-		t.Fatal(err)
+// backends are the stores every API test runs against: the embedded store
+// and the production Redis + PostgreSQL backend.
+var backends = func() []backend {
+	var out []backend
+	for _, f := range backendtest.All() {
+		out = append(out, backend{name: f.Name, open: func(t testing.TB, clock *testenv.Clock) (waitroom.Store, waitroom.Ephemeral) {
+			inst := f.Open(t, clock.Now)
+			return inst.Store, inst.Ephemeral
+		}})
 	}
-	t.Cleanup(func() { _ = s.Close() })
-	return s, s
-}
+	return out
+}()
 
 // forEachBackend runs fn once per backend, in parallel sub-tests.
 func forEachBackend(t *testing.T, fn func(t *testing.T, b backend)) {
@@ -77,14 +81,14 @@ func newEnv(t testing.TB, b backend, configure ...func(*httpapi.Options)) *env {
 	}
 	svc := waitroom.NewService(faulty, keys, waitroom.Options{Clock: clock.Now, RoomCacheTTL: time.Nanosecond, Logger: quietLogger()})
 	opts := httpapi.Options{
-		Service:        svc,
-		Keys:           keys,
-		Ready:          faulty.Ping,
-		Issuer:         testIssuer,
-		Logger:         quietLogger(),
-		AdminKeyHashes: []string{httpapi.HashAdminKey(testAdminKey)},
-		RateCounter:    eph,
-		Now:            clock.Now,
+		Service:     svc,
+		Keys:        keys,
+		Ready:       faulty.Ping,
+		Issuer:      testIssuer,
+		Logger:      quietLogger(),
+		AdminKeys:   mustAdminKeys(t, httpapi.HashAdminKey(testAdminKey)),
+		RateCounter: eph,
+		Now:         clock.Now,
 	}
 	for _, c := range configure {
 		c(&opts)
@@ -264,3 +268,12 @@ func (f *faultyStore) Ping(ctx context.Context) error {
 type errString string
 
 func (e errString) Error() string { return string(e) }
+
+func mustAdminKeys(t testing.TB, hashes ...string) httpapi.AdminKeys {
+	t.Helper()
+	keys, err := httpapi.ParseAdminKeys(hashes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return keys
+}

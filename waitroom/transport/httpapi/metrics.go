@@ -13,7 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/waitroom-idp/waitroom/waitroom"
-	"github.com/waitroom-idp/waitroom/waitroom/transport/httpapi/middleware"
+	"github.com/waitroom-idp/waitroom/waitroom/transport/middleware"
 )
 
 // Metrics is waitroom's private Prometheus registry (nothing registers into
@@ -67,6 +67,9 @@ func (m *Metrics) Handler() http.Handler {
 
 func (m *Metrics) observe(listener string) func(middleware.Observation) {
 	return func(o middleware.Observation) {
+		if o.Status >= 500 && o.Status != http.StatusNotImplemented && o.ErrorCode != "" {
+			m.storeErrors.WithLabelValues(o.ErrorCode).Inc()
+		}
 		status := strconv.Itoa(o.Status)
 		m.requests.WithLabelValues(listener, o.Route, o.Method, status).Inc()
 		m.duration.WithLabelValues(listener, o.Route, o.Method, status).Observe(o.Duration.Seconds())

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/waitroom-idp/waitroom/waitroom/transport/web"
+
 	"github.com/waitroom-idp/waitroom/waitroom"
 )
 
@@ -26,7 +28,7 @@ func (a *API) opsRoutes(t *routeTable, listener string, metrics bool) {
 // healthz says the process is up and serving; it checks nothing else, so
 // that a store outage does not get every replica restarted.
 func (a *API) healthz(w http.ResponseWriter, r *http.Request) error {
-	writeJSON(w, http.StatusOK, noStore, map[string]string{"status": "ok"})
+	web.JSON(w, http.StatusOK, web.NoStore, map[string]string{"status": "ok"})
 	return nil
 }
 
@@ -42,14 +44,14 @@ func (a *API) readyz(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	writeJSON(w, http.StatusOK, noStore, map[string]string{"status": "ready"})
+	web.JSON(w, http.StatusOK, web.NoStore, map[string]string{"status": "ready"})
 	return nil
 }
 
 func (a *API) openAPI(listener string) func(http.ResponseWriter, *http.Request) error {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("Cache-Control", maxAge(5*time.Minute))
+		w.Header().Set("Cache-Control", web.MaxAge(5*time.Minute))
 		_, _ = w.Write(a.specs[listener])
 		return nil
 	}

@@ -101,8 +101,8 @@ func TestRealOutagesAnswer503(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				t.Cleanup(func() { _ = s.Close() })
-				return s, s
+				t.Cleanup(func() { _ = s.Store.Close() })
+				return s.Store, s.Ephemeral
 			}}
 			e := newEnv(t, b)
 			e.room("demo")

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/waitroom-idp/waitroom/waitroom/transport/web"
+
 	"github.com/google/uuid"
 
 	"github.com/waitroom-idp/waitroom/waitroom"
@@ -12,10 +14,10 @@ import (
 // eventID checks a room id taken from a query or a body.
 func eventID(v string, present bool) (string, error) {
 	if !present || v == "" {
-		return "", invalid("event_id: required")
+		return "", web.Invalid("event_id: required")
 	}
 	if !waitroom.ValidRoomID(v) {
-		return "", invalid("event_id: 1-64 letters, digits, '_', '.' or '-', starting with a letter or digit")
+		return "", web.Invalid("event_id: 1-64 letters, digits, '_', '.' or '-', starting with a letter or digit")
 	}
 	return v, nil
 }
@@ -23,10 +25,10 @@ func eventID(v string, present bool) (string, error) {
 // requestID checks a queue request id, which is always a UUID.
 func requestID(v string, present bool) (string, error) {
 	if !present || v == "" {
-		return "", invalid("request_id: required")
+		return "", web.Invalid("request_id: required")
 	}
 	if _, err := uuid.Parse(v); err != nil || len(v) != 36 {
-		return "", invalid("request_id: want a UUID like 3fa85f64-5717-4562-b3fc-2c963f66afa6")
+		return "", web.Invalid("request_id: want a UUID like 3fa85f64-5717-4562-b3fc-2c963f66afa6")
 	}
 	return v, nil
 }
@@ -59,7 +61,7 @@ func strField(p *string) (string, bool) {
 
 func requiredInt(name string, p *int64) (int64, error) {
 	if p == nil {
-		return 0, invalid(fmt.Sprintf("%s: required", name))
+		return 0, web.Invalid(fmt.Sprintf("%s: required", name))
 	}
 	return *p, nil
 }

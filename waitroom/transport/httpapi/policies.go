@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/waitroom-idp/waitroom/waitroom/transport/web"
+
 	"github.com/waitroom-idp/waitroom/waitroom"
 	"github.com/waitroom-idp/waitroom/waitroom/admission"
 )
@@ -17,7 +19,7 @@ import (
 // events) and the published pre-queue draw (public: anyone may verify the
 // order).
 
-// DeliveryLister lists a room's webhook deliveries (webhook.Outbox).
+// DeliveryLister lists a room's webhook deliveries (waitroom.Outbox).
 type DeliveryLister interface {
 	List(ctx context.Context, room string, state waitroom.DeliveryState, limit int) ([]waitroom.Delivery, error)
 }
@@ -27,8 +29,7 @@ type DrawPublisher interface {
 	Publish(ctx context.Context, r waitroom.Room) (admission.Publication, error)
 }
 
-var errPolicyOff = &apiError{status: http.StatusNotFound, text: string(waitroom.CodeNotFound),
-	code: string(waitroom.CodeNotFound), message: "not enabled on this server"}
+var errPolicyOff = notFound("not enabled on this server")
 
 func (a *API) policyRoutes(public, admin *routeTable, wrap func(func(http.ResponseWriter, *http.Request) error) http.Handler) {
 	admin.add(http.MethodGet, "/v1/rooms/{id}/webhook_deliveries", wrap(a.webhookDeliveries))
@@ -48,7 +49,7 @@ func (a *API) webhookDeliveries(w http.ResponseWriter, r *http.Request) error {
 	switch state {
 	case "", waitroom.DeliveryPending, waitroom.DeliveryFailed:
 	default:
-		return invalid("state: pending or failed")
+		return web.Invalid("state: pending or failed")
 	}
 	limit, err := pageLimit(r.URL.Query())
 	if err != nil {
@@ -64,7 +65,7 @@ func (a *API) webhookDeliveries(w http.ResponseWriter, r *http.Request) error {
 	if ds == nil {
 		ds = []waitroom.Delivery{}
 	}
-	writeJSON(w, http.StatusOK, noStore, map[string]any{"event_id": id, "deliveries": ds})
+	web.JSON(w, http.StatusOK, web.NoStore, map[string]any{"event_id": id, "deliveries": ds})
 	return nil
 }
 
@@ -84,7 +85,7 @@ func (a *API) prequeueDraw(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, noStore, pub)
+	web.JSON(w, http.StatusOK, web.NoStore, pub)
 	return nil
 }
 
@@ -113,7 +114,7 @@ func (a *API) counterStream(w http.ResponseWriter, r *http.Request) error {
 	_ = rc.SetWriteDeadline(time.Now().Add(streamFor + time.Minute))
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
-	h.Set("Cache-Control", noStore)
+	h.Set("Cache-Control", web.NoStore)
 	h.Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
 	ctx, cancel := context.WithTimeout(r.Context(), streamFor)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/waitroom-idp/waitroom/waitroom"
 	"github.com/waitroom-idp/waitroom/waitroom/admission"
+	"github.com/waitroom-idp/waitroom/waitroom/backend/backendtest"
 	"github.com/waitroom-idp/waitroom/waitroom/transport/httpapi"
 	"github.com/waitroom-idp/waitroom/waitroom/transport/webhook"
 )
@@ -48,7 +49,7 @@ func TestPolicySettingsValidated(t *testing.T) {
 }
 
 func TestWebhookDeliveriesListed(t *testing.T) {
-	box := webhook.NewMemoryOutbox()
+	box := backendtest.Embedded(t, nil).Outbox
 	e := newEnv(t, backends[0], func(o *httpapi.Options) { o.Deliveries = box })
 	room := e.room("sale", func(r *waitroom.Room) {
 		r.Webhooks = []waitroom.Webhook{{URL: "https://hooks.example/w", Secret: "0123456789abcdef"}}
@@ -67,7 +68,7 @@ func TestWebhookDeliveriesListed(t *testing.T) {
 }
 
 func TestPrequeueDrawPublished(t *testing.T) {
-	pre := admission.NewPrequeue(admission.NewMemoryPrequeue(), nil, nil)
+	pre := admission.NewPrequeue(backendtest.Embedded(t, nil).Prequeue, nil, nil)
 	e := newEnv(t, backends[0], func(o *httpapi.Options) { o.Draws = pre })
 	room := e.room("gig", func(r *waitroom.Room) { r.Schedule.OpensAt = e.clock.Now().Add(3600e9) })
 	e.get("/prequeue_draw?event_id=gig").expect(http.StatusNotFound, "")

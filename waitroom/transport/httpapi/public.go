@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/waitroom-idp/waitroom/waitroom/transport/web"
+
 	"github.com/waitroom-idp/waitroom/waitroom"
 )
 
@@ -58,7 +60,7 @@ func (a *API) assignQueueNum(w http.ResponseWriter, r *http.Request) error {
 	var in struct {
 		EventID *string `json:"event_id"`
 	}
-	if err := decodeJSON(r, &in, false); err != nil {
+	if err := web.DecodeJSON(r, &in, false); err != nil {
 		return err
 	}
 	room, err := eventID(strField(in.EventID))
@@ -71,7 +73,7 @@ func (a *API) assignQueueNum(w http.ResponseWriter, r *http.Request) error {
 	}
 	out := answerTicket(t)
 	out.APIRequestID = t.ID
-	writeJSON(w, http.StatusOK, noStore, out)
+	web.JSON(w, http.StatusOK, web.NoStore, out)
 	return nil
 }
 
@@ -86,7 +88,7 @@ func (a *API) queueNum(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return awsRequestTexts.wrap(err)
 	}
-	writeJSON(w, http.StatusOK, a.queueNumCache, answerTicket(t))
+	web.JSON(w, http.StatusOK, a.queueNumCache, answerTicket(t))
 	return nil
 }
 
@@ -100,7 +102,7 @@ func (a *API) servingNum(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return awsEventTexts.wrap(err)
 	}
-	writeJSON(w, http.StatusOK, a.servingCache, map[string]string{"serving_counter": strconv.FormatInt(n, 10)})
+	web.JSON(w, http.StatusOK, a.servingCache, map[string]string{"serving_counter": strconv.FormatInt(n, 10)})
 	return nil
 }
 
@@ -113,7 +115,7 @@ func (a *API) waitingNum(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return awsEventTexts.wrap(err)
 	}
-	writeJSON(w, http.StatusOK, a.servingCache, map[string]int64{"waiting_num": n})
+	web.JSON(w, http.StatusOK, a.servingCache, map[string]int64{"waiting_num": n})
 	return nil
 }
 
@@ -132,7 +134,7 @@ func (a *API) queuePosExpiry(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return awsExpiryTexts.wrap(err)
 	}
-	writeJSON(w, http.StatusOK, noStore, map[string]int64{"expires_in": ceilDuration(d)})
+	web.JSON(w, http.StatusOK, web.NoStore, map[string]int64{"expires_in": ceilDuration(d)})
 	return nil
 }
 
@@ -155,7 +157,7 @@ type tokenAnswer struct {
 
 func (a *API) generateToken(w http.ResponseWriter, r *http.Request) error {
 	var in tokenRequest
-	if err := decodeJSON(r, &in, false); err != nil {
+	if err := web.DecodeJSON(r, &in, false); err != nil {
 		return err
 	}
 	return a.issueToken(w, r, in, a.opts.Issuer, 0)
@@ -174,7 +176,7 @@ func (a *API) issueToken(w http.ResponseWriter, r *http.Request, in tokenRequest
 	if err != nil {
 		return awsTokenTexts.wrap(err)
 	}
-	writeJSON(w, http.StatusOK, noStore, tokenAnswer{AccessToken: t.Access, RefreshToken: t.Refresh, IDToken: t.ID, TokenType: "Bearer", ExpiresIn: t.ExpiresIn})
+	web.JSON(w, http.StatusOK, web.NoStore, tokenAnswer{AccessToken: t.Access, RefreshToken: t.Refresh, IDToken: t.ID, TokenType: "Bearer", ExpiresIn: t.ExpiresIn})
 	return nil
 }
 
@@ -194,7 +196,7 @@ func (a *API) publicKey(w http.ResponseWriter, r *http.Request) error {
 	if !ok {
 		return waitroom.Errorf(waitroom.CodeInternal, "current signing key %q has no public JWK", kid)
 	}
-	writeJSON(w, http.StatusOK, a.publicKeyCache, jwk)
+	web.JSON(w, http.StatusOK, a.publicKeyCache, jwk)
 	return nil
 }
 

@@ -298,7 +298,7 @@ func verifyToken(t *testing.T, e *env, token string) map[string]any {
 
 func verifyWithJWK(t testing.TB, jwk jose.JSONWebKey, token string) map[string]any {
 	t.Helper()
-	sig, err := jose.ParseSigned(token, []jose.SignatureAlgorithm{jose.RS256, jose.ES256})
+	sig, err := jose.ParseSignedCompact(token, []jose.SignatureAlgorithm{jose.RS256, jose.ES256})
 	if err != nil {
 		t.Fatal(err)
 	}

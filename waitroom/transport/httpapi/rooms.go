@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/waitroom-idp/waitroom/waitroom/transport/web"
+
 	"github.com/gorilla/mux"
 
 	"github.com/waitroom-idp/waitroom/waitroom"
@@ -16,8 +18,7 @@ import (
 func pathRoom(r *http.Request) (string, error) {
 	id := mux.Vars(r)["id"]
 	if !waitroom.ValidRoomID(id) {
-		return "", &apiError{status: http.StatusNotFound, text: string(waitroom.CodeNotFound),
-			code: string(waitroom.CodeNotFound), message: "no such room"}
+		return "", notFound("no such room")
 	}
 	return id, nil
 }
@@ -33,7 +34,7 @@ func (a *API) listRooms(w http.ResponseWriter, r *http.Request) error {
 	for i := range rooms {
 		rooms[i] = rooms[i].Redacted()
 	}
-	writeJSON(w, http.StatusOK, noStore, map[string][]waitroom.Room{"rooms": rooms})
+	web.JSON(w, http.StatusOK, web.NoStore, map[string][]waitroom.Room{"rooms": rooms})
 	return nil
 }
 
@@ -41,7 +42,7 @@ func (a *API) listRooms(w http.ResponseWriter, r *http.Request) error {
 // the default value rather than the zero value (expiry on, 15 min, ...).
 func (a *API) createRoom(w http.ResponseWriter, r *http.Request) error {
 	room := waitroom.NewRoom("", "")
-	if err := decodeJSON(r, &room, true); err != nil {
+	if err := web.DecodeJSON(r, &room, true); err != nil {
 		return err
 	}
 	room.CreatedAt, room.UpdatedAt = time.Time{}, time.Time{}
@@ -50,7 +51,7 @@ func (a *API) createRoom(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	w.Header().Set("Location", "/v1/rooms/"+created.ID)
-	writeJSON(w, http.StatusCreated, noStore, created.Redacted())
+	web.JSON(w, http.StatusCreated, web.NoStore, created.Redacted())
 	return nil
 }
 
@@ -63,7 +64,7 @@ func (a *API) getRoom(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, noStore, room.Redacted())
+	web.JSON(w, http.StatusOK, web.NoStore, room.Redacted())
 	return nil
 }
 
@@ -76,20 +77,20 @@ func (a *API) patchRoom(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	raw, err := readBody(r)
+	raw, err := web.ReadBody(r)
 	if err != nil {
 		return err
 	}
 	probe := waitroom.NewRoom(id, "")
-	if err := unmarshalJSON(raw, &probe, true); err != nil {
+	if err := web.UnmarshalJSON(raw, &probe, true); err != nil {
 		return err
 	}
 	if probe.ID != id {
-		return invalid("id: a room cannot be renamed")
+		return web.Invalid("id: a room cannot be renamed")
 	}
 	room, err := a.svc.UpdateRoom(r.Context(), id, func(room *waitroom.Room) error {
 		created := room.CreatedAt
-		if err := unmarshalJSON(raw, room, true); err != nil {
+		if err := web.UnmarshalJSON(raw, room, true); err != nil {
 			return err
 		}
 		room.ID, room.CreatedAt = id, created
@@ -98,7 +99,7 @@ func (a *API) patchRoom(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, noStore, room.Redacted())
+	web.JSON(w, http.StatusOK, web.NoStore, room.Redacted())
 	return nil
 }
 
@@ -110,7 +111,7 @@ func (a *API) deleteRoom(w http.ResponseWriter, r *http.Request) error {
 	if err := a.svc.DeleteRoom(r.Context(), id); err != nil {
 		return err
 	}
-	w.Header().Set("Cache-Control", noStore)
+	w.Header().Set("Cache-Control", web.NoStore)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
@@ -137,7 +138,7 @@ func (a *API) roomCounters(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, noStore, countersAnswer{EventID: id, Counters: c, Waiting: c.Waiting(), ActiveTokens: active})
+	web.JSON(w, http.StatusOK, web.NoStore, countersAnswer{EventID: id, Counters: c, Waiting: c.Waiting(), ActiveTokens: active})
 	return nil
 }
 
@@ -149,7 +150,7 @@ func (a *API) setServing(w http.ResponseWriter, r *http.Request) error {
 	var in struct {
 		Serving *int64 `json:"serving"`
 	}
-	if err := decodeJSON(r, &in, true); err != nil {
+	if err := web.DecodeJSON(r, &in, true); err != nil {
 		return err
 	}
 	v, err := requiredInt("serving", in.Serving)
@@ -157,13 +158,13 @@ func (a *API) setServing(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if v < 0 {
-		return invalid("serving: must not be negative")
+		return web.Invalid("serving: must not be negative")
 	}
 	n, err := a.svc.SetServing(r.Context(), id, v)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, noStore, map[string]any{"event_id": id, "serving": n})
+	web.JSON(w, http.StatusOK, web.NoStore, map[string]any{"event_id": id, "serving": n})
 	return nil
 }
 
@@ -179,6 +180,6 @@ func (a *API) resetRoom(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, noStore, countersAnswer{EventID: id, Counters: c})
+	web.JSON(w, http.StatusOK, web.NoStore, countersAnswer{EventID: id, Counters: c})
 	return nil
 }

@@ -3,12 +3,13 @@ package httpapi
 import (
 	"net/http"
 	"slices"
-	"sort"
 	"strings"
+
+	"github.com/waitroom-idp/waitroom/waitroom/transport/web"
 
 	"github.com/gorilla/mux"
 
-	"github.com/waitroom-idp/waitroom/waitroom/transport/httpapi/middleware"
+	"github.com/waitroom-idp/waitroom/waitroom/transport/middleware"
 )
 
 // Endpoint is one method on one route template.
@@ -22,16 +23,15 @@ type Endpoint struct {
 // catch-all mount, such as the OpenID provider at "/", swallow what should
 // be a 405.)
 type routeTable struct {
-	router  *mux.Router
-	onError middleware.ErrorWriter
-	paths   map[string]map[string]http.Handler
+	router *mux.Router
+	paths  map[string]map[string]http.Handler
 }
 
 func (a *API) newRouteTable() *routeTable {
 	r := mux.NewRouter()
-	t := &routeTable{router: r, onError: a.writeError, paths: map[string]map[string]http.Handler{}}
+	t := &routeTable{router: r, paths: map[string]map[string]http.Handler{}}
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		a.writeError(w, r, &apiError{status: http.StatusNotFound, text: "not_found", code: "not_found", message: "no such path"})
+		web.Error(w, r, notFound("no such path"))
 	})
 	r.Use(labelRoute)
 	return t
@@ -74,9 +74,9 @@ func (t *routeTable) dispatch(path string, methods map[string]http.Handler) http
 			h.ServeHTTP(w, r)
 			return
 		}
-		w.Header().Set("Allow", allowed(methods))
-		t.onError(w, r, &apiError{status: http.StatusMethodNotAllowed, text: "method_not_allowed", code: "method_not_allowed",
-			message: r.Method + " is not allowed here; allowed: " + allowed(methods)})
+		web.Error(w, r, &web.Problem{Status: http.StatusMethodNotAllowed, Code: "method_not_allowed",
+			Message: r.Method + " is not allowed here; allowed: " + allowed(methods),
+			Header:  http.Header{"Allow": {allowed(methods)}}})
 	})
 }
 
@@ -90,20 +90,4 @@ func allowed(methods map[string]http.Handler) string {
 	}
 	slices.Sort(names)
 	return strings.Join(names, ", ")
-}
-
-func (t *routeTable) endpoints() []Endpoint {
-	var out []Endpoint
-	for path, methods := range t.paths {
-		for m := range methods {
-			out = append(out, Endpoint{Method: m, Path: path})
-		}
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Path != out[j].Path {
-			return out[i].Path < out[j].Path
-		}
-		return out[i].Method < out[j].Method
-	})
-	return out
 }

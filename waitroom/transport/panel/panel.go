@@ -22,6 +22,7 @@ import (
 	"github.com/waitroom-idp/waitroom/templates"
 	"github.com/waitroom-idp/waitroom/waitroom"
 	"github.com/waitroom-idp/waitroom/waitroom/transport/i18n"
+	"github.com/waitroom-idp/waitroom/waitroom/transport/web"
 )
 
 // Options configure the panel.
@@ -177,57 +178,48 @@ func (p *Panel) auth(next handler) handler {
 	}
 }
 
-// panelError is an error with a status and a catalogue key for the page.
-type panelError struct {
-	status int
-	key    string
+// panelError is a refusal of the panel, with a catalogue key as message.
+func panelError(status int, code, key string) *web.Problem {
+	return &web.Problem{Status: status, Code: code, Message: key}
 }
 
-func (e *panelError) Error() string { return e.key }
-
 var (
-	errUnauthorized = &panelError{http.StatusUnauthorized, "panel.error.unauthorized"}
-	errForbidden    = &panelError{http.StatusForbidden, "panel.error.forbidden"}
-	errBadForm      = &panelError{http.StatusBadRequest, "panel.error.bad_form"}
-	errNotFound     = &panelError{http.StatusNotFound, "panel.error.not_found"}
+	errUnauthorized = panelError(http.StatusUnauthorized, "unauthorized", "panel.error.unauthorized")
+	errForbidden    = panelError(http.StatusForbidden, "forbidden", "panel.error.forbidden")
+	errBadForm      = panelError(http.StatusBadRequest, string(waitroom.CodeInvalid), "panel.error.bad_form")
+	errNotFound     = panelError(http.StatusNotFound, string(waitroom.CodeNotFound), "panel.error.not_found")
 )
 
+// wrap serves h; its errors become a page, or REST JSON for the panel's
+// scripts.
 func (p *Panel) wrap(h handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-		if err := h(w, r); err != nil {
-			p.writeError(w, r, err)
+		err := h(w, r)
+		switch {
+		case err == nil:
+		case wantsJSON(r):
+			web.Error(w, r, err)
+		default:
+			web.Page(w, r, err, p.errorPage)
 		}
 	})
 }
 
-// writeError shows an error page; queue-core messages are safe to show,
-// anything else is logged and replaced by a generic text.
-func (p *Panel) writeError(w http.ResponseWriter, r *http.Request, err error) {
+// errorPage draws an error: the panel's own keys and the queue core's
+// messages are shown; outages and internal errors get texts of their own.
+func (p *Panel) errorPage(w http.ResponseWriter, r *http.Request, pr *web.Problem) error {
 	lp := p.langs.Negotiate(r)
-	status, msg := http.StatusInternalServerError, lp.T("panel.error.internal")
-	var pe *panelError
+	msg := lp.T(pr.Message)
 	switch {
-	case errors.As(err, &pe):
-		status, msg = pe.status, lp.T(pe.key)
-	case waitroom.ErrorCode(err) == waitroom.CodeNotFound:
-		status, msg = http.StatusNotFound, lp.T("panel.error.not_found")
-	case waitroom.ErrorCode(err) == waitroom.CodeInvalid || waitroom.ErrorCode(err) == waitroom.CodeConflict:
-		status, msg = http.StatusBadRequest, waitroom.ErrorMessage(err)
-	case waitroom.ErrorCode(err) == waitroom.CodeUnavailable:
-		status, msg = http.StatusServiceUnavailable, lp.T("panel.error.unavailable")
-		w.Header().Set("Retry-After", "2")
-	default:
-		p.opts.Logger.Error("panel: request failed", "path", r.URL.Path, "err", err)
+	case pr.Status == http.StatusServiceUnavailable:
+		msg = lp.T("panel.error.unavailable")
+	case pr.Status >= 500:
+		msg = lp.T("panel.error.internal")
+	case pr.Status == http.StatusNotFound:
+		msg = lp.T("panel.error.not_found")
 	}
-	if wantsJSON(r) {
-		_ = writeJSON(w, status, map[string]string{"error": msg})
-		return
-	}
-	data := p.base(r, lp.T("panel.error.title"))
-	if err := p.render(w, status, "panel/error.html", errorView{base: data, Message: msg}); err != nil {
-		p.opts.Logger.Error("panel: error page", "err", err)
-	}
+	return p.render(w, pr.Status, "panel/error.html", errorView{base: p.base(r, lp.T("panel.error.title")), Message: msg})
 }
 
 func (p *Panel) render(w http.ResponseWriter, status int, page string, data any) error {

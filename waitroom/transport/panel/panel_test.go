@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/waitroom-idp/waitroom/waitroom"
-	"github.com/waitroom-idp/waitroom/waitroom/backend/embedded"
+	"github.com/waitroom-idp/waitroom/waitroom/backend/backendtest"
 )
 
 const adminKey = "correct horse battery staple"
@@ -29,11 +29,7 @@ type harness struct {
 func newHarness(t *testing.T) *harness {
 	t.Helper()
 	ctx := context.Background()
-	store, err := embedded.New(embedded.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
+	store := backendtest.Embedded(t, nil).Store
 	keys, err := waitroom.LoadKeys(ctx, store, waitroom.KeyOptions{Algorithm: "ES256"})
 	if err != nil {
 		t.Fatal(err)

@@ -2,11 +2,11 @@ package panel
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"strings"
 
 	"github.com/waitroom-idp/waitroom/waitroom"
+	"github.com/waitroom-idp/waitroom/waitroom/transport/web"
 )
 
 func (p *Panel) loginForm(w http.ResponseWriter, r *http.Request) error {
@@ -126,7 +126,8 @@ func (p *Panel) roomStats(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, s)
+	web.JSON(w, http.StatusOK, web.NoStore, s)
+	return nil
 }
 
 func (p *Panel) roomView(w http.ResponseWriter, r *http.Request) error {
@@ -174,15 +175,4 @@ type roomView struct {
 
 func wantsJSON(r *http.Request) bool {
 	return strings.Contains(r.Header.Get("Accept"), "application/json")
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_, err = w.Write(b)
-	return err
 }

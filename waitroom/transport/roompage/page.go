@@ -6,7 +6,6 @@ package roompage
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"html/template"
 	"log/slog"
@@ -19,6 +18,7 @@ import (
 	"github.com/waitroom-idp/waitroom/static"
 	"github.com/waitroom-idp/waitroom/templates"
 	"github.com/waitroom-idp/waitroom/waitroom/transport/i18n"
+	"github.com/waitroom-idp/waitroom/waitroom/transport/web"
 )
 
 // Options configure a Page.
@@ -101,7 +101,8 @@ func (p *Page) RenderStatus(w http.ResponseWriter, r *http.Request, status int, 
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Add("Vary", "Accept, Accept-Language")
 	if WantsJSON(r) {
-		return writeJSON(w, http.StatusOK, s)
+		web.JSON(w, http.StatusOK, web.NoStore, s)
+		return nil
 	}
 	lp := p.langs.Negotiate(r)
 	data := roomData{
@@ -123,21 +124,27 @@ func (v Visit) brandTitle() string {
 	return v.RoomName
 }
 
-// RenderError answers with the error page (or a JSON error) in the
-// visitor's language. kind is "not_found", "unavailable" or anything else
-// for a generic message.
-func (p *Page) RenderError(w http.ResponseWriter, r *http.Request, status int, kind string) error {
+// Notice is a page that tells the visitor something: an error, a login
+// that expired, "signed out". Texts are catalogue keys (a text that is not
+// a key, such as a library's error description, shows as it is).
+type Notice struct {
+	Title   string
+	Message string
+	// Action, when set, is a form the visitor can submit (POST).
+	Action      string
+	ActionLabel string
+	// Link, when set, is a link the visitor can follow.
+	Link      string
+	LinkLabel string
+}
+
+// RenderNotice draws n with status, in the visitor's language, through the
+// error.html template (which operators may replace).
+func (p *Page) RenderNotice(w http.ResponseWriter, r *http.Request, status int, n Notice) error {
 	lp := p.langs.Negotiate(r)
-	msg := lp.T("error.generic")
-	switch kind {
-	case "not_found", "unavailable":
-		msg = lp.T("error." + kind)
-	}
 	w.Header().Set("Cache-Control", "no-store")
-	if WantsJSON(r) {
-		return writeJSON(w, status, map[string]string{"error": kind, "message": msg})
-	}
-	data := errorData{pageData: p.pageData(r, lp), Title: lp.T("error.title"), Heading: lp.T("error.title"), Message: msg}
+	data := noticeData{pageData: p.pageData(r, lp), Title: lp.T(n.Title), Message: lp.T(n.Message),
+		Action: n.Action, ActionLabel: lp.T(n.ActionLabel), Link: n.Link, LinkLabel: lp.T(n.LinkLabel)}
 	return p.execute(w, status, "error.html", data)
 }
 
@@ -167,9 +174,10 @@ type roomData struct {
 	Refresh   string
 }
 
-type errorData struct {
+type noticeData struct {
 	pageData
-	Title, Heading, Message string
+	Title, Message                       string
+	Action, ActionLabel, Link, LinkLabel string
 }
 
 type langLink struct {
@@ -220,16 +228,5 @@ func (p *Page) execute(w http.ResponseWriter, status int, name string, data any)
 	w.Header().Set("X-Frame-Options", "DENY")
 	w.WriteHeader(status)
 	_, err := w.Write(buf.Bytes())
-	return err
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_, err = w.Write(b)
 	return err
 }

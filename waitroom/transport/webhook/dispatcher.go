@@ -18,7 +18,7 @@ import (
 
 // Config wires a Dispatcher. Outbox and Rooms are required.
 type Config struct {
-	Outbox Outbox
+	Outbox waitroom.Outbox
 	// Rooms looks a room up at delivery time, for its receivers' secrets
 	// (secrets are never copied into the outbox).
 	Rooms  func(ctx context.Context, id string) (waitroom.Room, error)
@@ -90,10 +90,10 @@ func (d *Dispatcher) Emit(ctx context.Context, room waitroom.Room, event string,
 	if err != nil {
 		return err
 	}
-	var ds []Delivery
+	var ds []waitroom.Delivery
 	for _, h := range room.Webhooks {
 		if len(h.Events) == 0 || slices.Contains(h.Events, event) {
-			ds = append(ds, Delivery{Room: room.ID, URL: h.URL, EventID: ev.ID, Type: event, Body: body, CreatedAt: ev.Time})
+			ds = append(ds, waitroom.Delivery{Room: room.ID, URL: h.URL, EventID: ev.ID, Type: event, Body: body, CreatedAt: ev.Time})
 		}
 	}
 	if len(ds) == 0 {
@@ -152,7 +152,7 @@ func (d *Dispatcher) Run(ctx context.Context, interval time.Duration) {
 	}
 }
 
-func (d *Dispatcher) deliverOne(ctx context.Context, dl Delivery) bool {
+func (d *Dispatcher) deliverOne(ctx context.Context, dl waitroom.Delivery) bool {
 	err := d.send(ctx, dl)
 	if err == nil {
 		if err := d.cfg.Outbox.Done(ctx, dl.Seq); err != nil {
@@ -175,7 +175,7 @@ func (d *Dispatcher) deliverOne(ctx context.Context, dl Delivery) bool {
 }
 
 // send posts one delivery, signed with the receiver's current secret.
-func (d *Dispatcher) send(ctx context.Context, dl Delivery) error {
+func (d *Dispatcher) send(ctx context.Context, dl waitroom.Delivery) error {
 	secret, err := d.secret(ctx, dl)
 	if err != nil {
 		return err
@@ -203,7 +203,7 @@ func (d *Dispatcher) send(ctx context.Context, dl Delivery) error {
 	return nil
 }
 
-func (d *Dispatcher) secret(ctx context.Context, dl Delivery) (string, error) {
+func (d *Dispatcher) secret(ctx context.Context, dl waitroom.Delivery) (string, error) {
 	r, err := d.cfg.Rooms(ctx, dl.Room)
 	if err != nil {
 		return "", fmt.Errorf("room %s: %w", dl.Room, err)

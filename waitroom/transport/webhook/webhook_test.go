@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/waitroom-idp/waitroom/waitroom"
+	"github.com/waitroom-idp/waitroom/waitroom/backend/backendtest"
 	"github.com/waitroom-idp/waitroom/waitroom/testenv"
 )
 
@@ -20,14 +21,20 @@ const secret = "0123456789abcdef-secret"
 
 var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
-// outboxes lists the outbox implementations the tests run on; production
-// backends add themselves from their own test files.
+// outboxes are the backends' outboxes the dispatcher is tested on; reopen
+// opens the outbox again over the same state, as a restarted server would
+// (nil for the embedded backend, which keeps nothing across a restart).
 var outboxes = []struct {
 	name string
-	open func(t *testing.T) (first Outbox, reopen func() Outbox)
+	open func(t *testing.T) (first waitroom.Outbox, reopen func() waitroom.Outbox)
 }{
-	{"memory", func(t *testing.T) (Outbox, func() Outbox) { return NewMemoryOutbox(), nil }},
-	{"postgres", openPostgresOutbox},
+	{"embedded", func(t *testing.T) (waitroom.Outbox, func() waitroom.Outbox) {
+		return backendtest.Embedded(t, nil).Outbox, nil
+	}},
+	{"redispg", func(t *testing.T) (waitroom.Outbox, func() waitroom.Outbox) {
+		inst := backendtest.RedisPG(t, nil)
+		return inst.Outbox, func() waitroom.Outbox { return inst.Another(t).Outbox }
+	}},
 }
 
 func TestSignVerify(t *testing.T) {
@@ -110,7 +117,7 @@ func (rc *receiver) events() []Event {
 	return append([]Event(nil), rc.got...)
 }
 
-func setup(t *testing.T, ob Outbox) (*Dispatcher, *receiver, *testenv.Clock, waitroom.Room) {
+func setup(t *testing.T, ob waitroom.Outbox) (*Dispatcher, *receiver, *testenv.Clock, waitroom.Room) {
 	clk := testenv.NewClock(t0)
 	rc := &receiver{t: t, clock: clk.Now, failFor: map[string]int{}}
 	srv := httptest.NewServer(rc)
@@ -121,7 +128,7 @@ func setup(t *testing.T, ob Outbox) (*Dispatcher, *receiver, *testenv.Clock, wai
 	return d, rc, clk, room
 }
 
-func newDispatcher(ob Outbox, room waitroom.Room, clk *testenv.Clock) *Dispatcher {
+func newDispatcher(ob waitroom.Outbox, room waitroom.Room, clk *testenv.Clock) *Dispatcher {
 	return NewDispatcher(Config{Outbox: ob, Clock: clk.Now, MaxAttempts: 4,
 		Logger: slog.New(slog.DiscardHandler),
 		Rooms:  func(context.Context, string) (waitroom.Room, error) { return room, nil }})
@@ -146,7 +153,7 @@ func TestRetriesKeepOrder(t *testing.T) {
 			if n := len(rc.events()); n != 0 {
 				t.Fatalf("%d events overtook the failing first one", n)
 			}
-			pending, _ := box.List(ctx, "hooks", Pending, 10)
+			pending, _ := box.List(ctx, "hooks", waitroom.DeliveryPending, 10)
 			if len(pending) != 5 {
 				t.Fatalf("pending deliveries visible: %d, want 5", len(pending))
 			}
@@ -181,7 +188,7 @@ func TestGivesUpVisibly(t *testing.T) {
 				mustDrain(t, d)
 				clk.Advance(time.Hour)
 			}
-			failed, _ := box.List(ctx, "hooks", Failed, 10)
+			failed, _ := box.List(ctx, "hooks", waitroom.DeliveryFailed, 10)
 			if len(failed) != 1 || failed[0].Attempts != 4 || !strings.Contains(failed[0].LastError, "500") {
 				t.Fatalf("failed deliveries: %+v", failed)
 			}
@@ -234,7 +241,7 @@ func TestReceiverDownDoesNotBlockEmit(t *testing.T) {
 	defer srv.Close()
 	defer close(block)
 	room.Webhooks = []waitroom.Webhook{{URL: srv.URL, Secret: secret, Events: []string{"admitted"}}}
-	box := NewMemoryOutbox()
+	box := backendtest.Embedded(t, nil).Outbox
 	d := newDispatcher(box, room, clk)
 	for i := 0; i < 100; i++ {
 		if err := d.Emit(context.Background(), room, "admitted", nil); err != nil {

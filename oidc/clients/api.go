@@ -1,0 +1,158 @@
+package clients
+
+import (
+	"net/http"
+	"sort"
+
+	"github.com/gorilla/mux"
+
+	"github.com/waitroom-idp/waitroom/waitroom"
+	"github.com/waitroom-idp/waitroom/waitroom/transport/web"
+)
+
+// Handler serves the client admin API (authentication is the admin
+// listener's business):
+//
+//	GET    /v1/clients              every client (config file and API)
+//	POST   /v1/clients              create; the answer shows the secret once
+//	GET    /v1/clients/{id}
+//	PATCH  /v1/clients/{id}         merge the given fields
+//	POST   /v1/clients/{id}/secret  rotate the secret; shown once
+//	DELETE /v1/clients/{id}
+//
+// Clients of the configuration file are read-only (409).
+func (reg *Registry) Handler() http.Handler {
+	r := mux.NewRouter()
+	r.Handle("/v1/clients", web.JSONHandler(reg.list)).Methods(http.MethodGet)
+	r.Handle("/v1/clients", web.JSONHandler(reg.create)).Methods(http.MethodPost)
+	r.Handle("/v1/clients/{id}", web.JSONHandler(reg.get)).Methods(http.MethodGet)
+	r.Handle("/v1/clients/{id}", web.JSONHandler(reg.patch)).Methods(http.MethodPatch)
+	r.Handle("/v1/clients/{id}/secret", web.JSONHandler(reg.rotateSecret)).Methods(http.MethodPost)
+	r.Handle("/v1/clients/{id}", web.JSONHandler(reg.delete)).Methods(http.MethodDelete)
+	return r
+}
+
+func (reg *Registry) list(w http.ResponseWriter, r *http.Request) error {
+	stored, err := reg.store.Clients(r.Context())
+	if err != nil {
+		return err
+	}
+	out := make([]waitroom.Client, 0, len(stored)+len(reg.fixed))
+	for _, c := range reg.fixed {
+		out = append(out, c.Public())
+	}
+	for _, c := range stored {
+		out = append(out, c.Public())
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	web.JSON(w, http.StatusOK, web.NoStore, map[string][]waitroom.Client{"clients": out})
+	return nil
+}
+
+func (reg *Registry) get(w http.ResponseWriter, r *http.Request) error {
+	c, err := reg.Get(r.Context(), mux.Vars(r)["id"])
+	if err != nil {
+		return err
+	}
+	web.JSON(w, http.StatusOK, web.NoStore, c.Public())
+	return nil
+}
+
+// create stores a new client. Without a secret one is generated; it is
+// shown in this answer only.
+func (reg *Registry) create(w http.ResponseWriter, r *http.Request) error {
+	var c waitroom.Client
+	if err := web.DecodeJSON(r, &c, true); err != nil {
+		return err
+	}
+	if reg.fixedClient(c.ID) {
+		return waitroom.Errorf(waitroom.CodeConflict, "client %q is defined in the config file", c.ID)
+	}
+	if c.Secret == "" {
+		c.Secret = newSecret()
+	}
+	c = c.WithDefaults()
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	secret := c.Secret
+	now := reg.now().UTC()
+	c.SecretHash, c.Secret, c.Source, c.CreatedAt, c.UpdatedAt = reg.hash(secret), "", waitroom.SourceAPI, now, now
+	if err := reg.store.CreateClient(r.Context(), c); err != nil {
+		return err
+	}
+	reg.forget(c.ID)
+	shown := c.Public()
+	shown.Secret = secret
+	w.Header().Set("Location", "/v1/clients/"+c.ID)
+	web.JSON(w, http.StatusCreated, web.NoStore, shown)
+	return nil
+}
+
+// patch merges the body's fields into the stored client and validates the
+// result; id, secret and source cannot be changed here.
+func (reg *Registry) patch(w http.ResponseWriter, r *http.Request) error {
+	id := mux.Vars(r)["id"]
+	if err := reg.mutable(id); err != nil {
+		return err
+	}
+	raw, err := web.ReadBody(r)
+	if err != nil {
+		return err
+	}
+	updated, err := reg.store.UpdateClient(r.Context(), id, func(c *waitroom.Client) error {
+		hash, created := c.SecretHash, c.CreatedAt
+		if err := web.UnmarshalJSON(raw, c, true); err != nil {
+			return err
+		}
+		c.ID, c.Secret, c.SecretHash, c.Source, c.CreatedAt, c.UpdatedAt = id, "", hash, waitroom.SourceAPI, created, reg.now().UTC()
+		*c = c.WithDefaults()
+		return c.Validate()
+	})
+	if err != nil {
+		return err
+	}
+	reg.forget(id)
+	web.JSON(w, http.StatusOK, web.NoStore, updated.Public())
+	return nil
+}
+
+func (reg *Registry) rotateSecret(w http.ResponseWriter, r *http.Request) error {
+	id := mux.Vars(r)["id"]
+	if err := reg.mutable(id); err != nil {
+		return err
+	}
+	secret := newSecret()
+	updated, err := reg.store.UpdateClient(r.Context(), id, func(c *waitroom.Client) error {
+		c.SecretHash, c.UpdatedAt = reg.hash(secret), reg.now().UTC()
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	reg.forget(id)
+	shown := updated.Public()
+	shown.Secret = secret
+	web.JSON(w, http.StatusOK, web.NoStore, shown)
+	return nil
+}
+
+func (reg *Registry) delete(w http.ResponseWriter, r *http.Request) error {
+	id := mux.Vars(r)["id"]
+	if err := reg.mutable(id); err != nil {
+		return err
+	}
+	if err := reg.store.DeleteClient(r.Context(), id); err != nil {
+		return err
+	}
+	reg.forget(id)
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (reg *Registry) mutable(id string) error {
+	if reg.fixedClient(id) {
+		return waitroom.Errorf(waitroom.CodeConflict, "client %q is defined in the config file; change it there", id)
+	}
+	return nil
+}

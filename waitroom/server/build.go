@@ -1,0 +1,160 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/pprof"
+	"net/url"
+	"time"
+
+	"github.com/waitroom-idp/waitroom/oidc"
+	"github.com/waitroom-idp/waitroom/oidc/clients"
+	"github.com/waitroom-idp/waitroom/static"
+	"github.com/waitroom-idp/waitroom/waitroom"
+	"github.com/waitroom-idp/waitroom/waitroom/transport/httpapi"
+	"github.com/waitroom-idp/waitroom/waitroom/transport/middleware"
+	"github.com/waitroom-idp/waitroom/waitroom/transport/panel"
+)
+
+// panelSampleEvery is how often the control panel's chart samples every
+// room's counters.
+const panelSampleEvery = 10 * time.Second
+
+func newMetrics() *httpapi.Metrics { return httpapi.NewMetrics() }
+
+// build wires the queue core, the admission policies, the OpenID provider,
+// the control panel and both HTTP APIs, in the order they depend on each
+// other: nothing is changed once built.
+func (s *Server) build(ctx context.Context, metrics *httpapi.Metrics) error {
+	cfg := s.cfg
+	secret, err := s.deploymentSecret(ctx)
+	if err != nil {
+		return err
+	}
+	keys, err := waitroom.LoadKeys(ctx, s.backend.Store, waitroom.KeyOptions{Algorithm: cfg.SigningAlgorithm, RotateEvery: cfg.KeyRotation.D()})
+	if err != nil {
+		return fmt.Errorf("loading signing keys: %w", err)
+	}
+	svc := waitroom.NewService(s.backend.Store, keys, waitroom.Options{Logger: s.logger, PollTTL: cfg.PollCache.D()})
+	work := leaderWork{svc: svc, keys: keys, every: cfg.ExpiryInterval.D(), rotate: cfg.KeyRotation.D() > 0, logger: s.logger.With("job", "admission")}
+	pol := newPolicies(s.backend, svc, work, s.logger)
+	demo, err := ensureRooms(ctx, cfg, svc)
+	if err != nil {
+		return err
+	}
+	registry, err := clients.New(clients.Config{Fixed: cfg.Clients, Store: s.backend.Clients, Secret: secret})
+	if err != nil {
+		return fmt.Errorf("clients: %w", err)
+	}
+	provider, err := oidc.New(oidc.Config{Issuer: s.issuer, SecretKey: secret, Keys: keys, Clients: registry,
+		Logger: s.logger, TemplateDir: cfg.TemplateDir, Demo: demo.provider()}, pol.guarded, s.backend.Ephemeral, s.backend.Refresh)
+	if err != nil {
+		return fmt.Errorf("openid provider: %w", err)
+	}
+	hashes, generated := adminKeyHashes(cfg)
+	s.adminKey = generated
+	adminKeys, err := httpapi.ParseAdminKeys(hashes)
+	if err != nil {
+		return fmt.Errorf("admin_key_hashes: %w", err)
+	}
+	sampler := panel.NewSampler(svc, panelSampleEvery, time.Now, s.logger)
+	controlPanel, err := panel.New(panel.Options{
+		Service: svc, VerifyKey: adminKeys.Accepts, Sampler: sampler, Clients: registry.Handler(),
+		SessionSecret: waitroom.DeriveKey(secret, "derived:panel-session"), TemplateDir: cfg.TemplateDir, Logger: s.logger,
+	})
+	if err != nil {
+		return err
+	}
+	issuer, _ := url.Parse(s.issuer) // validated with the configuration
+	proxies, _ := middleware.ParseTrustedProxies(cfg.TrustedProxies)
+	api, err := httpapi.New(httpapi.Options{
+		Metrics: metrics, Service: pol.guarded, Deliveries: s.backend.Outbox, Draws: pol.prequeue, Keys: keys,
+		Ready: s.backend.Store.Ping, Issuer: s.issuer, Logger: s.logger, MetricsOnPublic: cfg.MetricsListener == "public",
+		AdminKeys: adminKeys, CORSOrigins: cfg.CORSOrigins, TrustedProxies: proxies,
+		MaxBodyBytes: cfg.MaxBodyBytes, MaxQueryBytes: cfg.MaxQueryBytes, ServingMaxAge: cfg.ServingCache.D(),
+		AssignLimit: cfg.AssignRateLimit, AssignWindow: cfg.AssignRateWindow.D(), RateCounter: s.backend.Ephemeral,
+		PublicMounts: []httpapi.Mount{{Prefix: issuer.Path + "/", Handler: provider.Handler()}},
+		AdminMounts:  s.adminMounts(registry, controlPanel),
+	})
+	if err != nil {
+		return err
+	}
+	s.public = s.httpServer(api.PublicHandler(), "public")
+	s.admin = s.httpServer(api.AdminHandler(), "admin")
+	s.starts = []func(context.Context){
+		pol.run,
+		func(ctx context.Context) {
+			reloadKeys(ctx, keys, min(keyReloadEvery, cfg.ExpiryInterval.D()), s.logger.With("job", "background"))
+		},
+		sampler.Run,
+		func(ctx context.Context) { provider.RunPurge(ctx, time.Hour) },
+	}
+	s.links = s.bannerLinks(demo)
+	return nil
+}
+
+// adminMounts are the handlers of the admin listener besides the REST API:
+// the client API and the profiles behind the admin key, the control panel
+// (its own sign-in) and its static files.
+func (s *Server) adminMounts(registry *clients.Registry, controlPanel http.Handler) []httpapi.Mount {
+	mounts := []httpapi.Mount{
+		{Prefix: "/v1/clients", Handler: registry.Handler(), AdminOnly: true},
+		{Prefix: "/panel", Handler: controlPanel},
+		{Prefix: "/static/", Handler: static.Handler("/static/")},
+	}
+	if s.cfg.Pprof {
+		mounts = append(mounts, httpapi.Mount{Prefix: "/debug/pprof", Handler: profiles(), AdminOnly: true})
+	}
+	return mounts
+}
+
+func (s *Server) bannerLinks(demo demoSetup) []string {
+	adminURL := s.AdminURL()
+	var links []string
+	if demo.created {
+		links = append(links, fmt.Sprintf("Demo room:   %q (created because no room is configured)", demoRoomID))
+	}
+	links = append(links, "OpenID:      "+s.issuer+"/.well-known/openid-configuration")
+	if demo.inUse {
+		links = append(links, "Demo login:  "+s.issuer+"/demo/   (a relying party that signs in through the demo room)")
+	}
+	links = append(links, "Control panel: "+adminURL+"/panel/")
+	if s.cfg.Pprof {
+		links = append(links, "Profiles:      "+adminURL+"/debug/pprof/ (admin key)")
+	}
+	return links
+}
+
+// deploymentSecret is the configured secret_key, or the backend's stored
+// secret; on the production backend the stored fallback earns one warning.
+func (s *Server) deploymentSecret(ctx context.Context) ([]byte, error) {
+	if s.cfg.SecretKey != "" {
+		key, err := decodeSecretKey(s.cfg.SecretKey)
+		if err != nil {
+			return nil, fmt.Errorf("secret_key: %w", err) // validated already; never the value
+		}
+		return key, nil
+	}
+	if !s.cfg.Embedded() {
+		s.logger.Warn(secretKeyWarning)
+	}
+	key, err := s.backend.Store.DeploymentSecret(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("reading the deployment secret: %w", err)
+	}
+	return key, nil
+}
+
+// profiles serves the runtime profiles of net/http/pprof. Its handlers are
+// mounted explicitly (not through the package's DefaultServeMux side
+// effect) so that nothing reaches them without the admin key.
+func profiles() http.Handler {
+	m := http.NewServeMux()
+	m.HandleFunc("/debug/pprof/", pprof.Index)
+	m.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	m.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	m.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	m.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	return m
+}

@@ -1,0 +1,48 @@
+package server
+
+import (
+	"encoding/base64"
+	"strings"
+	"testing"
+)
+
+func TestDecodeSecretKey(t *testing.T) {
+	raw := []byte("0123456789abcdef0123456789abcdef")
+	for _, text := range []string{
+		strings.Repeat("ab", 32),
+		base64.StdEncoding.EncodeToString(raw),
+		base64.RawURLEncoding.EncodeToString(append(raw, 0xfb, 0xff)),
+		"  " + strings.Repeat("00", 40) + "\n",
+	} {
+		if b, err := decodeSecretKey(text); err != nil || len(b) < 32 {
+			t.Errorf("decodeSecretKey(%q) = %d bytes, %v", text, len(b), err)
+		}
+	}
+	for _, text := range []string{strings.Repeat("ab", 31), base64.StdEncoding.EncodeToString(raw[:31]), "not a key at all, though long enough to be one"} {
+		if _, err := decodeSecretKey(text); err == nil {
+			t.Errorf("decodeSecretKey(%q) accepted", text)
+		}
+	}
+}
+
+// TestSecretKeyNeverShown: a bad key is reported without its value, the
+// key has no flag, and -help does not print it.
+func TestLocalURL(t *testing.T) {
+	for addr, want := range map[string]string{":8080": "http://localhost:8080", "0.0.0.0:80": "http://localhost",
+		"127.0.0.1:9": "http://127.0.0.1:9", "[::]:8080": "http://localhost:8080", "[::1]:8080": "http://[::1]:8080"} {
+		if got := LocalURL(addr); got != want {
+			t.Errorf("LocalURL(%q) = %q, want %q", addr, got, want)
+		}
+	}
+}
+
+func TestRedactURL(t *testing.T) {
+	for _, raw := range []string{"postgres://u:topsecret@h/db", "redis://:topsecret@h:6379/0"} {
+		if got := redactURL(raw); strings.Contains(got, "topsecret") {
+			t.Fatal(got)
+		}
+	}
+	if got := redactURL("host=h password=topsecret dbname=d"); strings.Contains(got, "topsecret") {
+		t.Fatal(got)
+	}
+}

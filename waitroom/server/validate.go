@@ -1,0 +1,208 @@
+package server
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/waitroom-idp/waitroom/waitroom"
+	"github.com/waitroom-idp/waitroom/waitroom/backend/redispg"
+	"github.com/waitroom-idp/waitroom/waitroom/transport/httpapi"
+	"github.com/waitroom-idp/waitroom/waitroom/transport/middleware"
+)
+
+// Validate checks every setting and reports every problem at once.
+func (c Config) Validate() error {
+	var problems []string
+	add := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+	for _, a := range []struct{ name, addr string }{{"http_addr", c.HTTPAddr}, {"admin_addr", c.AdminAddr}} {
+		if err := checkListenAddr(a.addr); err != nil {
+			add("%s: %v", a.name, err)
+		}
+	}
+	if c.HTTPAddr == c.AdminAddr && !strings.HasSuffix(c.HTTPAddr, ":0") {
+		add("admin_addr: must differ from http_addr (the admin API has its own listener)")
+	}
+	if c.Issuer != "" {
+		if err := checkIssuer(c.Issuer); err != nil {
+			add("issuer: %v", err)
+		}
+	}
+	problems = append(problems, c.backendProblems()...)
+	if _, err := httpapi.ParseAdminKeys(c.AdminKeyHashes); err != nil {
+		add("admin_key_hashes: %v", err)
+	}
+	if _, err := parseLevel(c.LogLevel); err != nil {
+		add("log_level: %v", err)
+	}
+	if c.LogFormat != "json" && c.LogFormat != "text" {
+		add("log_format: want json or text, got %q", c.LogFormat)
+	}
+	for _, o := range c.CORSOrigins {
+		if err := checkOrigin(o); err != nil {
+			add("cors_origins: %v", err)
+		}
+	}
+	if _, err := middleware.ParseTrustedProxies(c.TrustedProxies); err != nil {
+		add("trusted_proxies: %v", err)
+	}
+	problems = append(problems, c.limitProblems()...)
+	problems = append(problems, c.roomProblems()...)
+	if len(problems) == 0 {
+		return nil
+	}
+	return &ConfigError{Problems: problems}
+}
+
+// ConfigError lists every problem of a configuration.
+type ConfigError struct{ Problems []string }
+
+func (e *ConfigError) Error() string {
+	return "invalid configuration:\n  - " + strings.Join(e.Problems, "\n  - ")
+}
+
+func (c Config) backendProblems() []string {
+	var p []string
+	if (c.RedisURL == "") != (c.DatabaseURL == "") {
+		p = append(p, "redis_url and database_url: set both (production backend) or neither (embedded store)")
+	}
+	p = append(p, redispg.CheckURLs(c.RedisURL, c.RedisCluster, c.DatabaseURL)...)
+	if c.DatabaseMaxConns < 1 || c.DatabaseMaxConns > 1000 {
+		p = append(p, "database_max_conns: between 1 and 1000")
+	}
+	if c.SigningAlgorithm != "RS256" && c.SigningAlgorithm != "ES256" {
+		p = append(p, fmt.Sprintf("signing_algorithm: want RS256 or ES256, got %q", c.SigningAlgorithm))
+	}
+	if c.KeyRotation.D() < 0 || (c.KeyRotation.D() > 0 && c.KeyRotation.D() < time.Hour) {
+		p = append(p, "key_rotation: 0 (never) or at least 1h")
+	}
+	if c.SecretKey != "" {
+		if _, err := decodeSecretKey(c.SecretKey); err != nil {
+			p = append(p, fmt.Sprintf("secret_key: %v", err))
+		}
+	}
+	return p
+}
+
+func (c Config) limitProblems() []string {
+	var p []string
+	check := func(ok bool, msg string) {
+		if !ok {
+			p = append(p, msg)
+		}
+	}
+	check(c.AssignRateLimit >= 0, "assign_rate_limit: 0 (off) or more")
+	check(c.AssignRateWindow.D() >= time.Second && c.AssignRateWindow.D() <= 24*time.Hour, "assign_rate_window: between 1s and 24h")
+	check(c.MaxBodyBytes >= 1024 && c.MaxBodyBytes <= 10<<20, "max_body_bytes: between 1024 and 10485760")
+	check(c.MaxHeaderBytes >= 4096 && c.MaxHeaderBytes <= 1<<20, "max_header_bytes: between 4096 and 1048576")
+	check(c.MaxQueryBytes >= 256 && c.MaxQueryBytes <= 64<<10, "max_query_bytes: between 256 and 65536")
+	check(c.ServingCache.D() >= time.Second && c.ServingCache.D() <= 5*time.Second, "serving_cache: between 1s and 5s")
+	check(c.PollCache.D() >= 0 && c.PollCache.D() <= 5*time.Second, "poll_cache: between 0 and 5s")
+	check(c.MetricsListener == "admin" || c.MetricsListener == "public", "metrics_listener: want admin or public")
+	check(c.ShutdownTimeout.D() >= time.Second && c.ShutdownTimeout.D() <= 10*time.Minute, "shutdown_timeout: between 1s and 10m")
+	check(c.ExpiryInterval.D() >= time.Second && c.ExpiryInterval.D() <= time.Hour, "expiry_interval: between 1s and 1h")
+	return p
+}
+
+func (c Config) roomProblems() []string {
+	var p []string
+	seen := map[string]bool{}
+	for i, raw := range c.Rooms {
+		r, err := RoomFromConfig(raw)
+		if err != nil {
+			p = append(p, fmt.Sprintf("rooms[%d]: %s", i, waitroom.ErrorMessage(err)))
+			continue
+		}
+		if seen[r.ID] {
+			p = append(p, fmt.Sprintf("rooms[%d]: id %q defined twice", i, r.ID))
+		}
+		seen[r.ID] = true
+	}
+	return p
+}
+
+// RoomFromConfig reads one room of the file the way the admin API reads
+// one: the JSON field names, over the defaults, unknown fields refused.
+func RoomFromConfig(raw map[string]any) (waitroom.Room, error) {
+	b, err := json.Marshal(raw)
+	if err != nil {
+		return waitroom.Room{}, waitroom.Errorf(waitroom.CodeInvalid, "not a room: %v", err)
+	}
+	r := waitroom.NewRoom("", "")
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&r); err != nil {
+		return waitroom.Room{}, waitroom.Errorf(waitroom.CodeInvalid, "%s", strings.TrimPrefix(err.Error(), "json: "))
+	}
+	if r.TokenValidity == 0 {
+		r.TokenValidity = waitroom.Duration(waitroom.DefaultTokenValidity)
+	}
+	if r.ExpiryPeriod == 0 {
+		r.ExpiryPeriod = waitroom.Duration(waitroom.DefaultExpiryPeriod)
+	}
+	return r, r.Validate()
+}
+
+func checkListenAddr(addr string) error {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("want host:port or :port, got %q", addr)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return fmt.Errorf("port %q is not a number from 0 to 65535", port)
+	}
+	return nil
+}
+
+func checkIssuer(s string) error {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("want an absolute http(s) URL such as https://queue.example.com, got %q", s)
+	}
+	if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return errors.New("no query, fragment or user info allowed")
+	}
+	if strings.HasSuffix(u.Path, "/") {
+		return errors.New("no trailing slash (OpenID clients compare the issuer exactly)")
+	}
+	return nil
+}
+
+func checkOrigin(o string) error {
+	if o == "*" {
+		return nil
+	}
+	u, err := url.Parse(o)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+		return fmt.Errorf("%q: want * or scheme://host[:port]", o)
+	}
+	return nil
+}
+
+// redactPassword keeps a URL's password out of a message.
+func redactPassword(msg, raw string) string {
+	if u, perr := url.Parse(raw); perr == nil && u.User != nil {
+		if pw, ok := u.User.Password(); ok && pw != "" {
+			msg = strings.ReplaceAll(msg, pw, "xxxxx")
+		}
+	}
+	return msg
+}
+
+// redactURL hides the password of a connection URL for logs.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme == "" {
+		if strings.Contains(raw, "password=") {
+			return "(key=value DSN, password hidden)"
+		}
+		return raw
+	}
+	return u.Redacted()
+}

@@ -1,11 +1,16 @@
 # The one test target: what CI runs (.ci/run) and what the README tells
 # newcomers to run. Tests needing Redis/PostgreSQL skip loudly without them
 # unless CI=true.
-.PHONY: test build e2e bench
+.PHONY: test lint build e2e bench
 
-test:
-	go vet ./...
+test: lint
 	go test -race ./...
+
+# go vet and staticcheck (pinned in go.mod as a tool); the import rules of
+# the layout are a test (waitroom/architecture_test.go).
+lint:
+	go vet ./...
+	go tool staticcheck ./...
 
 build:
 	go build -o bin/waitroom ./cmd/waitroom

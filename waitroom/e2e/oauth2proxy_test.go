@@ -114,7 +114,7 @@ func TestOAuth2Proxy(t *testing.T) {
 			t.Errorf("the oauth2-proxy log has no %q", want)
 		}
 	}
-	for _, bad := range []string{"Unable to refresh", "error redeeming", "backend logout"} {
+	for _, bad := range []string{"error refreshing access token", "Error redeeming code", "Error creating session", "backend logout"} {
 		if strings.Contains(logText, bad) {
 			t.Errorf("the oauth2-proxy log has %q", bad)
 		}

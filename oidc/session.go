@@ -2,6 +2,7 @@ package oidc
 
 import (
 	"net/http"
+	"net/url"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
@@ -16,13 +17,31 @@ import (
 // (freeing a slot for max-active admission) and clears the room cookies.
 // It then redirects to a registered post_logout_redirect_uri (with state),
 // or to the provider's own "signed out" page.
+//
+// A post_logout_redirect_uri the client did not register is never
+// redirected to, but it does not undo the logout either: the session the
+// hint names still ends, and the visitor gets the "signed out" page with a
+// link to the client's home (see clientHome). Relying parties often send a
+// URI that differs from the registered one only by a query string or a
+// trailing slash (WordPress adds ?loggedout=true&wp_lang=…); a 400 there
+// used to leave the visitor signed in to the room.
 func (p *Provider) endSession(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	req, err := op.ParseEndSessionRequest(r, p.op.Decoder())
 	if err != nil {
 		return pageError(http.StatusBadRequest, "oidc.bad_logout.title", "oidc.unreadable")
 	}
+	unregistered := ""
 	session, err := op.ValidateEndSessionRequest(ctx, req, p.op)
+	if err != nil && req.PostLogoutRedirectURI != "" {
+		// Validate the rest of the request without the URI: if that
+		// passes, the URI was the only fault.
+		retry := *req
+		retry.PostLogoutRedirectURI = ""
+		if s, err2 := op.ValidateEndSessionRequest(ctx, &retry, p.op); err2 == nil && s.ClientID != "" {
+			session, err, unregistered = s, nil, req.PostLogoutRedirectURI
+		}
+	}
 	if err != nil {
 		return pageError(http.StatusBadRequest, "oidc.bad_logout.title", describe(err))
 	}
@@ -31,6 +50,19 @@ func (p *Provider) endSession(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
+	if unregistered != "" {
+		p.log.InfoContext(ctx, "end_session: post_logout_redirect_uri not registered; signed out without redirect",
+			"client_id", session.ClientID, "id_token_hint", session.IDTokenHintClaims != nil)
+		home := ""
+		if c, err := p.clients.Get(ctx, session.ClientID); err == nil {
+			home = clientHome(c)
+		}
+		n := roompage.Notice{Title: "oidc.signed_out.title", Message: "oidc.signed_out.unregistered"}
+		if home != "" {
+			n.Link, n.LinkLabel = home, "oidc.signed_out.home"
+		}
+		return p.room.RenderNotice(w, r, http.StatusOK, n)
+	}
 	target := session.RedirectURI
 	if target == "" {
 		target = p.cfg.Issuer + "/logged-out"
@@ -38,6 +70,30 @@ func (p *Provider) endSession(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Cache-Control", "no-store")
 	http.Redirect(w, r, target, http.StatusFound)
 	return nil
+}
+
+// clientHome is where the "signed out" page sends a visitor back to: the
+// client's first registered post_logout_redirect_uri, else the origin of
+// its first redirect URI, else its initiate_login_uri ("" if none is an
+// http(s) URL).
+func clientHome(c waitroom.Client) string {
+	if len(c.PostLogoutRedirectURIs) > 0 && isWebURL(c.PostLogoutRedirectURIs[0]) {
+		return c.PostLogoutRedirectURIs[0]
+	}
+	for _, raw := range c.RedirectURIs {
+		if u, err := url.Parse(raw); err == nil && isWebURL(raw) {
+			return u.Scheme + "://" + u.Host + "/"
+		}
+	}
+	if isWebURL(c.InitiateLoginURI) {
+		return c.InitiateLoginURI
+	}
+	return ""
+}
+
+func isWebURL(raw string) bool {
+	u, err := url.Parse(raw)
+	return err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != ""
 }
 
 // endHintedSession ends what the id_token_hint names: the login's tokens

@@ -23,7 +23,7 @@ func TestBrowser(t *testing.T) {
 	dir := filepath.Join(root, "waitroom", "e2e")
 	installNodeModules(t, dir)
 	bin := buildServer(t, root)
-	srv := startServer(t, bin)
+	srv := startServer(t, bin, "-http-addr", freeAddr(t), "-admin-addr", freeAddr(t), "-demo-room")
 
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
@@ -98,13 +98,12 @@ var (
 	keyLine    = regexp.MustCompile(`Admin key for this run[^:]*:\s+(\S+)`)
 )
 
-// startServer runs the binary on free loopback ports with the embedded
-// store and the demo room, and reads the URLs and the generated admin key
+// startServer runs the binary with the embedded store and the given flags
+// (listen addresses, rooms), and reads the URLs and the generated admin key
 // from its start-up banner.
-func startServer(t *testing.T, bin string) server {
-	cmd := exec.Command(bin, "serve",
-		"-http-addr", freeAddr(t), "-admin-addr", freeAddr(t),
-		"-demo-room", "-expiry-interval", "1s", "-assign-rate-limit", "0", "-log-level", "warn")
+func startServer(t *testing.T, bin string, args ...string) server {
+	args = append([]string{"serve", "-expiry-interval", "1s", "-assign-rate-limit", "0", "-log-level", "warn"}, args...)
+	cmd := exec.Command(bin, args...)
 	cmd.Dir = t.TempDir()
 	cmd.Env = cleanEnv()
 	stdout, err := cmd.StdoutPipe()

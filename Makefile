@@ -19,3 +19,10 @@ bench:
 # Only the browser tests (they are part of test too).
 e2e:
 	go test -count=1 ./waitroom/e2e
+
+# Build the container image from the Dockerfile with podman and start it
+# (the binary is compiled on this machine, so no base image is pulled).
+# See deploy/image-test.sh.
+.PHONY: image
+image:
+	deploy/image-test.sh

@@ -26,3 +26,9 @@ e2e:
 .PHONY: image
 image:
 	deploy/image-test.sh
+
+# Check deploy/waitroom.service with systemd-analyze (verify, and an
+# exposure score from security). See deploy/systemd-verify.sh.
+.PHONY: systemd-verify
+systemd-verify:
+	deploy/systemd-verify.sh

@@ -17,6 +17,8 @@
 #
 #   deploy/image-test.sh              (make image runs it)
 #   KEEP_IMAGE=1 deploy/image-test.sh keep localhost/waitroom:test afterwards
+#   FULL=1 deploy/image-test.sh       build the whole Dockerfile instead, where
+#                                     the golang base image can be had
 #
 # Needs root (or a working rootless podman), podman and go; installs podman
 # and runc with apt-get when missing and running as root.
@@ -73,30 +75,43 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# --- the "build" stage, done on this machine -------------------------------
-step "compiling the static binary (version $VERSION)"
-# The directory stands for the stage's root file system: its out/ is the
-# stage's /out.
-out=$work/build/out
-mkdir -p "$out/data"
-CGO_ENABLED=0 go build -trimpath \
-	-ldflags "-s -w -X main.version=${VERSION}" \
-	-o "$out/waitroom" ./cmd/waitroom
-cp /etc/ssl/certs/ca-certificates.crt "$out/ca-certificates.crt"
+if [ -n "${FULL:-}" ]; then
+	# --- the whole Dockerfile, golang stage included ---------------------------
+	# Needs the golang base image (pulled, or loaded with podman load) and
+	# the Go module proxy. RUN steps need the same runtime choice as podman
+	# run.
+	step "podman build (whole ./Dockerfile, FULL=1)"
+	build_runtime=()
+	[ -n "${PODMAN_RUNTIME:-}" ] && build_runtime=(--runtime "$PODMAN_RUNTIME")
+	podman build "${build_runtime[@]}" --pull=missing --format docker \
+		--build-arg "VERSION=$VERSION" \
+		-t "$IMAGE" -f Dockerfile . >"$work/build.log" 2>&1 || { cat "$work/build.log" >&2; fail "podman build"; }
+else
+	# --- the "build" stage, done on this machine -------------------------------
+	step "compiling the static binary (version $VERSION)"
+	# The directory stands for the stage's root file system: its out/ is the
+	# stage's /out.
+	out=$work/build/out
+	mkdir -p "$out/data"
+	CGO_ENABLED=0 go build -trimpath \
+		-ldflags "-s -w -X main.version=${VERSION}" \
+		-o "$out/waitroom" ./cmd/waitroom
+	cp /etc/ssl/certs/ca-certificates.crt "$out/ca-certificates.crt"
 
-# --- the final stage, from the Dockerfile -----------------------------------
-# --format docker keeps HEALTHCHECK (the OCI image format has no such field).
-step "podman build (final stage of ./Dockerfile)"
-podman build --pull=never --format docker --target runtime \
-	--build-context "build=$work/build" \
-	--build-arg "VERSION=$VERSION" \
-	-t "$IMAGE" -f Dockerfile . >"$work/build.log" 2>&1 || { cat "$work/build.log" >&2; fail "podman build"; }
+	# --- the final stage, from the Dockerfile ---------------------------------
+	# --format docker keeps HEALTHCHECK (the OCI image format has no such field).
+	step "podman build (final stage of ./Dockerfile)"
+	podman build --pull=never --format docker --target runtime \
+		--build-context "build=$work/build" \
+		--build-arg "VERSION=$VERSION" \
+		-t "$IMAGE" -f Dockerfile . >"$work/build.log" 2>&1 || { cat "$work/build.log" >&2; fail "podman build"; }
+fi
 
 inspect() { podman image inspect --format "$1" "$IMAGE"; }
 [ "$(inspect '{{.Config.User}}')" = "65532:65532" ] || fail "image user is $(inspect '{{.Config.User}}')"
-inspect '{{json .Config.Healthcheck.Test}}' | grep -q '"/waitroom","healthcheck"' || fail "no HEALTHCHECK in the image"
-inspect '{{json .Config.ExposedPorts}}' | grep -q 8081 || fail "8081 not exposed"
-inspect '{{json .Config.Volumes}}' | grep -q '/data' || fail "/data is not a volume"
+grep -q '"/waitroom","healthcheck"' <<<"$(inspect '{{json .Config.Healthcheck.Test}}')" || fail "no HEALTHCHECK in the image"
+grep -q 8081 <<<"$(inspect '{{json .Config.ExposedPorts}}')" || fail "8081 not exposed"
+grep -q '/data' <<<"$(inspect '{{json .Config.Volumes}}')" || fail "/data is not a volume"
 size=$(inspect '{{.Size}}')
 step "image $IMAGE: $((size / 1024 / 1024)) MB, user 65532, HEALTHCHECK, /data volume"
 
@@ -114,7 +129,7 @@ stop_clean() {
 	podman stop -t 20 "$1" >/dev/null
 	code=$(podman inspect --format '{{.State.ExitCode}}' "$1")
 	[ "$code" = 0 ] || { podman logs "$1" >&2; fail "$1 exited $code after SIGTERM"; }
-	podman logs "$1" 2>&1 | grep -q 'msg=stopped' || { podman logs "$1" >&2; fail "$1: no graceful shutdown in the log"; }
+	grep -q 'msg=stopped' <<<"$(podman logs "$1" 2>&1)" || { podman logs "$1" >&2; fail "$1: no graceful shutdown in the log"; }
 }
 
 # --- run 1: embedded store, published ports ---------------------------------
@@ -127,11 +142,11 @@ containers+=("$c")
 wait_http "http://127.0.0.1:$PORT/healthz" || { podman logs "$c" >&2; fail "/healthz does not answer"; }
 curl -fsS -m 5 "http://127.0.0.1:$PORT/readyz" >/dev/null || fail "/readyz"
 curl -fsS -m 5 "http://127.0.0.1:$ADMIN_PORT/healthz" >/dev/null || fail "admin /healthz (published 8081)"
-curl -fsS -m 5 "http://127.0.0.1:$PORT/serving_num?event_id=demo" | grep -q serving_counter || fail "/serving_num"
+grep -q serving_counter <<<"$(curl -fsS -m 5 "http://127.0.0.1:$PORT/serving_num?event_id=demo")" || fail "/serving_num"
 pid=$(podman inspect --format '{{.State.Pid}}' "$c")
 uid=$(awk '/^Uid:/ {print $2}' "/proc/$pid/status")
 [ "$uid" = 65532 ] || fail "process runs as uid $uid"
-podman exec "$c" /waitroom version | grep -q "waitroom $VERSION" || fail "version inside the image"
+grep -q "waitroom $VERSION" <<<"$(podman exec "$c" /waitroom version)" || fail "version inside the image"
 mnt=$(podman inspect --format '{{range .Mounts}}{{if eq .Destination "/data"}}{{.Source}}{{end}}{{end}}' "$c")
 [ -s "$mnt/keys.json" ] || fail "no signing keys in the /data volume ($mnt)"
 [ "$(stat -c %u "$mnt/keys.json")" = 65532 ] || fail "keys.json not owned by 65532"
@@ -162,7 +177,7 @@ if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null && [ "$(redis-cli -h 127.0.0.1
 		-e "WAITROOM_SECRET_KEY=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')" \
 		"$IMAGE" >/dev/null
 	wait_http "http://127.0.0.1:$PORT/readyz" || { podman logs "$c2" >&2; fail "/readyz on Redis + PostgreSQL"; }
-	curl -fsS -m 5 -XPOST "http://127.0.0.1:$PORT/assign_queue_num" -d '{"event_id":"demo"}' | grep -q queue_number || fail "enqueue"
+	grep -q queue_number <<<"$(curl -fsS -m 5 -XPOST "http://127.0.0.1:$PORT/assign_queue_num" -d '{"event_id":"demo"}')" || fail "enqueue"
 	[ "$(psql -tAc "SELECT count(*) FROM $schema.tickets" "$PG_URL")" = 1 ] || fail "the ticket is not in PostgreSQL"
 	stop_clean "$c2"
 	redis-cli -h 127.0.0.1 --scan --pattern "$schema:*" | xargs -r redis-cli -h 127.0.0.1 del >/dev/null

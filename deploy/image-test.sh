@@ -100,8 +100,10 @@ else
 
 	# --- the final stage, from the Dockerfile ---------------------------------
 	# --format docker keeps HEALTHCHECK (the OCI image format has no such field).
+	# --layers=false: the binary changes every time, so a layer cache would
+	# only leave intermediate images behind.
 	step "podman build (final stage of ./Dockerfile)"
-	podman build --pull=never --format docker --target runtime \
+	podman build --pull=never --format docker --layers=false --target runtime \
 		--build-context "build=$work/build" \
 		--build-arg "VERSION=$VERSION" \
 		-t "$IMAGE" -f Dockerfile . >"$work/build.log" 2>&1 || { cat "$work/build.log" >&2; fail "podman build"; }

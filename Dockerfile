@@ -2,7 +2,7 @@
 #
 # waitroom container image: a static binary on an empty base image.
 #
-#   docker build --build-arg VERSION=v0.4.0 -t waitroom .
+#   docker build --build-arg VERSION=$(git describe --tags --always) -t waitroom .
 #   docker run -p 8080:8080 -p 127.0.0.1:8081:8081 -v waitroom-data:/data waitroom
 #
 # Configuration comes from WAITROOM_* environment variables (README.md lists

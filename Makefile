@@ -24,3 +24,16 @@ bench:
 # Only the browser tests (they are part of test too).
 e2e:
 	go test -count=1 ./waitroom/e2e
+
+# Build the container image from the Dockerfile with podman and start it
+# (the binary is compiled on this machine, so no base image is pulled).
+# See deploy/image-test.sh.
+.PHONY: image
+image:
+	deploy/image-test.sh
+
+# Check deploy/waitroom.service with systemd-analyze (verify, and an
+# exposure score from security). See deploy/systemd-verify.sh.
+.PHONY: systemd-verify
+systemd-verify:
+	deploy/systemd-verify.sh

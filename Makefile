@@ -1,7 +1,7 @@
 # The one test target: what CI runs (.ci/run) and what the README tells
 # newcomers to run. Tests needing Redis/PostgreSQL skip loudly without them
 # unless CI=true.
-.PHONY: test lint build e2e bench
+.PHONY: test lint build e2e screenshots bench
 
 test: lint
 	go test -race ./...
@@ -24,6 +24,11 @@ bench:
 # Only the browser tests (they are part of test too).
 e2e:
 	go test -count=1 ./waitroom/e2e
+
+# The browser tests, writing their screenshots to docs/screenshots (a test
+# run writes them to a temporary folder).
+screenshots:
+	WAITROOM_SCREENSHOTS=$(CURDIR)/docs/screenshots go test -count=1 -run TestBrowser ./waitroom/e2e
 
 # Build the container image from the Dockerfile with podman and start it
 # (the binary is compiled on this machine, so no base image is pulled).

@@ -2,7 +2,8 @@
 // control panel. The Go test builds and starts ./cmd/waitroom on loopback
 // ports with the embedded store, then runs the JavaScript tests (Debian's
 // chromium driven by playwright-core, accessibility checked with axe-core)
-// against it, writing screenshots to docs/screenshots.
+// against it, writing screenshots to a temporary folder (make screenshots
+// writes them to docs/screenshots).
 //
 // Without chromium the test is skipped with a loud message, except under
 // CI=true, where it fails.

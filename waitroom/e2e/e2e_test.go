@@ -31,7 +31,7 @@ func TestBrowser(t *testing.T) {
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(),
 		"WR_PUBLIC_URL="+srv.publicURL, "WR_ADMIN_URL="+srv.adminURL, "WR_ADMIN_KEY="+srv.adminKey,
-		"WR_ROOM=demo", "WR_CHROMIUM="+chromium, "WR_SCREENSHOTS="+filepath.Join(root, "docs", "screenshots"))
+		"WR_ROOM=demo", "WR_CHROMIUM="+chromium, "WR_SCREENSHOTS="+screenshotDir(t))
 	out, err := cmd.CombinedOutput()
 	t.Logf("browser tests:\n%s", out)
 	if err != nil {
@@ -179,4 +179,14 @@ func cleanEnv() []string {
 		}
 	}
 	return env
+}
+
+// screenshotDir is where the browser tests write their screenshots: a
+// temporary folder, so that a test run changes nothing in the checkout, or
+// WAITROOM_SCREENSHOTS (make screenshots points it at docs/screenshots).
+func screenshotDir(t *testing.T) string {
+	if dir := os.Getenv("WAITROOM_SCREENSHOTS"); dir != "" {
+		return dir
+	}
+	return t.TempDir()
 }

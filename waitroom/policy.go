@@ -123,7 +123,7 @@ type Webhook struct {
 // EventTypes are the webhook event types a room emits.
 var EventTypes = []string{
 	"ticket_created", "admitted", "token_generated", "session_updated",
-	"automatic_serving_counter_incr", "room_state_changed", "waiting_room_metrics",
+	"automatic_serving_counter_incr", "room_state_changed", "waiting_room_metrics", AuditEventType,
 }
 
 // Redacted returns p with webhook secrets hidden, for answers that show a

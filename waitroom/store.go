@@ -37,6 +37,8 @@ type Backend struct {
 	// Lease returns the leader lease called name; every call with the same
 	// name, on any replica sharing the backend, names the same lease.
 	Lease func(name string) Lease
+	// Audit keeps the trail of changes made by operators.
+	Audit AuditStore
 }
 
 // Store is what the queue core needs to keep rooms, tickets and tokens.

@@ -68,6 +68,7 @@ func Open(opts Options) (*waitroom.Backend, error) {
 		Outbox:    &outbox{byID: map[int64]*waitroom.Delivery{}},
 		Prequeue:  &prequeue{rooms: map[string]*prequeueRoom{}},
 		Lease:     s.lease,
+		Audit:     &auditTrail{},
 	}, nil
 }
 

@@ -131,6 +131,7 @@ func (s *Store) backend(cfg Config) *waitroom.Backend {
 		Outbox:    outbox{s: s},
 		Prequeue:  prequeue{s: s},
 		Lease:     s.lease,
+		Audit:     auditTrail{db: s.db},
 	}
 }
 

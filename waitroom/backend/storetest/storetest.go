@@ -67,7 +67,7 @@ func suite() []testCase {
 	for _, group := range [][]testCase{
 		roomTests(), queueTests(), tokenTests(), expiryTests(),
 		concurrencyTests(), ephemeralTests(), keyTests(),
-		clientTests(), refreshTests(), outboxTests(), prequeueTests(), leaseTests(),
+		clientTests(), refreshTests(), outboxTests(), prequeueTests(), leaseTests(), auditTests(),
 	} {
 		all = append(all, group...)
 	}

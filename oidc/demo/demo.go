@@ -47,7 +47,7 @@ type Config struct {
 type RP struct {
 	cfg  Config
 	tmpl *template.Template
-	key  []byte // signs the login-state cookie
+	key  []byte // signs the login-state and session cookies
 
 	once     sync.Mutex
 	provider *gooidc.Provider
@@ -130,15 +130,42 @@ func (d *RP) render(w http.ResponseWriter, status int, data pageData) {
 }
 
 func (d *RP) home(w http.ResponseWriter, r *http.Request) {
-	d.render(w, http.StatusOK, pageData{Message: r.URL.Query().Get("msg")})
+	q := r.URL.Query()
+	if q.Get("state") == "signed-out" {
+		// Back from the provider's end_session.
+		http.SetCookie(w, d.cookie(sessionCookie, "", -1))
+		d.render(w, http.StatusOK, pageData{Message: "You are signed out, here and at the provider."})
+		return
+	}
+	if s, ok := d.readSession(r); ok {
+		if data, ok := d.signedIn(r.Context(), s); ok {
+			d.render(w, http.StatusOK, data)
+			return
+		}
+		http.SetCookie(w, d.cookie(sessionCookie, "", -1))
+	}
+	d.render(w, http.StatusOK, pageData{Message: q.Get("msg")})
 }
 
 // loginState is what the demo remembers between /login and /callback.
+// Each login has its own cookie, named after its state, so that logins
+// started in two tabs both finish.
 type loginState struct {
 	State, Nonce, Verifier string
 }
 
-const stateCookie = "wr_demo_state"
+// session is what the demo keeps of a finished login: the ID token (for
+// its claims and the sign-out link) and the userinfo answer.
+type session struct {
+	IDToken  string          `json:"id_token"`
+	Userinfo json.RawMessage `json:"userinfo"`
+}
+
+const (
+	stateCookiePrefix = "wr_demo_state_"
+	sessionCookie     = "wr_demo_session"
+	stateKeyLen       = 12 // characters of the state naming its cookie
+)
 
 func (d *RP) login(w http.ResponseWriter, r *http.Request) {
 	p, err := d.discover(r.Context())
@@ -147,54 +174,83 @@ func (d *RP) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	st := loginState{State: random(), Nonce: random(), Verifier: oauth2.GenerateVerifier()}
-	d.setState(w, st)
+	http.SetCookie(w, d.cookie(stateCookiePrefix+st.State[:stateKeyLen], d.seal(st), 3600))
 	http.Redirect(w, r, d.oauth(p).AuthCodeURL(st.State, gooidc.Nonce(st.Nonce), oauth2.S256ChallengeOption(st.Verifier)), http.StatusFound)
 }
 
+// callback finishes a login and sends the browser on to the demo's home
+// page, which shows the result: a refresh or a second visit of the
+// callback address then finds the finished login, not a used code.
 func (d *RP) callback(w http.ResponseWriter, r *http.Request) {
-	fail := func(msg string) { d.render(w, http.StatusBadRequest, pageData{Message: msg}) }
-	st, ok := d.readState(r)
+	fail := func(status int, msg string) { d.render(w, status, pageData{Message: msg}) }
 	q := r.URL.Query()
-	switch {
-	case q.Get("error") != "":
-		fail("The provider answered " + q.Get("error") + ": " + q.Get("error_description"))
-		return
-	case !ok || q.Get("state") != st.State:
-		fail("The login state does not match (did the wait outlive this page's cookie?). Start again.")
+	if q.Get("error") != "" {
+		fail(http.StatusBadRequest, "The provider answered "+q.Get("error")+": "+q.Get("error_description"))
 		return
 	}
-	http.SetCookie(w, &http.Cookie{Name: stateCookie, Path: d.cookiePath(), MaxAge: -1})
+	state := q.Get("state")
+	var st loginState
+	name := ""
+	if len(state) >= stateKeyLen {
+		name = stateCookiePrefix + state[:stateKeyLen]
+	}
+	if c, err := r.Cookie(name); name == "" || err != nil || !d.open(c.Value, &st) || st.State != state {
+		if _, ok := d.readSession(r); ok {
+			http.Redirect(w, r, d.cfg.BaseURL+"/", http.StatusSeeOther) // this login already finished
+			return
+		}
+		fail(http.StatusBadRequest, "This sign-in was not started in this browser, or it started more than an hour ago. Start again.")
+		return
+	}
+	http.SetCookie(w, d.cookie(name, "", -1))
 	p, err := d.discover(r.Context())
 	if err != nil {
-		fail(err.Error())
+		fail(http.StatusBadGateway, err.Error())
 		return
 	}
 	ctx := d.ctx(r.Context())
-	conf := d.oauth(p)
-	tok, err := conf.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(st.Verifier))
+	tok, err := d.oauth(p).Exchange(ctx, q.Get("code"), oauth2.VerifierOption(st.Verifier))
 	if err != nil {
-		fail("Code exchange failed: " + err.Error())
+		fail(http.StatusBadGateway, "Code exchange failed: "+err.Error())
 		return
 	}
 	raw, _ := tok.Extra("id_token").(string)
 	idt, err := p.Verifier(&gooidc.Config{ClientID: d.cfg.ClientID}).Verify(ctx, raw)
 	if err != nil || idt.Nonce != st.Nonce {
-		fail(fmt.Sprintf("ID token rejected: %v", err))
+		fail(http.StatusBadGateway, fmt.Sprintf("ID token rejected: %v", err))
 		return
 	}
-	var claims map[string]any
-	_ = idt.Claims(&claims)
 	info, err := p.UserInfo(ctx, oauth2.StaticTokenSource(tok))
 	if err != nil {
-		fail("Userinfo failed: " + err.Error())
+		fail(http.StatusBadGateway, "Userinfo failed: "+err.Error())
 		return
 	}
 	var infoClaims map[string]any
 	_ = info.Claims(&infoClaims)
-	pretty, _ := json.MarshalIndent(infoClaims, "", "  ")
+	infoJSON, _ := json.Marshal(infoClaims)
+	http.SetCookie(w, d.cookie(sessionCookie, d.seal(session{IDToken: raw, Userinfo: infoJSON}), int(time.Until(idt.Expiry).Seconds())))
+	http.Redirect(w, r, d.cfg.BaseURL+"/", http.StatusSeeOther)
+}
+
+// signedIn describes a finished login, its ID token checked again (false
+// once it has expired).
+func (d *RP) signedIn(ctx context.Context, s session) (pageData, bool) {
+	p, err := d.discover(ctx)
+	if err != nil {
+		return pageData{}, false
+	}
+	idt, err := p.Verifier(&gooidc.Config{ClientID: d.cfg.ClientID}).Verify(d.ctx(ctx), s.IDToken)
+	if err != nil {
+		return pageData{}, false
+	}
+	var claims map[string]any
+	_ = idt.Claims(&claims)
+	var info any
+	_ = json.Unmarshal(s.Userinfo, &info)
+	pretty, _ := json.MarshalIndent(info, "", "  ")
 	logout := strings.TrimSuffix(d.cfg.Issuer, "/") + "/end_session?" + url.Values{
-		"id_token_hint": {raw}, "post_logout_redirect_uri": {d.cfg.BaseURL + "/"}, "state": {"signed-out"}}.Encode()
-	d.render(w, http.StatusOK, pageData{Claims: sortedClaims(claims), Userinfo: string(pretty), Logout: logout})
+		"id_token_hint": {s.IDToken}, "post_logout_redirect_uri": {d.cfg.BaseURL + "/"}, "state": {"signed-out"}}.Encode()
+	return pageData{Claims: sortedClaims(claims), Userinfo: string(pretty), Logout: logout}, true
 }
 
 func sortedClaims(m map[string]any) []claim {
@@ -218,25 +274,31 @@ func (d *RP) cookiePath() string {
 	return u.Path + "/"
 }
 
-func (d *RP) setState(w http.ResponseWriter, st loginState) {
-	b, _ := json.Marshal(st)
-	p := base64.RawURLEncoding.EncodeToString(b)
-	http.SetCookie(w, &http.Cookie{Name: stateCookie, Value: p + "." + d.sign(p), Path: d.cookiePath(),
-		MaxAge: 3600, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+func (d *RP) cookie(name, value string, maxAge int) *http.Cookie {
+	return &http.Cookie{Name: name, Value: value, Path: d.cookiePath(), MaxAge: maxAge, HttpOnly: true, SameSite: http.SameSiteLaxMode}
 }
 
-func (d *RP) readState(r *http.Request) (loginState, bool) {
-	var st loginState
-	c, err := r.Cookie(stateCookie)
-	if err != nil {
-		return st, false
-	}
-	p, sig, ok := strings.Cut(c.Value, ".")
+// seal encodes v and signs it, for a cookie.
+func (d *RP) seal(v any) string {
+	b, _ := json.Marshal(v)
+	p := base64.RawURLEncoding.EncodeToString(b)
+	return p + "." + d.sign(p)
+}
+
+// open checks a sealed value and decodes it into v.
+func (d *RP) open(sealed string, v any) bool {
+	p, sig, ok := strings.Cut(sealed, ".")
 	if !ok || !hmac.Equal([]byte(sig), []byte(d.sign(p))) {
-		return st, false
+		return false
 	}
 	b, err := base64.RawURLEncoding.DecodeString(p)
-	return st, err == nil && json.Unmarshal(b, &st) == nil
+	return err == nil && json.Unmarshal(b, v) == nil
+}
+
+func (d *RP) readSession(r *http.Request) (session, bool) {
+	var s session
+	c, err := r.Cookie(sessionCookie)
+	return s, err == nil && d.open(c.Value, &s) && s.IDToken != ""
 }
 
 func (d *RP) sign(s string) string {

@@ -206,6 +206,7 @@ type browser struct {
 	t    testing.TB
 	c    *http.Client
 	host string
+	lang string // Accept-Language, when set
 }
 
 func (e *env) browser() *browser {
@@ -232,6 +233,9 @@ type page struct {
 
 func (b *browser) do(req *http.Request) page {
 	b.t.Helper()
+	if b.lang != "" {
+		req.Header.Set("Accept-Language", b.lang)
+	}
 	resp, err := b.c.Do(req)
 	if err != nil {
 		b.t.Fatal(err)

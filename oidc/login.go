@@ -12,6 +12,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/op"
 
 	"github.com/waitroom-idp/waitroom/waitroom"
+	"github.com/waitroom-idp/waitroom/waitroom/transport/roompage"
 )
 
 // Room modes, read from the room's optional "mode" setting (the admission
@@ -145,12 +146,12 @@ func (p *Provider) ensureTicket(w http.ResponseWriter, r *http.Request, v *visit
 // room.
 func (p *Provider) admitOrWait(w http.ResponseWriter, r *http.Request, v *visit, tc ticketCookie) error {
 	ctx := r.Context()
-	serving, err := p.queue.Serving(ctx, v.room.ID)
+	c, err := p.queue.Progress(ctx, v.room.ID)
 	if err != nil {
 		return err
 	}
-	if serving < tc.Position || v.mode == modePaused {
-		return p.showRoom(w, r, v, tc, serving)
+	if c.Serving < tc.Position || v.mode == modePaused {
+		return p.showRoom(w, r, v, tc, c)
 	}
 	adm := admissionCookie{TicketID: tc.TicketID, Position: tc.Position, QueuedAt: tc.QueuedAt,
 		AdmittedAt: v.now.Unix(), Expires: v.now.Add(p.cfg.AdmissionTTL).Unix()}
@@ -186,7 +187,12 @@ func (p *Provider) complete(w http.ResponseWriter, r *http.Request, v *visit, ad
 	v.ar.Grant = g
 	code, err := p.grants.issueCode(r.Context(), v.ar)
 	if waitroom.ErrorCode(err) == waitroom.CodeNotFound {
-		return pageError(http.StatusConflict, "oidc.already.title", "oidc.already.body")
+		// Another tab finished this login first: the way on is the site.
+		n := roompage.Notice{Title: "oidc.already.title", Message: "oidc.already.body"}
+		if _, home := siteOf(v.client, v.ar.RedirectURI); home != "" {
+			n.Link, n.LinkLabel = home, "room.back"
+		}
+		return p.room.RenderNotice(w, r, http.StatusConflict, n)
 	}
 	if err != nil {
 		return err

@@ -14,7 +14,10 @@ import (
 type Queue interface {
 	Room(ctx context.Context, id string) (waitroom.Room, error)
 	Enqueue(ctx context.Context, room, key string) (waitroom.Ticket, error)
-	Serving(ctx context.Context, room string) (int64, error)
+	// Progress returns the room's counters, possibly a moment old (the
+	// polls' shared copy): serving decides admission, queue feeds the
+	// page's wait estimate.
+	Progress(ctx context.Context, room string) (waitroom.Counters, error)
 	// Admit records the admission of a ticket (the room's token record:
 	// tokens counter, active sessions) and returns it; a repeat call
 	// returns the same record. CodeNotServed, CodeExpired and

@@ -21,20 +21,29 @@ func (p *Provider) statusURL(roomID, loginID string) string {
 	return p.issuer.Path + "/queue/" + url.PathEscape(roomID) + "/status?login=" + url.QueryEscape(loginID)
 }
 
-// roomVisit describes the room for the page: mode and schedule come from
-// the room, position from the browser's ticket.
-func (p *Provider) roomVisit(room waitroom.Room, loginID string, position, serving int64) roompage.Visit {
+// roomVisit describes the room for the page: mode, schedule, pace and
+// message come from the room, position from the browser's ticket, the
+// site from the login's client (nil for a poll, which needs no name).
+func (p *Provider) roomVisit(room waitroom.Room, login *visit, loginID string, position int64, c waitroom.Counters) roompage.Visit {
+	now := p.cfg.Clock()
 	v := roompage.Visit{
-		RoomID: room.ID, RoomName: room.Name, Position: position, Serving: serving,
+		RoomID: room.ID, RoomName: room.Name, Position: position, Serving: c.Serving, Queue: c.Queue,
 		Brand: roompage.Branding{
 			Title: room.Branding.Title, LogoURL: room.Branding.LogoURL, Accent: room.Branding.AccentColor,
 			Background: room.Branding.BackgroundColor, Text: room.Branding.TextColor,
 		},
+		Messages: room.Branding.Messages,
+		// A visitor still on the page of a pass-through room is held by
+		// its safety net: the inlet's pace is theirs.
+		Pace: admission.RoomPace(room, now, room.SafetyNetThreshold),
 	}
 	if v.RoomName == "" {
 		v.RoomName = room.ID
 	}
-	switch admission.RoomState(room, p.cfg.Clock(), false) {
+	if login != nil {
+		v.Site, v.SiteURL = siteOf(login.client, login.ar.RedirectURI)
+	}
+	switch admission.RoomState(room, now, false) {
 	case admission.StateClosed:
 		// No new entries; those already in line keep draining.
 		v.Closed = position == 0
@@ -50,12 +59,27 @@ func (p *Provider) roomVisit(room waitroom.Room, loginID string, position, servi
 	return v
 }
 
-func (p *Provider) showRoom(w http.ResponseWriter, r *http.Request, v *visit, tc ticketCookie, serving int64) error {
-	return p.room.Render(w, r, p.roomVisit(v.room, v.ar.ID, tc.Position, serving))
+// siteOf names the site a visitor queues for and links back to its front
+// page: the client's name, and the origin of the redirect URI the login
+// uses (registered, so matched exactly).
+func siteOf(c waitroom.Client, redirectURI string) (name, home string) {
+	u, err := url.Parse(redirectURI)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return c.Name, ""
+	}
+	name = c.Name
+	if name == "" {
+		name = u.Hostname()
+	}
+	return name, u.Scheme + "://" + u.Host + "/"
+}
+
+func (p *Provider) showRoom(w http.ResponseWriter, r *http.Request, v *visit, tc ticketCookie, c waitroom.Counters) error {
+	return p.room.Render(w, r, p.roomVisit(v.room, v, v.ar.ID, tc.Position, c))
 }
 
 func (p *Provider) showClosed(w http.ResponseWriter, r *http.Request, v *visit) error {
-	rv := p.roomVisit(v.room, v.ar.ID, 0, 0)
+	rv := p.roomVisit(v.room, v, v.ar.ID, 0, waitroom.Counters{})
 	rv.State = roompage.StateClosed
 	return p.room.RenderStatus(w, r, http.StatusServiceUnavailable, rv)
 }
@@ -64,7 +88,7 @@ func (p *Provider) showClosed(w http.ResponseWriter, r *http.Request, v *visit) 
 // open yet (the page gives the time and lets them in when it opens) or
 // closed.
 func (p *Provider) showEntryRefused(w http.ResponseWriter, r *http.Request, v *visit) error {
-	rv := p.roomVisit(v.room, v.ar.ID, 0, 0)
+	rv := p.roomVisit(v.room, v, v.ar.ID, 0, waitroom.Counters{})
 	if rv.DeriveState(p.cfg.Clock()) == roompage.StateNotOpen {
 		return p.room.Render(w, r, rv)
 	}
@@ -72,7 +96,7 @@ func (p *Provider) showEntryRefused(w http.ResponseWriter, r *http.Request, v *v
 }
 
 func (p *Provider) showExpired(w http.ResponseWriter, r *http.Request, v *visit) error {
-	rv := p.roomVisit(v.room, v.ar.ID, 0, 0)
+	rv := p.roomVisit(v.room, v, v.ar.ID, 0, waitroom.Counters{})
 	rv.State = roompage.StateExpired
 	rv.RejoinURL = p.issuer.Path + "/login/" + url.PathEscape(v.ar.ID) + "/rejoin"
 	rv.StatusURL = "" // nothing changes until the visitor rejoins
@@ -96,7 +120,7 @@ func (p *Provider) status(w http.ResponseWriter, r *http.Request) error {
 	}
 	var tc ticketCookie
 	hasTicket := p.cookies.get(r, ticketCookieName(roomID), &tc)
-	serving, err := p.queue.Serving(r.Context(), roomID)
+	c, err := p.queue.Progress(r.Context(), roomID)
 	if err != nil {
 		return err
 	}
@@ -104,7 +128,7 @@ func (p *Provider) status(w http.ResponseWriter, r *http.Request) error {
 	if !loginIDPattern.MatchString(loginID) {
 		loginID = ""
 	}
-	v := p.roomVisit(room, loginID, tc.Position, serving)
+	v := p.roomVisit(room, nil, loginID, tc.Position, c)
 	if !hasTicket && !v.Closed && v.OpensAt.IsZero() {
 		return &web.Problem{Status: http.StatusNotFound, Code: string(waitroom.CodeNotFound), Message: "no ticket for this room in this browser"}
 	}

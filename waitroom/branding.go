@@ -1,6 +1,7 @@
 package waitroom
 
 import (
+	"fmt"
 	"net/url"
 	"regexp"
 )
@@ -16,7 +17,16 @@ type Branding struct {
 	AccentColor     string `json:"accent_color,omitempty"`
 	BackgroundColor string `json:"background_color,omitempty"`
 	TextColor       string `json:"text_color,omitempty"`
+	// Messages is the organiser's message to visitors, by language code
+	// ("en", "fr", "pt-BR"): shown on the waiting page in the visitor's
+	// language, else in English.
+	Messages map[string]string `json:"messages,omitempty"`
 }
+
+var languageCode = regexp.MustCompile(`^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$`)
+
+// maxMessage bounds one organiser message.
+const maxMessage = 1000
 
 var hexColour = regexp.MustCompile(`^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$`)
 
@@ -32,6 +42,14 @@ func (b Branding) problems() []string {
 			((u.Scheme == "https" || u.Scheme == "http") && u.Host != "" || u.Scheme == "" && u.Host == "" && len(u.Path) > 0 && u.Path[0] == '/')
 		if !ok {
 			out = append(out, "branding.logo_url: an http(s) URL or a path starting with /")
+		}
+	}
+	for lang, msg := range b.Messages {
+		switch {
+		case !languageCode.MatchString(lang):
+			out = append(out, fmt.Sprintf("branding.messages: %q is not a language code such as en or pt-BR", lang))
+		case len(msg) > maxMessage:
+			out = append(out, fmt.Sprintf("branding.messages.%s: at most %d characters", lang, maxMessage))
 		}
 	}
 	for _, c := range [][2]string{{"accent_color", b.AccentColor}, {"background_color", b.BackgroundColor}, {"text_color", b.TextColor}} {

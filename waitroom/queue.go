@@ -28,6 +28,12 @@ func (s *Service) Counters(ctx context.Context, room string) (Counters, error) {
 	return s.store.Counters(ctx, room)
 }
 
+// Progress returns the room's counters, at most Options.PollTTL old: what
+// the public polls show.
+func (s *Service) Progress(ctx context.Context, room string) (Counters, error) {
+	return s.pollCounters(ctx, room)
+}
+
 // Serving returns the serving counter, at most Options.PollTTL old.
 func (s *Service) Serving(ctx context.Context, room string) (int64, error) {
 	c, err := s.pollCounters(ctx, room)

@@ -104,6 +104,8 @@
     setText('wait', t.wait);
     setText('progress-text', t.progress);
     setText('opens', t.opens_at);
+    setTime('expected', s.expected_at || '', t.expected || '');
+    setTime('updated', s.updated_at || '', t.updated || '');
     localTime();
     var bar = byId('progress');
     if (bar) bar.value = Math.floor((s.progress || 0) * 100);
@@ -141,20 +143,31 @@
     setTimeout(function () { window.location.assign(url); }, CONTINUE_AFTER);
   }
 
-  // localTime words the opening time in the visitor's time zone and
-  // language (the server can only give it in UTC).
+  // setTime puts a new time (ISO) and its server wording on a <time>.
+  function setTime(id, iso, text) {
+    var el = byId(id);
+    if (!el) return;
+    el.setAttribute('datetime', iso);
+    setText(id, text);
+  }
+
+  // localTime words the times in the visitor's time zone and language
+  // (the server can only give them in UTC): the opening in full, the
+  // expected turn and the last update as a clock time.
   function localTime() {
-    var el = byId('opens');
-    var tpl = el && el.getAttribute('data-template');
-    var at = el && Date.parse(el.getAttribute('datetime'));
-    if (!tpl || !at || typeof Intl === 'undefined') return;
-    try {
-      var when = new Intl.DateTimeFormat(document.documentElement.lang, {
-        weekday: 'long', year: 'numeric', month: 'long', day: 'numeric',
-        hour: '2-digit', minute: '2-digit', timeZoneName: 'short'
-      }).format(new Date(at));
-      setText('opens', tpl.replace('{time}', when));
-    } catch (e) { /* keep the server's wording */ }
+    if (typeof Intl === 'undefined') return;
+    var lang = document.documentElement.lang;
+    var full = { weekday: 'long', year: 'numeric', month: 'long', day: 'numeric', hour: '2-digit', minute: '2-digit', timeZoneName: 'short' };
+    var clock = { hour: '2-digit', minute: '2-digit' };
+    [['opens', full], ['expected', clock], ['updated', { hour: '2-digit', minute: '2-digit', second: '2-digit' }]].forEach(function (f) {
+      var el = byId(f[0]);
+      var tpl = el && el.getAttribute('data-template');
+      var at = el && Date.parse(el.getAttribute('datetime'));
+      if (!tpl || !at) return;
+      try {
+        setText(f[0], tpl.replace('{time}', new Intl.DateTimeFormat(lang, f[1]).format(new Date(at))));
+      } catch (e) { /* keep the server's wording */ }
+    });
   }
 
   document.addEventListener('visibilitychange', function () {

@@ -58,3 +58,40 @@ func TestStrategiesOnBackends(t *testing.T) {
 		})
 	}
 }
+
+// TestNewRateAtTheNextTick: an operator raising a room's rate through
+// another replica (its own Service, its own caches) changes what the
+// leader lets in from the leader's next tick on.
+func TestNewRateAtTheNextTick(t *testing.T) {
+	for _, b := range backends() {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			clock := testenv.NewClock(t0)
+			en := b.open(t, clock.Now)
+			other := newService(t, en.store, clock.Now)
+			r := waitroom.NewRoom("sale", "Sale")
+			r.Inlet = waitroom.Inlet{Strategy: waitroom.StrategyRate, PerMinute: 60}
+			if _, err := en.svc.CreateRoom(ctx, r); err != nil {
+				t.Fatal(err)
+			}
+			for range 500 {
+				if _, err := en.svc.Enqueue(ctx, "sale", ""); err != nil {
+					t.Fatal(err)
+				}
+			}
+			e := NewEngine(Config{Core: en.svc, Lease: en.lease, Holder: "a", Clock: clock.Now, Logger: quiet})
+			start := t0.Add(time.Minute)
+			runSeconds(t, e, clock, start, 10)
+			before, _ := en.svc.Serving(ctx, "sale")
+			if _, err := other.UpdateRoom(ctx, "sale", func(r *waitroom.Room) error { r.Inlet.PerMinute = 600; return nil }); err != nil {
+				t.Fatal(err)
+			}
+			runSeconds(t, e, clock, start.Add(10*time.Second), 1)
+			after, _ := en.svc.Serving(ctx, "sale")
+			if after-before < 9 {
+				t.Fatalf("serving went %d → %d in the tick after the rate became 600 a minute, want about 10 more", before, after)
+			}
+		})
+	}
+}

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"fmt"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -33,7 +34,7 @@ func fullRoom(r *waitroom.Room) {
 	r.Schedule = waitroom.Schedule{OpensAt: start, Prequeue: waitroom.Duration(10 * time.Minute), ClosesAt: start.Add(2 * time.Hour)}
 	r.HealthGate = &waitroom.HealthGate{URL: "https://shop.test/health", Interval: waitroom.Duration(5 * time.Second)}
 	r.Webhooks = []waitroom.Webhook{{URL: "https://hooks.test/a", Secret: "0123456789abcdef", Events: []string{"admitted"}}}
-	r.Branding = waitroom.Branding{Title: "Sale", AccentColor: "#123456"}
+	r.Branding = waitroom.Branding{Title: "Sale", AccentColor: "#123456", Messages: map[string]string{"en": "Doors at 9", "fr": "Ouverture à 9 h"}}
 }
 
 // testRoomUpdateClears: an update that empties optional settings is what a
@@ -44,7 +45,7 @@ func testRoomUpdateClears(t *testing.T, b Backend) {
 	got, err := e.store.Room(e.ctx, r.ID)
 	noErr(t, err)
 	if got.HealthGate == nil || len(got.Webhooks) != 1 || got.Inlet.Increment != 5 || got.Schedule.OpensAt.IsZero() ||
-		got.Branding.Title != "Sale" || got.Mode != waitroom.ModePassthrough || got.SafetyNetThreshold != 50 {
+		got.Branding.Title != "Sale" || got.Branding.Messages["fr"] != "Ouverture à 9 h" || got.Mode != waitroom.ModePassthrough || got.SafetyNetThreshold != 50 {
 		t.Fatalf("full room read back as %+v", got)
 	}
 	_, err = e.store.UpdateRoom(e.ctx, r.ID, func(r *waitroom.Room) error {
@@ -57,7 +58,7 @@ func testRoomUpdateClears(t *testing.T, b Backend) {
 		got, err := st.Room(e.ctx, r.ID)
 		noErr(t, err)
 		if got.HealthGate != nil || len(got.Webhooks) != 0 || got.Inlet != (waitroom.Inlet{}) ||
-			got.Schedule != (waitroom.Schedule{}) || got.Branding != (waitroom.Branding{}) || got.Mode != "" ||
+			got.Schedule != (waitroom.Schedule{}) || !reflect.DeepEqual(got.Branding, waitroom.Branding{}) || got.Mode != "" ||
 			got.SafetyNetThreshold != 0 {
 			t.Fatalf("%s: cleared settings read back as %+v", name, got)
 		}

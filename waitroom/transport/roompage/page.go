@@ -84,8 +84,8 @@ func WantsJSON(r *http.Request) bool {
 // feeds the room's rate meter.
 func (p *Page) Status(r *http.Request, v Visit) Status {
 	now := p.opts.Clock()
-	rate, known := p.meter.Observe(v.RoomID, v.Serving, now)
-	return buildStatus(v, now, rate, known, p.langs.Negotiate(r))
+	measured := p.meter.Observe(v.RoomID, v.Pace.Settings, v.Serving, v.Queue, now)
+	return buildStatus(v, now, measured, p.langs.Negotiate(r))
 }
 
 // Render answers with the page, or the JSON status when the client asked

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/waitroom-idp/waitroom/waitroom/admission"
 )
 
 var t0 = time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
@@ -46,7 +48,7 @@ func TestDeriveState(t *testing.T) {
 func TestStatusJSONEstimatesFromMeasuredRate(t *testing.T) {
 	now := t0
 	p := newPage(t, &now)
-	v := Visit{RoomID: "sale", RoomName: "Sale", Position: 1000, Serving: 100}
+	v := Visit{RoomID: "sale", RoomName: "Sale", Position: 1000, Serving: 100, Queue: 5000, Pace: admission.Pace{Kind: admission.PaceManual}}
 	get := func() Status {
 		r := httptest.NewRequest("GET", "/room/sale", nil)
 		r.Header.Set("Accept", "application/json")
@@ -70,18 +72,42 @@ func TestStatusJSONEstimatesFromMeasuredRate(t *testing.T) {
 	if s.Ahead != 899 || s.State != StateWaiting || s.Text.Ahead != "899 people ahead of you" {
 		t.Fatalf("first poll: %+v", s)
 	}
-	// 100 admissions a minute for two minutes: 799 ahead is about 8 minutes.
-	now = now.Add(2 * time.Minute)
-	v.Serving = 300
-	s = get()
+	// 100 admissions a minute for two minutes, 25 every 15 s: the 700
+	// admissions still needed take 7 minutes.
+	for range 8 {
+		now = now.Add(15 * time.Second)
+		v.Serving += 25
+		s = get()
+	}
 	if s.EstimatedWait == nil || s.AdmissionsPerMinute == nil || *s.AdmissionsPerMinute != 100 {
 		t.Fatalf("rate: %+v", s)
 	}
-	if s.EstimatedWait.MinSeconds > 7*60 || s.EstimatedWait.MaxSeconds < 8*60 {
-		t.Fatalf("range %+v does not hold 8 minutes", s.EstimatedWait)
+	if mid := s.EstimatedWait.Expected(); s.EstimatedWait.MinSeconds > 7*60 || s.EstimatedWait.MaxSeconds < 7*60 || mid < 6*time.Minute || mid > 8*time.Minute {
+		t.Fatalf("range %+v does not hold 7 minutes near its middle", s.EstimatedWait)
 	}
-	if s.Text.Wait != "5 to 10 minutes" {
+	if s.Text.Wait != "4 to 10 minutes" || s.ExpectedAt == nil || s.Text.Expected == "" || s.Text.Updated == "" {
+		t.Fatalf("wait text %q, expected %v %q, updated %q", s.Text.Wait, s.ExpectedAt, s.Text.Expected, s.Text.Updated)
+	}
+}
+
+// TestConfiguredRateNeedsNoHistory: a room whose settings fix its pace is
+// estimated from the first poll, from that pace.
+func TestConfiguredRateNeedsNoHistory(t *testing.T) {
+	now := t0
+	p := newPage(t, &now)
+	v := Visit{RoomID: "sale", Position: 16, Serving: 1, Queue: 16, Pace: admission.Pace{Kind: admission.PaceRate, PerMinute: 12, Known: true}}
+	r := httptest.NewRequest("GET", "/room/sale", nil)
+	s := p.Status(r, v)
+	// 15 admissions at 12 a minute: 75 s.
+	if s.EstimatedWait == nil || s.EstimatedWait.MinSeconds > 75 || s.EstimatedWait.MaxSeconds < 75 || *s.AdmissionsPerMinute != 12 {
+		t.Fatalf("estimate %+v at %v/min", s.EstimatedWait, s.AdmissionsPerMinute)
+	}
+	if s.Text.Wait != "1 to 2 minutes" {
 		t.Fatalf("wait text %q", s.Text.Wait)
+	}
+	v.Pace = admission.Pace{Kind: admission.PacePaused, Known: true}
+	if s := p.Status(r, v); s.EstimatedWait != nil {
+		t.Fatalf("a paused room was given an estimate %+v", s.EstimatedWait)
 	}
 }
 
@@ -127,12 +153,33 @@ func TestNoScriptContinuesWhenAdmitted(t *testing.T) {
 
 func TestRateMeterForgetsOnReset(t *testing.T) {
 	m := NewRateMeter(10*time.Minute, 5*time.Second)
-	m.Observe("r", 100, t0)
-	if _, ok := m.Observe("r", 200, t0.Add(time.Minute)); !ok {
+	m.Observe("r", "", 100, 1000, t0)
+	m.Observe("r", "", 150, 1000, t0.Add(30*time.Second))
+	if !m.Observe("r", "", 200, 1000, t0.Add(time.Minute)).Known {
 		t.Fatal("no rate after a minute")
 	}
-	if _, ok := m.Observe("r", 3, t0.Add(2*time.Minute)); ok {
+	if m.Observe("r", "", 3, 1000, t0.Add(2*time.Minute)).Known {
 		t.Fatal("a rate survived the counter going back (reset)")
+	}
+}
+
+// TestRateMeterCountsOnlyWaitingTime: minutes with nobody waiting (the
+// serving counter at the queue) do not dilute the measured pace.
+func TestRateMeterCountsOnlyWaitingTime(t *testing.T) {
+	m := NewRateMeter(10*time.Minute, 5*time.Second)
+	at := t0
+	serving, queue := int64(0), int64(12)
+	for range 4 { // 12 a minute while people wait: one every 5 s
+		m.Observe("r", "", serving, queue, at)
+		at, serving = at.Add(15*time.Second), serving+3
+	}
+	for range 8 { // then two idle minutes with the line empty
+		m.Observe("r", "", queue, queue, at)
+		at = at.Add(15 * time.Second)
+	}
+	got := m.Observe("r", "", queue, queue, at)
+	if !got.Known || got.PerMinute < 11 || got.PerMinute > 13 {
+		t.Fatalf("measured %+v, want 12 a minute", got)
 	}
 }
 
@@ -152,5 +199,22 @@ func TestOperatorTemplateOverridesBuiltin(t *testing.T) {
 	}
 	if !strings.Contains(w.Body.String(), `<p id="custom">2 people ahead of you</p>`) {
 		t.Fatalf("operator template not used: %s", w.Body.String())
+	}
+}
+
+// TestRateMeterStartsAfreshOnNewSettings: a room whose inlet changed is
+// not estimated from the pace it had before.
+func TestRateMeterStartsAfreshOnNewSettings(t *testing.T) {
+	m := NewRateMeter(10*time.Minute, 5*time.Second)
+	at, serving := t0, int64(0)
+	for range 12 {
+		m.Observe("r", "max_active 10", serving, 1000, at)
+		at, serving = at.Add(10*time.Second), serving+2
+	}
+	if !m.Observe("r", "max_active 10", serving, 1000, at).Known {
+		t.Fatal("no pace after two minutes of moves")
+	}
+	if got := m.Observe("r", "max_active 50", serving, 1000, at.Add(5*time.Second)); got.Known {
+		t.Fatalf("the old cap's pace survived the new one: %+v", got)
 	}
 }

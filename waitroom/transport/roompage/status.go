@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/waitroom-idp/waitroom/waitroom/admission"
+
 	"github.com/waitroom-idp/waitroom/waitroom/transport/i18n"
 )
 
@@ -44,6 +46,17 @@ type Visit struct {
 	RejoinURL string
 	// StatusURL is polled by the page's script (Accept: application/json).
 	StatusURL string
+	// Queue is the room's queue counter: with Serving, it tells the rate
+	// meter whether anyone was waiting.
+	Queue int64
+	// Pace is how fast the room's settings let visitors in.
+	Pace admission.Pace
+	// Site names the site the visitor queues for, and SiteURL links back
+	// to it (from the OpenID client; empty when unknown).
+	Site    string
+	SiteURL string
+	// Messages are the organiser's message to visitors, by language.
+	Messages map[string]string
 }
 
 // DeriveState decides the page state of v from its flags, in priority
@@ -85,11 +98,22 @@ type Status struct {
 	// Progress is the share of the line before the visitor already let in,
 	// from 0 to 1.
 	Progress float64 `json:"progress"`
-	// EstimatedWait is null while there is not enough history to estimate.
-	EstimatedWait       *WaitRange `json:"estimated_wait"`
-	AdmissionsPerMinute *float64   `json:"admissions_per_minute"`
-	OpensAt             *time.Time `json:"opens_at,omitempty"`
-	ContinueURL         string     `json:"continue_url,omitempty"`
+	// EstimatedWait is null while there is nothing to estimate from.
+	EstimatedWait *WaitRange `json:"estimated_wait"`
+	// ExpectedAt is when the visitor's turn should come (the middle of
+	// the estimate).
+	ExpectedAt *time.Time `json:"expected_at,omitempty"`
+	// AdmissionsPerMinute is the room's pace: the configured rate when the
+	// settings fix one, otherwise the measured one.
+	AdmissionsPerMinute *float64 `json:"admissions_per_minute"`
+	// UpdatedAt is when this status was computed.
+	UpdatedAt time.Time `json:"updated_at"`
+	Site      string    `json:"site,omitempty"`
+	SiteURL   string    `json:"site_url,omitempty"`
+	// Message is the organiser's message in the visitor's language.
+	Message     string     `json:"message,omitempty"`
+	OpensAt     *time.Time `json:"opens_at,omitempty"`
+	ContinueURL string     `json:"continue_url,omitempty"`
 	// PollAfter is the number of seconds the client should wait before
 	// asking again.
 	PollAfter int64      `json:"poll_after_seconds"`
@@ -106,12 +130,29 @@ type StatusText struct {
 	Wait     string `json:"wait"`
 	Progress string `json:"progress"`
 	OpensAt  string `json:"opens_at,omitempty"`
+	// Expected is the expected time of the visitor's turn, in UTC; the
+	// page's script shows it in the visitor's own time zone.
+	Expected string `json:"expected,omitempty"`
+	// Updated says when the status was computed.
+	Updated string `json:"updated"`
 	// Announce is the sentence screen readers hear when the position moves.
 	Announce string `json:"announce"`
 }
 
 // Percent is Progress as a whole percentage, for <progress>.
 func (s Status) Percent() int { return int(math.Floor(s.Progress * 100)) }
+
+// ExpectedISO is the expected time of the visitor's turn for <time
+// datetime>; empty without an estimate.
+func (s Status) ExpectedISO() string {
+	if s.ExpectedAt == nil {
+		return ""
+	}
+	return s.ExpectedAt.Format(time.RFC3339)
+}
+
+// UpdatedISO is when the status was computed, for <time datetime>.
+func (s Status) UpdatedISO() string { return s.UpdatedAt.Format(time.RFC3339) }
 
 // OpensAtISO is the opening time for <time datetime>.
 func (s Status) OpensAtISO() string {
@@ -121,23 +162,32 @@ func (s Status) OpensAtISO() string {
 	return s.OpensAt.UTC().Format(time.RFC3339)
 }
 
-// buildStatus computes the status of a visit; rate and rateKnown are the
-// room's measured admissions per minute.
-func buildStatus(v Visit, now time.Time, rate float64, rateKnown bool, p *i18n.Printer) Status {
+// buildStatus computes the status of a visit; measured is the room's
+// measured pace.
+func buildStatus(v Visit, now time.Time, measured Measured, p *i18n.Printer) Status {
 	s := Status{
 		Room: v.RoomID, RoomName: v.RoomName, State: v.DeriveState(now),
-		Position: v.Position, Serving: v.Serving, Lang: p.Lang,
+		Position: v.Position, Serving: v.Serving, Lang: p.Lang, UpdatedAt: now.UTC(),
+		Site: v.Site, SiteURL: v.SiteURL, Message: message(v.Messages, p.Lang),
 	}
 	if v.Position > 0 {
 		s.Ahead = max(0, v.Position-v.Serving-1)
 		s.Progress = min(1, float64(v.Serving)/float64(v.Position))
 	}
-	if rateKnown {
-		r := math.Round(rate*10) / 10
+	switch {
+	case v.Pace.Known && v.Pace.PerMinute > 0:
+		r := math.Round(v.Pace.PerMinute*10) / 10
+		s.AdmissionsPerMinute = &r
+	case !v.Pace.Known && measured.Known:
+		r := math.Round(measured.PerMinute*10) / 10
 		s.AdmissionsPerMinute = &r
 	}
-	if w, ok := EstimateWait(s.Ahead, rate, rateKnown); ok && s.Ahead > 0 {
-		s.EstimatedWait = &w
+	if s.State == StateWaiting && v.Position > 0 && s.Ahead > 0 {
+		if w, ok := EstimateWait(v.Position-v.Serving, v.Pace, measured, now); ok {
+			s.EstimatedWait = &w
+			at := now.Add(w.Expected()).UTC().Truncate(time.Minute)
+			s.ExpectedAt = &at
+		}
 	}
 	if !v.OpensAt.IsZero() {
 		t := v.OpensAt
@@ -194,6 +244,10 @@ func describe(s Status, p *i18n.Printer) StatusText {
 		// shows it in the visitor's own time zone.
 		t.OpensAt = p.T("room.opens_at", "time", s.OpensAt.UTC().Format(p.T("format.datetime")))
 	}
+	if s.ExpectedAt != nil {
+		t.Expected = p.T("room.expected_at", "time", s.ExpectedAt.Format(p.T("format.time")))
+	}
+	t.Updated = p.T("room.updated_at", "time", s.UpdatedAt.Format(p.T("format.time")))
 	t.Announce = p.T("announce", "ahead", t.Ahead, "wait", t.Wait)
 	return t
 }
@@ -227,4 +281,12 @@ func rangeText(w WaitRange, p *i18n.Printer) string {
 		return p.N("wait.minutes", hi)
 	}
 	return p.T("wait.range_minutes", "min", p.Number(max(1, lo)), "max", p.Number(hi))
+}
+
+// message is the organiser's message in lang, else in English, else none.
+func message(m map[string]string, lang string) string {
+	if msg := m[lang]; msg != "" {
+		return msg
+	}
+	return m["en"]
 }

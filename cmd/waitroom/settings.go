@@ -44,7 +44,7 @@ func settings(c *server.Config) []setting {
 		str("redis_key_prefix", &c.RedisKeyPrefix, "Prefix of every Redis key, to share one Redis between deployments."),
 		str("database_url", &c.DatabaseURL, "PostgreSQL URL or key=value DSN (postgres://user:pass@host:5432/db?sslmode=require)."),
 		integer("database_max_conns", &c.DatabaseMaxConns, "Maximum PostgreSQL connections of this process."),
-		list("admin_key_hashes", &c.AdminKeyHashes, "Comma-separated hex SHA-256 of the admin keys (waitroom hash-key prints one). None: a key is generated for the run and printed."),
+		list("admin_key_hashes", &c.AdminKeyHashes, "Comma-separated admin keys as [name:]hex SHA-256[:viewer] (waitroom hash-key prints one); the name shows in the audit trail, viewer keys may only look. None: a key named admin is generated for the run and printed."),
 		str("log_level", &c.LogLevel, "debug, info, warn or error (successful requests are logged at debug)."),
 		str("log_format", &c.LogFormat, "text or json."),
 		list("cors_origins", &c.CORSOrigins, "Comma-separated origins whose pages may call the public API (* for any). Empty: no CORS."),

@@ -1,6 +1,7 @@
 package clients
 
 import (
+	"encoding/json"
 	"net/http"
 	"sort"
 
@@ -82,6 +83,7 @@ func (reg *Registry) create(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	reg.forget(c.ID)
+	reg.record(r, "client.create", waitroom.Client{}, c)
 	shown := c.Public()
 	shown.Secret = secret
 	w.Header().Set("Location", "/v1/clients/"+c.ID)
@@ -100,7 +102,9 @@ func (reg *Registry) patch(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	var before waitroom.Client
 	updated, err := reg.store.UpdateClient(r.Context(), id, func(c *waitroom.Client) error {
+		before = *c
 		hash, created := c.SecretHash, c.CreatedAt
 		if err := web.UnmarshalJSON(raw, c, true); err != nil {
 			return err
@@ -113,6 +117,7 @@ func (reg *Registry) patch(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	reg.forget(id)
+	reg.record(r, "client.update", before, updated)
 	web.JSON(w, http.StatusOK, web.NoStore, updated.Public())
 	return nil
 }
@@ -131,6 +136,7 @@ func (reg *Registry) rotateSecret(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	reg.forget(id)
+	reg.record(r, "client.secret", waitroom.Client{}, updated)
 	shown := updated.Public()
 	shown.Secret = secret
 	web.JSON(w, http.StatusOK, web.NoStore, shown)
@@ -142,10 +148,15 @@ func (reg *Registry) delete(w http.ResponseWriter, r *http.Request) error {
 	if err := reg.mutable(id); err != nil {
 		return err
 	}
+	before, err := reg.store.Client(r.Context(), id)
+	if err != nil {
+		return err
+	}
 	if err := reg.store.DeleteClient(r.Context(), id); err != nil {
 		return err
 	}
 	reg.forget(id)
+	reg.record(r, "client.delete", before, waitroom.Client{})
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
@@ -155,4 +166,26 @@ func (reg *Registry) mutable(id string) error {
 		return waitroom.Errorf(waitroom.CodeConflict, "client %q is defined in the config file; change it there", id)
 	}
 	return nil
+}
+
+// record audits a change of a client (its secret never appears: Public
+// drops it); the entry belongs to the client's room.
+func (reg *Registry) record(r *http.Request, action string, before, after waitroom.Client) {
+	if reg.audit == nil {
+		return
+	}
+	doc := func(c waitroom.Client) json.RawMessage {
+		if c.ID == "" {
+			return nil
+		}
+		b, _ := json.Marshal(c.Public())
+		return b
+	}
+	room, id := after.Room, after.ID
+	if id == "" {
+		room, id = before.Room, before.ID
+	}
+	actor, _ := web.ActorFrom(r.Context())
+	reg.audit.Record(r.Context(), waitroom.AuditEntry{At: reg.now().UTC(), Actor: actor.Name, Room: room, Action: action,
+		Target: id, Before: doc(before), After: doc(after)})
 }

@@ -34,6 +34,8 @@ type Config struct {
 	// replica that did not change it (default 5 s).
 	CacheTTL time.Duration
 	Clock    func() time.Time
+	// Audit records the changes made through the admin API (nil: none).
+	Audit waitroom.Auditor
 }
 
 // DefaultCacheTTL is Config.CacheTTL's default.
@@ -49,6 +51,7 @@ type Registry struct {
 	hasher []byte
 	ttl    time.Duration
 	now    func() time.Time
+	audit  waitroom.Auditor
 
 	mu    sync.Mutex
 	cache map[string]cachedClient
@@ -77,7 +80,7 @@ func New(cfg Config) (*Registry, error) {
 		cfg.Clock = time.Now
 	}
 	r := &Registry{fixed: map[string]waitroom.Client{}, store: cfg.Store, hasher: waitroom.DeriveKey(cfg.Secret, "client-secret"),
-		ttl: cfg.CacheTTL, now: cfg.Clock, cache: map[string]cachedClient{}}
+		ttl: cfg.CacheTTL, now: cfg.Clock, audit: cfg.Audit, cache: map[string]cachedClient{}}
 	var problems []string
 	for _, c := range cfg.Fixed {
 		if err := r.Register(c); err != nil {

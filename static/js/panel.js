@@ -27,6 +27,20 @@
     return points.map(function (p, i) { return (i ? 'L' : 'M') + p[0].toFixed(1) + ' ' + p[1].toFixed(1); }).join(' ');
   }
 
+  // barScale is the height the admission bars are drawn to: the largest
+  // ordinary value, so that one manual jump (a thousand let in at once)
+  // does not flatten every other bar. Values far above the usual ones
+  // (eight times the 90th percentile) are cut off and labelled.
+  function barScale(history) {
+    var v = history.map(function (s) { return s.admitted_per_minute; }).filter(function (a) { return a > 0; }).sort(function (a, b) { return a - b; });
+    if (!v.length) return 1;
+    var p90 = v[Math.min(v.length - 1, Math.floor(v.length * 0.9))];
+    var cap = p90 * 8;
+    var max = 1;
+    v.forEach(function (a) { if (a <= cap) max = Math.max(max, a); });
+    return max;
+  }
+
   // draw renders queue length and serving counter as lines over the last
   // hour, with admissions per minute as bars in a band below.
   function draw(box, history, fmt) {
@@ -35,10 +49,9 @@
     var W = Math.max(280, Math.round(box.clientWidth || 640)), H = 240, L = 56, R = 8, T = 10, lineH = 150, gap = 24, barH = 44;
     var t1 = Date.parse(history[history.length - 1].t);
     var t0 = Math.min(Date.parse(history[0].t), t1 - 60000);
-    var maxY = 1, maxA = 1;
+    var maxY = 1, maxA = barScale(history);
     history.forEach(function (s) {
       maxY = Math.max(maxY, s.queue, s.serving);
-      maxA = Math.max(maxA, s.admitted_per_minute);
     });
     function x(s) { return L + (Date.parse(s.t) - t0) / (t1 - t0) * (W - L - R); }
     function y(v) { return T + lineH - v / maxY * lineH; }
@@ -53,9 +66,17 @@
     svg.appendChild(el('line', { x1: L, y1: base, x2: W - R, y2: base, class: 'axis' }));
     svg.appendChild(el('text', { x: L - 6, y: base - barH + 10, 'text-anchor': 'end' }, fmt.format(Math.round(maxA))));
     var bw = Math.max(1.5, (W - L - R) / history.length - 1);
+    var clipped = box.getAttribute('data-clipped') || '{n}';
     history.forEach(function (s) {
-      var h = s.admitted_per_minute / maxA * barH;
-      if (h > 0) svg.appendChild(el('rect', { x: x(s) - bw, y: base - h, width: bw, height: h, class: 'admitted' }));
+      var a = s.admitted_per_minute;
+      var h = Math.min(a, maxA) / maxA * barH;
+      if (h <= 0) return;
+      var cut = a > maxA;
+      svg.appendChild(el('rect', { x: x(s) - bw, y: base - h, width: bw, height: h, class: cut ? 'admitted clipped' : 'admitted' }));
+      if (cut) {
+        svg.appendChild(el('text', { x: Math.min(x(s), W - R), y: base - barH - 4, 'text-anchor': 'end', class: 'clip-label' },
+          '\u2191 ' + clipped.replace('{n}', fmt.format(Math.round(a)))));
+      }
     });
     var time = new Intl.DateTimeFormat(document.documentElement.lang, { hour: '2-digit', minute: '2-digit' });
     svg.appendChild(el('text', { x: L, y: H - 2 }, time.format(new Date(t0))));
@@ -97,13 +118,16 @@
           var c = s.counters;
           set('queue', fmt.format(c.queue));
           set('serving', fmt.format(c.serving));
-          set('waiting', fmt.format(s.waiting));
+          set('in_line', fmt.format(s.in_line));
+          set('admitted_not_arrived', fmt.format(s.admitted_not_arrived));
           set('active', fmt.format(s.active));
           set('tokens', fmt.format(c.tokens));
           set('expired', fmt.format(c.expired));
           set('completed', fmt.format(c.completed));
           set('abandoned', fmt.format(c.abandoned));
           set('rate', s.admissions_per_minute === null ? '–' : rateFmt.format(s.admissions_per_minute));
+          var gated = document.getElementById('gated');
+          if (gated) gated.hidden = !s.gated;
           last = s.history;
           draw(box, last, fmt);
         }
@@ -115,6 +139,21 @@
     refresh();
   }
 
+  // inletFields shows only the fields of the chosen inlet strategy.
+  function inletFields() {
+    var select = document.getElementById('i-strategy');
+    if (!select) return;
+    var form = select.form;
+    function show() {
+      form.querySelectorAll('[data-for]').forEach(function (e) {
+        e.hidden = e.getAttribute('data-for') !== select.value;
+      });
+    }
+    select.addEventListener('change', show);
+    show();
+  }
+
   syncSlider();
+  inletFields();
   live();
 })();

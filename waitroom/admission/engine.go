@@ -58,6 +58,9 @@ type Config struct {
 	Events Emitter
 	Gates  Gates
 	Opener Opener
+	// States, when set, is where the leader publishes each room's state
+	// (see PublishedState).
+	States waitroom.Ephemeral
 	// Expire runs one expiry-job pass for a room (Service.ExpireRoom).
 	Expire func(ctx context.Context, room string) error
 	// Jobs is deployment-wide work (not per room) the leader runs once per
@@ -92,6 +95,7 @@ type roomMemo struct {
 	strategyKey string
 	lastTick    int64
 	state       string
+	published   time.Time // when state was last published (Config.States)
 	committed   bool
 }
 
@@ -228,6 +232,11 @@ func (e *Engine) tickRoom(ctx context.Context, token int64, fresh bool, r waitro
 	state := RoomState(r, now, e.gatePaused(r))
 	if known && memo.state != state {
 		e.emit(ctx, r, "room_state_changed", map[string]any{"previous_state": memo.state, "state": state})
+	}
+	if e.cfg.States != nil && (memo.state != state || now.Sub(memo.published) >= stateRepublish) {
+		if err := e.cfg.States.Put(ctx, stateKey(r.ID), []byte(state), stateTTL); err == nil {
+			memo.published = now
+		}
 	}
 	memo.state = state
 	if err := e.open(ctx, r, now, &memo); err != nil {
@@ -438,6 +447,24 @@ func strategyKey(r waitroom.Room) string {
 	h := fnv.New64a()
 	h.Write(b)
 	return fmt.Sprintf("%x", h.Sum64())
+}
+
+// The leader publishes each room's state for every replica (the control
+// panel shows it: a health gate's verdict is known to the leader only),
+// again at least every stateRepublish; a state not renewed for stateTTL
+// (no leader) is gone.
+const (
+	stateRepublish = 5 * time.Second
+	stateTTL       = 20 * time.Second
+)
+
+func stateKey(room string) string { return "admission-state:" + room }
+
+// PublishedState returns the state of room the leader last published in
+// eph (Config.States); false when none is live.
+func PublishedState(ctx context.Context, eph waitroom.Ephemeral, room string) (string, bool) {
+	b, err := eph.Get(ctx, stateKey(room))
+	return string(b), err == nil && len(b) > 0
 }
 
 // Room states reported in room_state_changed.

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/waitroom-idp/waitroom/waitroom"
+	"github.com/waitroom-idp/waitroom/waitroom/backend/backendtest"
 	"github.com/waitroom-idp/waitroom/waitroom/testenv"
 )
 
@@ -113,17 +114,25 @@ func TestGatePausesWithoutBacklog(t *testing.T) {
 	clock := testenv.NewClock(time.Time{})
 	gates := &fixedGates{}
 	rec := &recorder{}
-	e := NewEngine(Config{Core: core, Lease: newLease(t, clock), Holder: "a", Clock: clock.Now, Gates: gates, Events: rec, Logger: quiet})
+	board := backendtest.Embedded(t, clock.Now).Ephemeral
+	published := func() string { s, _ := PublishedState(context.Background(), board, "g"); return s }
+	e := NewEngine(Config{Core: core, Lease: newLease(t, clock), Holder: "a", Clock: clock.Now, Gates: gates, Events: rec, Logger: quiet, States: board})
 	runSeconds(t, e, clock, t0, 30)
 	gates.paused = true
 	runSeconds(t, e, clock, t0.Add(30*time.Second), 30)
 	if s := core.serving("g"); s != 30 {
 		t.Fatalf("serving %d while gated, want held at 30", s)
 	}
+	if s := published(); s != StateGated {
+		t.Fatalf("published state %q while gated, want %q for the other replicas", s, StateGated)
+	}
 	gates.paused = false
 	runSeconds(t, e, clock, t0.Add(60*time.Second), 30)
 	if s := core.serving("g"); s != 60 {
 		t.Fatalf("serving %d after reopening, want 60 (no burst for the gated half minute)", s)
+	}
+	if s := published(); s != StateOpen {
+		t.Fatalf("published state %q after reopening, want %q", s, StateOpen)
 	}
 	var states []any
 	for i, ev := range rec.events {

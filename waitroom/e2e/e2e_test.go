@@ -27,7 +27,13 @@ func TestBrowser(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "node", "run.mjs")
+	// WAITROOM_E2E_ONLY names the suites to run (comma-separated), for
+	// working on one; all by default.
+	args := []string{"run.mjs"}
+	if only := os.Getenv("WAITROOM_E2E_ONLY"); only != "" {
+		args = append(args, strings.Split(only, ",")...)
+	}
+	cmd := exec.CommandContext(ctx, "node", args...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(),
 		"WR_PUBLIC_URL="+srv.publicURL, "WR_ADMIN_URL="+srv.adminURL, "WR_ADMIN_KEY="+srv.adminKey,

@@ -58,11 +58,14 @@ export async function run(browser, report) {
   await tab.waitForTimeout(800); // the progress bar's short transition
   await screenshot(tab, 'room-your-turn');
   await tab.clock.resume();
-  await tab.waitForURL(/\/demo\/callback/, { timeout: 30000 });
+  await tab.waitForSelector('text=You are through', { timeout: 30000 });
   const body = await tab.locator('body').innerText();
   assert(/You are through/.test(body), 'the relying party did not finish the login: ' + body.slice(0, 400));
   assert(/queue_position/.test(body) && body.includes(String(mine)), 'the ID token does not carry the queue position');
   await screenshot(tab, 'demo-signed-in');
+  // A refresh shows the finished login again, not a state mismatch.
+  await tab.reload();
+  assert(/You are through/.test(await tab.locator('body').innerText()), 'a refresh lost the finished login');
 
   report.errors.push(...visitor.errors, ...admin.visitor.errors);
   await visitor.close();

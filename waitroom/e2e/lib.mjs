@@ -107,11 +107,18 @@ export class Admin {
     await this.page.goto(`${env.adminURL}/panel/rooms/${room}`);
   }
 
+  // submit fills a form's fields (selector → value; select elements get
+  // the option) and submits it with its first submit button.
   async submit(formSelector, fill = {}) {
-    for (const [sel, value] of Object.entries(fill)) await this.page.fill(sel, String(value));
+    for (const [sel, value] of Object.entries(fill)) {
+      const field = this.page.locator(sel);
+      const tag = await field.evaluate((e) => e.tagName);
+      if (tag === 'SELECT') await field.selectOption(String(value));
+      else await field.fill(String(value));
+    }
     await Promise.all([
       this.page.waitForNavigation(),
-      this.page.locator(`${formSelector} button[type=submit]`).click(),
+      this.page.locator(`${formSelector} button[type=submit]`).first().click(),
     ]);
   }
 
@@ -127,15 +134,22 @@ export class Admin {
 
   async setMode(mode, room = env.room) {
     await this.openRoom(room);
-    await Promise.all([
-      this.page.waitForNavigation(),
-      this.page.locator(`form:has(input[name=mode][value=${mode}]) button`).click(),
-    ]);
+    await this.submit('#mode-form', { '#m-mode': mode });
+  }
+
+  async inlet(fill, room = env.room) {
+    await this.openRoom(room);
+    await this.submit('#inlet-form', fill);
   }
 
   async settings(fill, room = env.room) {
     await this.openRoom(room);
-    await this.submit('form[action$="/settings"]', fill);
+    await this.submit('#settings-form', fill);
+  }
+
+  async schedule(fill, room = env.room) {
+    await this.openRoom(room);
+    await this.submit('#schedule-form', fill);
   }
 
   async reset(room = env.room) {
@@ -147,6 +161,18 @@ export class Admin {
     const res = await this.page.request.get(`${env.adminURL}/panel/rooms/${room}/stats`, { headers: { Accept: 'application/json' } });
     assert(res.ok(), `stats: ${res.status()}`);
     return res.json();
+  }
+
+  // until polls the room's live numbers until check passes.
+  async until(what, check, room = env.room, timeout = 20000) {
+    const end = Date.now() + timeout;
+    let s;
+    for (;;) {
+      s = await this.counters(room);
+      if (check(s)) return s;
+      if (Date.now() > end) throw new Error(`${what}: not within ${timeout / 1000}s; last ${JSON.stringify({ counters: s.counters, pace: s.pace, mode: s.mode, gated: s.gated })}`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
   }
 }
 

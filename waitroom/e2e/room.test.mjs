@@ -51,7 +51,7 @@ export async function run(browser, report) {
 
   // Not open yet: the page gives the opening time.
   const opens = new Date(Date.now() + 2 * 3600 * 1000).toISOString().slice(0, 16);
-  await admin.settings({ '#s-opens': opens });
+  await admin.schedule({ '#s-opens': opens });
   const early = await visit('newcomer-early');
   await waitForState(early, 'not_open');
   const when = await early.locator('#opens').getAttribute('datetime');
@@ -60,7 +60,7 @@ export async function run(browser, report) {
   await screenshot(early, 'room-not-open');
   report.a11y.push(...(await checkA11y(early, 'room not open')));
   await early.close();
-  await admin.settings({ '#s-opens': '' });
+  await admin.schedule({ '#s-opens': '' });
 
   // Expired: admitted while away, back too late. The page script is kept
   // out while away so the visitor does not continue on their own.

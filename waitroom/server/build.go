@@ -6,12 +6,14 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/waitroom-idp/waitroom/oidc"
 	"github.com/waitroom-idp/waitroom/oidc/clients"
 	"github.com/waitroom-idp/waitroom/static"
 	"github.com/waitroom-idp/waitroom/waitroom"
+	"github.com/waitroom-idp/waitroom/waitroom/admission"
 	"github.com/waitroom-idp/waitroom/waitroom/transport/httpapi"
 	"github.com/waitroom-idp/waitroom/waitroom/transport/middleware"
 	"github.com/waitroom-idp/waitroom/waitroom/transport/panel"
@@ -43,7 +45,8 @@ func (s *Server) build(ctx context.Context, metrics *httpapi.Metrics) error {
 	if err != nil {
 		return err
 	}
-	registry, err := clients.New(clients.Config{Fixed: cfg.Clients, Store: s.backend.Clients, Secret: secret})
+	audit := auditTrail{store: s.backend.Audit, rooms: svc.Room, events: pol.dispatcher, logger: s.logger}
+	registry, err := clients.New(clients.Config{Fixed: cfg.Clients, Store: s.backend.Clients, Secret: secret, Audit: audit})
 	if err != nil {
 		return fmt.Errorf("clients: %w", err)
 	}
@@ -58,15 +61,6 @@ func (s *Server) build(ctx context.Context, metrics *httpapi.Metrics) error {
 	if err != nil {
 		return fmt.Errorf("admin_key_hashes: %w", err)
 	}
-	sampler := panel.NewSampler(svc, panelSampleEvery, time.Now, s.logger)
-	controlPanel, err := panel.New(panel.Options{
-		Service: svc, VerifyKey: adminKeys.Accepts, Sampler: sampler, Clients: registry.Handler(),
-		SessionSecret: waitroom.DeriveKey(secret, "derived:panel-session"), TemplateDir: cfg.TemplateDir, Logger: s.logger,
-	})
-	if err != nil {
-		return err
-	}
-	issuer, _ := url.Parse(s.issuer) // validated with the configuration
 	proxies, _ := middleware.ParseTrustedProxies(cfg.TrustedProxies)
 	api, err := httpapi.New(httpapi.Options{
 		Metrics: metrics, Service: pol.guarded, Deliveries: s.backend.Outbox, Draws: pol.prequeue, Keys: keys,
@@ -74,14 +68,26 @@ func (s *Server) build(ctx context.Context, metrics *httpapi.Metrics) error {
 		AdminKeys: adminKeys, CORSOrigins: cfg.CORSOrigins, TrustedProxies: proxies,
 		MaxBodyBytes: cfg.MaxBodyBytes, MaxQueryBytes: cfg.MaxQueryBytes, ServingMaxAge: cfg.ServingCache.D(),
 		AssignLimit: cfg.AssignRateLimit, AssignWindow: cfg.AssignRateWindow.D(), RateCounter: s.backend.Ephemeral,
-		PublicMounts: []httpapi.Mount{{Prefix: issuer.Path + "/", Handler: provider.Handler()}},
-		AdminMounts:  s.adminMounts(registry, controlPanel),
+		Audit: audit, AuditTrail: s.backend.Audit,
 	})
 	if err != nil {
 		return err
 	}
-	s.public = s.httpServer(api.PublicHandler(), "public")
-	s.admin = s.httpServer(api.AdminHandler(), "admin")
+	sampler := panel.NewSampler(svc, panelSampleEvery, time.Now, s.logger)
+	controlPanel, err := panel.New(panel.Options{
+		Service: svc, Admin: api.InProcess(), Clients: registry.Handler(), Identify: adminKeys.Identify, Issuer: s.issuer,
+		Sampler: sampler, SessionSecret: waitroom.DeriveKey(secret, "derived:panel-session"), TemplateDir: cfg.TemplateDir,
+		SecureCookies: strings.HasPrefix(s.AdminURL(), "https:"), Logger: s.logger,
+		RoomState: func(ctx context.Context, room string) (string, bool) {
+			return admission.PublishedState(ctx, s.backend.Ephemeral, room)
+		},
+	})
+	if err != nil {
+		return err
+	}
+	issuer, _ := url.Parse(s.issuer) // validated with the configuration
+	s.public = s.httpServer(api.PublicHandler(httpapi.Mount{Prefix: issuer.Path + "/", Handler: provider.Handler()}), "public")
+	s.admin = s.httpServer(api.AdminHandler(s.adminMounts(registry, controlPanel)...), "admin")
 	s.starts = []func(context.Context){
 		pol.run,
 		func(ctx context.Context) {

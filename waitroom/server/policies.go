@@ -40,7 +40,7 @@ func newPolicies(b *waitroom.Backend, svc *waitroom.Service, work leaderWork, lo
 	}
 	cfg := admission.Config{
 		Core: svc, Lease: b.Lease("admission"), Holder: newHolderID(), Logger: logger,
-		Events: dispatcher, Gates: admission.NewHealthGates(nil, nil, logger), Opener: pre,
+		Events: dispatcher, Gates: admission.NewHealthGates(nil, nil, logger), Opener: pre, States: b.Ephemeral,
 	}
 	work.configure(&cfg)
 	p.engine = admission.NewEngine(cfg)

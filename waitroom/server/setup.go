@@ -92,7 +92,7 @@ func adminKeyHashes(cfg Config) (hashes []string, generated string) {
 		return cfg.AdminKeyHashes, ""
 	}
 	key := NewAdminKey()
-	return []string{httpapi.HashAdminKey(key)}, key
+	return []string{"admin:" + httpapi.HashAdminKey(key)}, key
 }
 
 // NewAdminKey returns 32 random bytes, URL-safe base64.

@@ -53,6 +53,7 @@ func (a *API) incrementServingCounter(w http.ResponseWriter, r *http.Request) er
 	if err != nil {
 		return awsEventTexts.wrap(err)
 	}
+	a.audit(r, room, "room.serving", "", servingDoc{n - by}, servingDoc{n})
 	web.JSON(w, http.StatusOK, web.NoStore, map[string]int64{"serving_num": n})
 	return nil
 }
@@ -203,6 +204,7 @@ func (a *API) resetInitialState(w http.ResponseWriter, r *http.Request) error {
 	if err := a.svc.Reset(r.Context(), room); err != nil {
 		return awsEventTexts.wrap(err)
 	}
+	a.audit(r, room, "room.reset", "", nil, nil)
 	web.JSON(w, http.StatusOK, web.NoStore, map[string]string{"event_id": room, "message": "Counters reset"})
 	return nil
 }

@@ -7,6 +7,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/waitroom-idp/waitroom/waitroom"
+	"github.com/waitroom-idp/waitroom/waitroom/backend/backendtest"
+	"github.com/waitroom-idp/waitroom/waitroom/transport/httpapi"
 )
 
 func TestAdminNeedsAKey(t *testing.T) {
@@ -222,6 +226,82 @@ func TestFillRoom(t *testing.T) {
 		e.adminDo(http.MethodPost, "/v1/rooms/nowhere/fill", `{"count":1}`).expect(http.StatusNotFound, "")
 		if c, err := e.svc.Counters(context.Background(), "rehearsal"); err != nil || c.Queue != 251 {
 			t.Fatalf("queue %d (%v) after refused fills, want 251", c.Queue, err)
+		}
+	})
+}
+
+// auditLog is an Auditor over an embedded audit store, as the server
+// wires one (without the webhook event).
+type auditLog struct{ store waitroom.AuditStore }
+
+func (l auditLog) Record(ctx context.Context, e waitroom.AuditEntry) {
+	_, _ = l.store.AppendAudit(ctx, e)
+}
+
+func withAudit(t testing.TB) func(*httpapi.Options) {
+	store := backendtest.Embedded(t, nil).Audit
+	return func(o *httpapi.Options) { o.Audit, o.AuditTrail = auditLog{store}, store }
+}
+
+// TestNamedKeysAndViewers: each key acts under its name; a viewer's key
+// reads but never changes.
+func TestNamedKeysAndViewers(t *testing.T) {
+	e := newEnv(t, backends[0], withAudit(t))
+	e.room("sale")
+	viewer := func(method, target, body string) answer {
+		return e.do(e.admin, method, target, body, "Authorization", "Bearer "+testViewerKey)
+	}
+	viewer(http.MethodGet, "/v1/rooms/sale", "").expect(http.StatusOK, "")
+	viewer(http.MethodPatch, "/v1/rooms/sale", `{"inlet":{"strategy":"rate","per_minute":60}}`).expect(http.StatusForbidden, "read_only")
+	viewer(http.MethodPost, "/increment_serving_counter", `{"event_id":"sale","increment_by":1}`).expect(http.StatusForbidden, "read_only")
+	if r, _ := e.svc.Room(context.Background(), "sale"); r.Inlet.PerMinute != 0 {
+		t.Fatal("a viewer's PATCH changed the room")
+	}
+	e.adminDo(http.MethodPatch, "/v1/rooms/sale", `{"inlet":{"strategy":"rate","per_minute":60}}`).expect(http.StatusOK, "")
+	got := e.adminDo(http.MethodGet, "/v1/audit?room=sale", "").expect(http.StatusOK, "").json()
+	entries := got["entries"].([]any)
+	if len(entries) != 1 {
+		t.Fatalf("audit %v, want the one PATCH", got)
+	}
+	entry := entries[0].(map[string]any)
+	before := entry["before"].(map[string]any)
+	after := entry["after"].(map[string]any)
+	if entry["actor"] != "ops" || entry["action"] != "room.update" || before["inlet"] != nil ||
+		after["inlet"].(map[string]any)["per_minute"] != 60.0 {
+		t.Fatalf("audit entry %v", entry)
+	}
+}
+
+// TestAdvancePastTheQueueNeedsConsent: a move past the end of the line is
+// refused with the number of arrivals that would skip it, unless asked
+// for; every move is audited.
+func TestAdvancePastTheQueueNeedsConsent(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		e := newEnv(t, b, withAudit(t))
+		e.room("sale")
+		for range 46 {
+			e.enqueue("sale")
+		}
+		e.adminDo(http.MethodPost, "/v1/rooms/sale/advance", `{"by":40}`).expect(http.StatusOK, "")
+		a := e.adminDo(http.MethodPost, "/v1/rooms/sale/advance", `{"by":200}`).expect(http.StatusConflict, "beyond_queue")
+		if msg := a.json()["message"].(string); !strings.Contains(msg, "next 194 arrivals would skip the line") {
+			t.Fatalf("refusal says %q", msg)
+		}
+		e.adminDo(http.MethodPut, "/v1/rooms/sale/serving", `{"serving":47}`).expect(http.StatusConflict, "beyond_queue")
+		e.adminDo(http.MethodPut, "/v1/rooms/sale/serving", `{"serving":46}`).expect(http.StatusOK, "")
+		if s, _ := e.svc.Serving(context.Background(), "sale"); s != 46 {
+			t.Fatalf("serving %d after refused moves, want 46", s)
+		}
+		e.adminDo(http.MethodPost, "/v1/rooms/sale/advance", `{"by":10,"allow_beyond_queue":true}`).expect(http.StatusOK, "")
+		if s, _ := e.svc.Serving(context.Background(), "sale"); s != 56 {
+			t.Fatalf("serving %d after a consented move, want 56", s)
+		}
+		trail := e.adminDo(http.MethodGet, "/v1/audit?room=sale&limit=2", "").expect(http.StatusOK, "").json()
+		entries := trail["entries"].([]any)
+		first := entries[0].(map[string]any)
+		if len(entries) != 2 || first["action"] != "room.serving" || first["after"].(map[string]any)["serving"] != 56.0 ||
+			first["before"].(map[string]any)["serving"] != 46.0 || trail["next"] == nil {
+			t.Fatalf("audit %v", trail)
 		}
 	})
 }

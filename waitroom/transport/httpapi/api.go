@@ -8,6 +8,10 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/gorilla/mux"
+
+	"github.com/waitroom-idp/waitroom/waitroom"
+
 	"github.com/waitroom-idp/waitroom/waitroom/transport/web"
 
 	"github.com/waitroom-idp/waitroom/waitroom/transport/middleware"
@@ -64,13 +68,15 @@ type Options struct {
 	Deliveries DeliveryLister
 	Draws      DrawPublisher
 
-	// PublicMounts and AdminMounts add handlers next to the REST API (the
-	// OpenID provider, the control panel, the client API), tried after its
-	// routes, behind the same middleware.
-	PublicMounts, AdminMounts []Mount
+	// Audit records every change made through the admin API (nil: none);
+	// AuditTrail reads the trail for GET /v1/audit (nil: 404).
+	Audit      waitroom.Auditor
+	AuditTrail waitroom.AuditStore
 }
 
-// Mount is a handler served under a path prefix (and everything below it).
+// Mount is a handler served under a path prefix (and everything below it)
+// next to the REST API (the OpenID provider, the control panel, the client
+// API): tried after the API's routes, behind the same middleware.
 type Mount struct {
 	Prefix  string
 	Handler http.Handler
@@ -146,19 +152,7 @@ func New(opts Options) (*API, error) {
 	a.policyRoutes(a.public, a.admin, func(h func(http.ResponseWriter, *http.Request) error) http.Handler {
 		return a.requireAdmin(a.handle(h))
 	})
-	a.mount(a.public, opts.PublicMounts)
-	a.mount(a.admin, opts.AdminMounts)
 	return a, nil
-}
-
-func (a *API) mount(t *routeTable, mounts []Mount) {
-	for _, m := range mounts {
-		h := m.Handler
-		if m.AdminOnly {
-			h = a.requireAdmin(h)
-		}
-		t.router.PathPrefix(m.Prefix).Handler(h)
-	}
 }
 
 func (a *API) publicRoutes(t *routeTable) {
@@ -196,6 +190,8 @@ func (a *API) adminRoutes(t *routeTable) {
 	t.add(http.MethodPut, "/v1/rooms/{id}/serving", admin(a.setServing))
 	t.add(http.MethodPost, "/v1/rooms/{id}/reset", admin(a.resetRoom))
 	t.add(http.MethodPost, "/v1/rooms/{id}/fill", admin(a.fillRoom))
+	t.add(http.MethodPost, "/v1/rooms/{id}/advance", admin(a.advanceRoom))
+	t.add(http.MethodGet, "/v1/audit", admin(a.auditTrail))
 	a.opsRoutes(t, AdminListener, !a.opts.MetricsOnPublic)
 }
 
@@ -209,16 +205,46 @@ func (a *API) handle(h func(http.ResponseWriter, *http.Request) error) http.Hand
 	})
 }
 
-// PublicHandler is the public listener's handler: the router behind the
-// request id, access log, metrics, recovery, limits and CORS middleware.
-func (a *API) PublicHandler() http.Handler {
-	return a.chain(PublicListener, a.public.router, a.opts.CORSOrigins)
+// InProcess is the admin listener's router without its middleware, for the
+// control panel, which calls the admin API in-process so that its changes
+// are validated, answered and audited exactly as the API's: requests must
+// carry the operator (web.WithActor), as the panel's signed-in ones do.
+func (a *API) InProcess() http.Handler { return a.admin.router }
+
+// PublicHandler is the public listener's handler: the API's routes, then
+// mounts, behind the request id, access log, metrics, recovery, limits and
+// CORS middleware.
+func (a *API) PublicHandler(mounts ...Mount) http.Handler {
+	return a.chain(PublicListener, a.compose(a.public, mounts), a.opts.CORSOrigins)
 }
 
 // AdminHandler is the admin listener's handler (no CORS: the admin API is
 // not for browsers on other origins).
-func (a *API) AdminHandler() http.Handler {
-	return a.chain(AdminListener, a.admin.router, nil)
+func (a *API) AdminHandler(mounts ...Mount) http.Handler {
+	return a.chain(AdminListener, a.compose(a.admin, mounts), nil)
+}
+
+// compose routes to the API's routes first (a wrong method on one of its
+// paths stays its 405), then to the mounts by prefix, else the API's 404.
+// It builds a new router: the API's own is not changed.
+func (a *API) compose(t *routeTable, mounts []Mount) http.Handler {
+	if len(mounts) == 0 {
+		return t.router
+	}
+	r := mux.NewRouter()
+	r.MatcherFunc(func(req *http.Request, _ *mux.RouteMatch) bool {
+		var m mux.RouteMatch
+		return t.router.Match(req, &m) && m.MatchErr == nil
+	}).Handler(t.router)
+	for _, m := range mounts {
+		h := m.Handler
+		if m.AdminOnly {
+			h = a.requireAdmin(h)
+		}
+		r.PathPrefix(m.Prefix).Handler(labelRoute(h))
+	}
+	r.NotFoundHandler = t.router
+	return r
 }
 
 func (a *API) chain(listener string, h http.Handler, origins []string) http.Handler {

@@ -62,6 +62,7 @@ func (a *API) fillRoom(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	a.audit(r, id, "room.fill", "", nil, map[string]int64{"added": added, "queue": c.Queue})
 	web.JSON(w, http.StatusOK, web.NoStore, fillAnswer{EventID: id, Added: added, Queue: c.Queue, Sample: sample})
 	return nil
 }

@@ -52,7 +52,10 @@ func forEachBackend(t *testing.T, fn func(t *testing.T, b backend)) {
 	}
 }
 
-const testAdminKey = "test-admin-key-0123456789"
+const (
+	testAdminKey  = "test-admin-key-0123456789"
+	testViewerKey = "test-viewer-key-0123456789"
+)
 
 const testIssuer = "https://queue.example.com"
 
@@ -81,12 +84,13 @@ func newEnv(t testing.TB, b backend, configure ...func(*httpapi.Options)) *env {
 	}
 	svc := waitroom.NewService(faulty, keys, waitroom.Options{Clock: clock.Now, RoomCacheTTL: time.Nanosecond, Logger: quietLogger()})
 	opts := httpapi.Options{
-		Service:     svc,
-		Keys:        keys,
-		Ready:       faulty.Ping,
-		Issuer:      testIssuer,
-		Logger:      quietLogger(),
-		AdminKeys:   mustAdminKeys(t, httpapi.HashAdminKey(testAdminKey)),
+		Service: svc,
+		Keys:    keys,
+		Ready:   faulty.Ping,
+		Issuer:  testIssuer,
+		Logger:  quietLogger(),
+		AdminKeys: mustAdminKeys(t, "ops:"+httpapi.HashAdminKey(testAdminKey),
+			"watcher:"+httpapi.HashAdminKey(testViewerKey)+":viewer"),
 		RateCounter: eph,
 		Now:         clock.Now,
 	}

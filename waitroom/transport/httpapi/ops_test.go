@@ -106,9 +106,8 @@ func TestLimits(t *testing.T) {
 }
 
 func TestRecoverFromPanicInMountedHandler(t *testing.T) {
-	e := newEnv(t, backends[0], func(o *httpapi.Options) {
-		o.PublicMounts = []httpapi.Mount{{Prefix: "/boom", Handler: http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("kaboom secret") })}}
-	})
+	e := newEnv(t, backends[0])
+	e.public = e.api.PublicHandler(httpapi.Mount{Prefix: "/boom", Handler: http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("kaboom secret") })})
 	a := e.get("/boom").expect(http.StatusInternalServerError, "internal")
 	if strings.Contains(a.Body.String(), "kaboom") {
 		t.Fatalf("panic value leaked: %s", a.Body)
@@ -118,11 +117,10 @@ func TestRecoverFromPanicInMountedHandler(t *testing.T) {
 }
 
 func TestMountedCatchAllKeepsMethodErrors(t *testing.T) {
-	e := newEnv(t, backends[0], func(o *httpapi.Options) {
-		o.PublicMounts = []httpapi.Mount{{Prefix: "/", Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-			w.WriteHeader(http.StatusTeapot)
-		})}}
-	})
+	e := newEnv(t, backends[0])
+	e.public = e.api.PublicHandler(httpapi.Mount{Prefix: "/", Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(http.StatusTeapot)
+	})})
 	e.room("demo")
 	e.post("/serving_num?event_id=demo", "{}").expect(http.StatusMethodNotAllowed, "")
 	if a := e.get("/somewhere-else"); a.Code != http.StatusTeapot {

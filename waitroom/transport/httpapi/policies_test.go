@@ -115,3 +115,30 @@ func TestCounterStream(t *testing.T) {
 		t.Fatalf("first frame event %q data %q", event, data)
 	}
 }
+
+// TestPatchIsAMergePatch: PATCH /v1/rooms/{id} is a JSON merge patch
+// (RFC 7396): nested objects change field by field, null removes a
+// setting, everything not named stays.
+func TestPatchIsAMergePatch(t *testing.T) {
+	e := newEnv(t, backends[0])
+	e.room("sale")
+	e.adminDo(http.MethodPatch, "/v1/rooms/sale", `{"inlet":{"strategy":"rate","per_minute":300},
+		"schedule":{"opens_at":"2030-01-01T09:00:00Z","prequeue":"15m","closes_at":"2030-01-01T18:00:00Z"},
+		"health_gate":{"url":"https://shop.example/health"},"branding":{"title":"Spring"}}`).expect(http.StatusOK, "")
+	e.adminDo(http.MethodPatch, "/v1/rooms/sale", `{"inlet":{"per_minute":600},"schedule":{"opens_at":null,"prequeue":null},"health_gate":null}`).expect(http.StatusOK, "")
+	r, err := e.svc.Room(context.Background(), "sale")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Inlet.Strategy != waitroom.StrategyRate || r.Inlet.PerMinute != 600 {
+		t.Errorf("inlet %+v, want the rate kept and the number changed", r.Inlet)
+	}
+	if !r.Schedule.OpensAt.IsZero() || r.Schedule.Prequeue != 0 || r.Schedule.ClosesAt.IsZero() {
+		t.Errorf("schedule %+v, want the opening removed and the closing kept", r.Schedule)
+	}
+	if r.HealthGate != nil || r.Branding.Title != "Spring" || r.Name != "Room sale" {
+		t.Errorf("health gate %+v, title %q, name %q: want the gate removed, the rest kept", r.HealthGate, r.Branding.Title, r.Name)
+	}
+	e.adminDo(http.MethodPatch, "/v1/rooms/sale", `{"token_validity":null}`).expect(http.StatusBadRequest, "invalid_argument")
+	e.adminDo(http.MethodPatch, "/v1/rooms/sale", `[1,2]`).expect(http.StatusBadRequest, "invalid_argument")
+}

@@ -1,9 +1,12 @@
 package httpapi
 
 import (
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"time"
 
+	jsonpatch "github.com/evanphx/json-patch"
 	"github.com/waitroom-idp/waitroom/waitroom/transport/web"
 
 	"github.com/gorilla/mux"
@@ -50,6 +53,7 @@ func (a *API) createRoom(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	a.audit(r, created.ID, "room.create", "", nil, created)
 	w.Header().Set("Location", "/v1/rooms/"+created.ID)
 	web.JSON(w, http.StatusCreated, web.NoStore, created.Redacted())
 	return nil
@@ -88,17 +92,31 @@ func (a *API) patchRoom(w http.ResponseWriter, r *http.Request) error {
 	if probe.ID != id {
 		return web.Invalid("id: a room cannot be renamed")
 	}
+	var before waitroom.Room
 	room, err := a.svc.UpdateRoom(r.Context(), id, func(room *waitroom.Room) error {
-		created := room.CreatedAt
-		if err := web.UnmarshalJSON(raw, room, true); err != nil {
+		before = *room
+		// A JSON merge patch (RFC 7396): the fields given replace the
+		// room's, nested objects field by field, null removes a field.
+		current, err := json.Marshal(room)
+		if err != nil {
 			return err
 		}
-		room.ID, room.CreatedAt = id, created
+		merged, err := jsonpatch.MergePatch(current, raw)
+		if err != nil {
+			return web.Invalid("the body is not a JSON merge patch of a room")
+		}
+		next := waitroom.Room{}
+		if err := web.UnmarshalJSON(merged, &next, true); err != nil {
+			return err
+		}
+		next.ID, next.CreatedAt, next.UpdatedAt = id, room.CreatedAt, room.UpdatedAt
+		*room = next
 		return nil
 	})
 	if err != nil {
 		return err
 	}
+	a.audit(r, id, "room.update", "", before, room)
 	web.JSON(w, http.StatusOK, web.NoStore, room.Redacted())
 	return nil
 }
@@ -108,9 +126,14 @@ func (a *API) deleteRoom(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	before, err := a.svc.Room(r.Context(), id)
+	if err != nil {
+		return err
+	}
 	if err := a.svc.DeleteRoom(r.Context(), id); err != nil {
 		return err
 	}
+	a.audit(r, id, "room.delete", "", before, nil)
 	w.Header().Set("Cache-Control", web.NoStore)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
@@ -149,6 +172,7 @@ func (a *API) setServing(w http.ResponseWriter, r *http.Request) error {
 	}
 	var in struct {
 		Serving *int64 `json:"serving"`
+		Beyond  bool   `json:"allow_beyond_queue"`
 	}
 	if err := web.DecodeJSON(r, &in, true); err != nil {
 		return err
@@ -160,12 +184,79 @@ func (a *API) setServing(w http.ResponseWriter, r *http.Request) error {
 	if v < 0 {
 		return web.Invalid("serving: must not be negative")
 	}
+	c, err := a.svc.Counters(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	if err := beyondQueue(c, v, in.Beyond); err != nil {
+		return err
+	}
 	n, err := a.svc.SetServing(r.Context(), id, v)
 	if err != nil {
 		return err
 	}
+	a.audit(r, id, "room.serving", "", servingDoc{c.Serving}, servingDoc{n})
 	web.JSON(w, http.StatusOK, web.NoStore, map[string]any{"event_id": id, "serving": n})
 	return nil
+}
+
+// servingDoc is the serving counter as the audit trail records it.
+type servingDoc struct {
+	Serving int64 `json:"serving"`
+}
+
+// maxAdvance bounds one advance; anything larger is a typo.
+const maxAdvance = 1_000_000_000
+
+// advanceRoom moves the serving counter forward by "by" (the panel's and
+// the runbook's "let n more in"), refusing to pass the end of the line
+// unless asked to.
+func (a *API) advanceRoom(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathRoom(r)
+	if err != nil {
+		return err
+	}
+	var in struct {
+		By     *int64 `json:"by"`
+		Beyond bool   `json:"allow_beyond_queue"`
+	}
+	if err := web.DecodeJSON(r, &in, true); err != nil {
+		return err
+	}
+	by, err := requiredInt("by", in.By)
+	if err != nil {
+		return err
+	}
+	if by < 1 || by > maxAdvance {
+		return web.Invalid("by: from 1 to 1000000000")
+	}
+	c, err := a.svc.Counters(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	if err := beyondQueue(c, c.Serving+by, in.Beyond); err != nil {
+		return err
+	}
+	n, err := a.svc.AdvanceServing(r.Context(), id, by)
+	if err != nil {
+		return err
+	}
+	a.audit(r, id, "room.serving", "", servingDoc{n - by}, servingDoc{n})
+	web.JSON(w, http.StatusOK, web.NoStore, map[string]any{"event_id": id, "serving": n})
+	return nil
+}
+
+// beyondQueue refuses a serving counter above the room's queue (everyone
+// who joined is already let in, and the next arrivals would skip the line)
+// unless beyond is set.
+func beyondQueue(c waitroom.Counters, serving int64, beyond bool) error {
+	if beyond || serving <= c.Queue {
+		return nil
+	}
+	skip := serving - c.Queue
+	return &web.Problem{Status: http.StatusConflict, Code: "beyond_queue",
+		Message: fmt.Sprintf("serving %d would pass the end of the line (%d have joined): the next %d arrivals would skip the line; "+
+			"send \"allow_beyond_queue\": true to do it anyway", serving, c.Queue, skip)}
 }
 
 func (a *API) resetRoom(w http.ResponseWriter, r *http.Request) error {
@@ -173,9 +264,14 @@ func (a *API) resetRoom(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	before, err := a.svc.Counters(r.Context(), id)
+	if err != nil {
+		return err
+	}
 	if err := a.svc.Reset(r.Context(), id); err != nil {
 		return err
 	}
+	a.audit(r, id, "room.reset", "", before, nil)
 	c, err := a.svc.Counters(r.Context(), id)
 	if err != nil {
 		return err

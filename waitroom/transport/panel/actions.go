@@ -3,166 +3,312 @@ package panel
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/waitroom-idp/waitroom/waitroom"
+	"github.com/waitroom-idp/waitroom/waitroom/transport/i18n"
+	"github.com/waitroom-idp/waitroom/waitroom/transport/web"
 )
+
+// Every change goes through the admin REST API (admin.go): the forms here
+// only turn fields into the API's JSON, and a refusal shows the API's own
+// message above the room.
 
 // done sends the browser back to the room view with a short confirmation
 // (post/redirect/get, so a refresh never repeats the action).
 func (p *Panel) done(w http.ResponseWriter, r *http.Request, what string) error {
-	u := p.opts.Prefix + "/rooms/" + url.PathEscape(r.PathValue("room")) + "?done=" + what
+	u := p.roomURL(r.PathValue("room")) + "?done=" + what
 	http.Redirect(w, r, u, http.StatusSeeOther)
 	return nil
 }
 
-// refuse re-shows the room view with the reason a form was refused.
+func (p *Panel) roomURL(id string) string { return p.opts.Prefix + "/rooms/" + url.PathEscape(id) }
+
+// refuse re-shows the room with the reason the API gave, or returns the
+// error (an outage) for the error page.
 func (p *Panel) refuse(w http.ResponseWriter, r *http.Request, err error) error {
-	switch waitroom.ErrorCode(err) {
-	case waitroom.CodeInvalid, waitroom.CodeConflict:
-		return p.showRoom(w, r, http.StatusBadRequest, waitroom.ErrorMessage(err))
+	if msg, ok := problemOf(err); ok {
+		return p.showRoom(w, r, http.StatusBadRequest, roomNote{Problem: msg})
 	}
 	return err
 }
 
-func formInt(r *http.Request, name string) (int64, error) {
-	v, err := strconv.ParseInt(strings.TrimSpace(r.PostForm.Get(name)), 10, 64)
-	if err != nil {
-		return 0, waitroom.Errorf(waitroom.CodeInvalid, "%s: a whole number", name)
-	}
-	return v, nil
+// form reads typed fields of a form and collects every problem, so that a
+// form is refused once with all of them.
+type form struct {
+	v        url.Values
+	problems []string
+	lp       *i18n.Printer
+	langs    []string
 }
 
-func (p *Panel) advance(w http.ResponseWriter, r *http.Request) error {
-	by, err := formInt(r, "by")
-	if err == nil && (by < 1 || by > 1_000_000_000) {
-		err = waitroom.Errorf(waitroom.CodeInvalid, "by: between 1 and 1000000000")
+func (f *form) str(name string) string { return strings.TrimSpace(f.v.Get(name)) }
+
+func (f *form) checked(name string) bool { return f.v.Get(name) == "on" }
+
+// count reads a whole number; empty is 0.
+func (f *form) count(name string) int64 {
+	s := f.str(name)
+	if s == "" {
+		return 0
 	}
-	if err == nil {
-		_, err = p.opts.Service.AdvanceServing(r.Context(), r.PathValue("room"), by)
-	}
+	n, err := strconv.ParseInt(s, 10, 64)
 	if err != nil {
+		f.problems = append(f.problems, name+": "+f.lp.T("panel.form.whole_number"))
+	}
+	return n
+}
+
+// duration reads a duration such as 90s or 15m (checked by the API);
+// empty is 0s.
+func (f *form) duration(name string) string {
+	s := f.str(name)
+	if s == "" {
+		return "0s"
+	}
+	if _, err := time.ParseDuration(s); err != nil {
+		f.problems = append(f.problems, name+": "+f.lp.T("panel.settings.duration_hint"))
+	}
+	return s
+}
+
+// moment reads an <input type="datetime-local"> value as UTC; empty is
+// the zero time (none).
+func (f *form) moment(name string) time.Time {
+	s := f.str(name)
+	if s == "" {
+		return time.Time{}
+	}
+	for _, layout := range []string{"2006-01-02T15:04", "2006-01-02T15:04:05"} {
+		if t, err := time.ParseInLocation(layout, s, time.UTC); err == nil {
+			return t
+		}
+	}
+	f.problems = append(f.problems, name+": "+f.lp.T("panel.form.date_time"))
+	return time.Time{}
+}
+
+func (p *Panel) newForm(r *http.Request) *form {
+	return &form{v: r.PostForm, lp: p.langs.Negotiate(r), langs: p.langs.Languages()}
+}
+
+// sections turn a settings form into the room's JSON: each sets every
+// field it shows, so that a cleared field is cleared.
+var sections = map[string]func(f *form, room waitroom.Room) map[string]any{
+	"mode": func(f *form, _ waitroom.Room) map[string]any {
+		threshold := int64(0)
+		if f.str("mode") == string(waitroom.ModePassthrough) {
+			threshold = f.count("safety_net_threshold")
+		}
+		return map[string]any{"mode": f.str("mode"), "safety_net_threshold": threshold}
+	},
+	"inlet": func(f *form, _ waitroom.Room) map[string]any {
+		in := waitroom.Inlet{Strategy: f.str("strategy")}
+		switch in.Strategy {
+		case waitroom.StrategyRate:
+			in.PerMinute = f.count("per_minute")
+		case waitroom.StrategyMaxActive:
+			in.MaxActive = f.count("max_active")
+		case waitroom.StrategyPeriodic:
+			in.Increment, in.Start, in.End = f.count("increment"), f.moment("start"), f.moment("end")
+			if d, err := time.ParseDuration(f.duration("interval")); err == nil {
+				in.Interval = waitroom.Duration(d)
+			}
+		}
+		return map[string]any{"inlet": inletDoc(in)}
+	},
+	"gate": func(f *form, _ waitroom.Room) map[string]any {
+		if f.str("url") == "" || f.v.Get("remove") != "" {
+			return map[string]any{"health_gate": nil}
+		}
+		return map[string]any{"health_gate": map[string]any{
+			"url": f.str("url"), "interval": f.duration("interval"), "timeout": f.duration("timeout"),
+			"max_latency": f.duration("max_latency"), "failures_to_pause": f.count("failures_to_pause"),
+			"successes_to_resume": f.count("successes_to_resume"),
+		}}
+	},
+	"schedule": func(f *form, _ waitroom.Room) map[string]any {
+		return map[string]any{"schedule": map[string]any{
+			"opens_at": f.moment("opens_at"), "prequeue": f.duration("prequeue"), "closes_at": f.moment("closes_at"),
+		}}
+	},
+	"settings": func(f *form, _ waitroom.Room) map[string]any {
+		return map[string]any{
+			"name": f.str("name"), "token_validity": f.duration("token_validity"), "expiry_period": f.duration("expiry_period"),
+			"expiry_enabled": f.checked("expiry_enabled"), "auto_advance": f.checked("auto_advance"),
+		}
+	},
+	"branding": func(f *form, _ waitroom.Room) map[string]any {
+		messages := map[string]string{}
+		for _, lang := range f.langs {
+			if m := f.str("message_" + lang); m != "" {
+				messages[lang] = m
+			}
+		}
+		return map[string]any{"branding": map[string]any{
+			"title": f.str("title"), "logo_url": f.str("logo_url"), "accent_color": f.str("accent_color"),
+			"background_color": f.str("background_color"), "text_color": f.str("text_color"), "messages": messages,
+		}}
+	},
+	"webhooks": func(f *form, room waitroom.Room) map[string]any {
+		hook := waitroom.Webhook{URL: f.str("url"), Secret: f.str("secret"), Events: f.v["events"]}
+		return map[string]any{"webhooks": append(slices.Clone(room.Webhooks), hook)}
+	},
+}
+
+// inletDoc is an inlet as the API reads it, every field present (zero
+// times included), so that a field of another strategy is cleared.
+func inletDoc(in waitroom.Inlet) map[string]any {
+	return map[string]any{"strategy": in.Strategy, "per_minute": in.PerMinute, "max_active": in.MaxActive,
+		"increment": in.Increment, "interval": in.Interval.String(), "start": in.Start, "end": in.End}
+}
+
+// saveSection saves one settings form of a room through PATCH
+// /v1/rooms/{id}.
+func (p *Panel) saveSection(w http.ResponseWriter, r *http.Request) error {
+	id, section := r.PathValue("room"), r.PathValue("section")
+	build, ok := sections[section]
+	if !ok {
+		return errNotFound
+	}
+	room, err := p.opts.Service.Room(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	f := p.newForm(r)
+	generated := ""
+	if section == "webhooks" && f.str("secret") == "" {
+		generated = b64.EncodeToString(randomBytes(24))
+		f.v.Set("secret", generated)
+	}
+	doc := build(f, room)
+	if len(f.problems) > 0 {
+		return p.showRoom(w, r, http.StatusBadRequest, roomNote{Problem: strings.Join(f.problems, "; ")})
+	}
+	if err := p.admin(r, http.MethodPatch, "/v1/rooms/"+url.PathEscape(id), doc, nil); err != nil {
 		return p.refuse(w, r, err)
 	}
-	p.audit(r, "advance", "by", by)
-	return p.done(w, r, "advanced")
+	if generated != "" {
+		// Shown once, on this answer only (never in a URL).
+		return p.showRoom(w, r, http.StatusOK, roomNote{Secret: generated, Done: "webhooks"})
+	}
+	return p.done(w, r, section)
+}
+
+// deleteWebhook removes the room's n-th receiver.
+func (p *Panel) deleteWebhook(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("room")
+	room, err := p.opts.Service.Room(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	n, err := strconv.Atoi(r.PathValue("n"))
+	if err != nil || n < 0 || n >= len(room.Webhooks) {
+		return errNotFound
+	}
+	hooks := slices.Delete(slices.Clone(room.Webhooks), n, n+1)
+	if err := p.admin(r, http.MethodPatch, "/v1/rooms/"+url.PathEscape(id), map[string]any{"webhooks": hooks}, nil); err != nil {
+		return p.refuse(w, r, err)
+	}
+	return p.done(w, r, "webhooks")
+}
+
+// move is a move of the serving counter the API refused because it passes
+// the end of the line: the room view asks to confirm it.
+type move struct {
+	Action  string // advance or serving
+	Field   string // by or serving
+	Value   int64
+	Message string
+}
+
+// advance lets "by" more visitors in; past the end of the line only with
+// the operator's confirmation.
+func (p *Panel) advance(w http.ResponseWriter, r *http.Request) error {
+	return p.moveServing(w, r, "advance", "by", http.MethodPost, "/advance")
 }
 
 func (p *Panel) setServing(w http.ResponseWriter, r *http.Request) error {
-	v, err := formInt(r, "serving")
-	if err == nil && v < 0 {
-		err = waitroom.Errorf(waitroom.CodeInvalid, "serving: 0 or more")
-	}
-	if err == nil {
-		_, err = p.opts.Service.SetServing(r.Context(), r.PathValue("room"), v)
-	}
-	if err != nil {
-		return p.refuse(w, r, err)
-	}
-	p.audit(r, "set_serving", "serving", v)
-	return p.done(w, r, "serving")
+	return p.moveServing(w, r, "serving", "serving", http.MethodPut, "/serving")
 }
 
-// setMode pauses, resumes, closes or opens the room.
-func (p *Panel) setMode(w http.ResponseWriter, r *http.Request) error {
-	mode := waitroom.Mode(r.PostForm.Get("mode"))
-	switch mode {
-	case waitroom.ModeQueue, waitroom.ModePaused, waitroom.ModeClosed, waitroom.ModePassthrough:
-	default:
-		return p.refuse(w, r, waitroom.Errorf(waitroom.CodeInvalid, "mode: queue, paused, closed or passthrough"))
+func (p *Panel) moveServing(w http.ResponseWriter, r *http.Request, action, field, method, path string) error {
+	f := p.newForm(r)
+	v := f.count(field)
+	if len(f.problems) > 0 {
+		return p.showRoom(w, r, http.StatusBadRequest, roomNote{Problem: strings.Join(f.problems, "; ")})
 	}
-	_, err := p.opts.Service.UpdateRoom(r.Context(), r.PathValue("room"), func(room *waitroom.Room) error {
-		room.Mode = mode
-		return nil
-	})
+	body := map[string]any{field: v, "allow_beyond_queue": f.v.Get("confirm_beyond") == "1"}
+	err := p.admin(r, method, "/v1/rooms/"+url.PathEscape(r.PathValue("room"))+path, body, nil)
+	if pr, ok := err.(*web.Problem); ok && pr.Code == "beyond_queue" {
+		msg := pr.Message
+		if c, err := p.opts.Service.Counters(r.Context(), r.PathValue("room")); err == nil {
+			target := v
+			if field == "by" {
+				target = c.Serving + v
+			}
+			lp := p.langs.Negotiate(r)
+			msg = lp.T("panel.move.beyond", "serving", lp.Number(target), "joined", lp.Number(c.Queue), "skip", lp.Number(target-c.Queue))
+		}
+		return p.showRoom(w, r, http.StatusConflict, roomNote{Move: &move{Action: action, Field: field, Value: v, Message: msg}})
+	}
 	if err != nil {
 		return p.refuse(w, r, err)
 	}
-	p.audit(r, "mode", "mode", mode)
-	return p.done(w, r, "mode")
+	return p.done(w, r, action)
 }
 
 // reset needs the room id typed again: it forgets everyone in line.
 func (p *Panel) reset(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("room")
 	if r.PostForm.Get("confirm") != id {
-		return p.showRoom(w, r, http.StatusBadRequest, p.langs.Negotiate(r).T("panel.reset.mismatch"))
+		return p.showRoom(w, r, http.StatusBadRequest, roomNote{Problem: p.langs.Negotiate(r).T("panel.reset.mismatch")})
 	}
-	if err := p.opts.Service.Reset(r.Context(), id); err != nil {
+	if err := p.admin(r, http.MethodPost, "/v1/rooms/"+url.PathEscape(id)+"/reset", nil, nil); err != nil {
 		return p.refuse(w, r, err)
 	}
 	p.sampler.Forget(id)
 	if p.opts.OnReset != nil {
 		p.opts.OnReset(id)
 	}
-	p.audit(r, "reset")
 	return p.done(w, r, "reset")
 }
 
-// settings saves the settings form; everything is validated by the queue
-// core and refused as a whole.
-func (p *Panel) settings(w http.ResponseWriter, r *http.Request) error {
-	f := r.PostForm
-	var problems []string
-	validity, err := time.ParseDuration(f.Get("token_validity"))
-	if err != nil {
-		problems = append(problems, "token_validity: a duration such as 1h or 30m")
+// deleteRoom also needs the id typed again.
+func (p *Panel) deleteRoom(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("room")
+	if r.PostForm.Get("confirm") != id {
+		return p.showRoom(w, r, http.StatusBadRequest, roomNote{Problem: p.langs.Negotiate(r).T("panel.delete.mismatch")})
 	}
-	expiry, err := time.ParseDuration(f.Get("expiry_period"))
-	if err != nil {
-		problems = append(problems, "expiry_period: a duration such as 15m")
-	}
-	opensAt, err := parseLocalTime(f.Get("opens_at"))
-	if err != nil {
-		problems = append(problems, "opens_at: a date and time (UTC)")
-	}
-	if len(problems) > 0 {
-		return p.showRoom(w, r, http.StatusBadRequest, strings.Join(problems, "; "))
-	}
-	_, err = p.opts.Service.UpdateRoom(r.Context(), r.PathValue("room"), func(room *waitroom.Room) error {
-		room.Name = strings.TrimSpace(f.Get("name"))
-		room.TokenValidity = waitroom.Duration(validity)
-		room.ExpiryPeriod = waitroom.Duration(expiry)
-		room.ExpiryEnabled = f.Get("expiry_enabled") == "on"
-		room.AutoAdvance = f.Get("auto_advance") == "on"
-		room.Schedule.OpensAt = opensAt
-		room.Branding = waitroom.Branding{
-			Title: strings.TrimSpace(f.Get("brand_title")), LogoURL: strings.TrimSpace(f.Get("logo_url")),
-			AccentColor: colour(f.Get("accent_color")), BackgroundColor: colour(f.Get("background_color")),
-			TextColor: colour(f.Get("text_color")),
-		}
-		return nil
-	})
-	if err != nil {
+	if err := p.admin(r, http.MethodDelete, "/v1/rooms/"+url.PathEscape(id), nil, nil); err != nil {
 		return p.refuse(w, r, err)
 	}
-	p.audit(r, "settings")
-	return p.done(w, r, "settings")
+	p.sampler.Forget(id)
+	http.Redirect(w, r, p.opts.Prefix+"/?done=room_deleted", http.StatusSeeOther)
+	return nil
 }
 
-// colour reads an optional colour field: a colour picker always sends a
-// value, so a separate "use default" checkbox clears it.
-func colour(v string) string { return strings.TrimSpace(v) }
-
-// parseLocalTime reads an <input type="datetime-local"> value as UTC; an
-// empty value means none.
-func parseLocalTime(v string) (time.Time, error) {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return time.Time{}, nil
+// createRoom creates a room with the defaults and, when given, a rate.
+func (p *Panel) createRoom(w http.ResponseWriter, r *http.Request) error {
+	f := p.newForm(r)
+	doc := map[string]any{"id": f.str("id"), "name": f.str("name")}
+	if rate := f.count("per_minute"); rate > 0 {
+		doc["inlet"] = map[string]any{"strategy": waitroom.StrategyRate, "per_minute": rate}
 	}
-	for _, layout := range []string{"2006-01-02T15:04", "2006-01-02T15:04:05"} {
-		if t, err := time.ParseInLocation(layout, v, time.UTC); err == nil {
-			return t, nil
+	if len(f.problems) == 0 {
+		err := p.admin(r, http.MethodPost, "/v1/rooms", doc, nil)
+		if msg, ok := problemOf(err); ok {
+			f.problems = append(f.problems, msg)
+		} else if err != nil {
+			return err
 		}
 	}
-	return time.Time{}, waitroom.Errorf(waitroom.CodeInvalid, "opens_at")
-}
-
-// audit logs every action taken from the panel.
-func (p *Panel) audit(r *http.Request, action string, attrs ...any) {
-	args := append([]any{"room", r.PathValue("room"), "action", action, "remote", r.RemoteAddr}, attrs...)
-	p.opts.Logger.Info("panel: action", args...)
+	if len(f.problems) > 0 {
+		return p.showRooms(w, r, http.StatusBadRequest, strings.Join(f.problems, "; "), f.v)
+	}
+	http.Redirect(w, r, p.roomURL(f.str("id"))+"?done=room_created", http.StatusSeeOther)
+	return nil
 }

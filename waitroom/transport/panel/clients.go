@@ -1,12 +1,9 @@
 package panel
 
 import (
-	"bytes"
-	"context"
-	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
+	"sort"
 	"strings"
 
 	"github.com/waitroom-idp/waitroom/waitroom"
@@ -14,54 +11,56 @@ import (
 
 // The OpenID clients of the provider are kept behind the provider's client
 // admin API (GET/POST /v1/clients, PATCH/DELETE /v1/clients/{id}, POST
-// /v1/clients/{id}/secret). The panel calls that handler in-process, so
-// validation and secret handling stay in one place.
+// /v1/clients/{id}/secret). The panel calls that handler in-process, as
+// the signed-in operator, so validation, secret handling and the audit
+// trail stay in one place.
 
-// client is the part of a client the panel shows and edits.
+// client is a client as the panel shows and edits it: every field of the
+// client API, lists and durations as the form holds them.
 type client struct {
-	ID                     string   `json:"id"`
-	Name                   string   `json:"name,omitempty"`
-	Room                   string   `json:"room"`
-	RedirectURIs           []string `json:"redirect_uris"`
-	PostLogoutRedirectURIs []string `json:"post_logout_redirect_uris,omitempty"`
-	Subject                string   `json:"subject,omitempty"`
-	MaxHold                string   `json:"max_hold,omitempty"`
-	InitiateLoginURI       string   `json:"initiate_login_uri,omitempty"`
-	Secret                 string   `json:"secret,omitempty"`
-	Source                 string   `json:"source,omitempty"`
+	ID                     string            `json:"id"`
+	Name                   string            `json:"name,omitempty"`
+	Room                   string            `json:"room"`
+	RedirectURIs           []string          `json:"redirect_uris"`
+	PostLogoutRedirectURIs []string          `json:"post_logout_redirect_uris"`
+	Subject                string            `json:"subject,omitempty"`
+	MaxHold                string            `json:"max_hold,omitempty"`
+	InitiateLoginURI       string            `json:"initiate_login_uri"`
+	GrantTypes             []string          `json:"grant_types,omitempty"`
+	AccessTokenFormat      string            `json:"access_token_format,omitempty"`
+	AccessTokenLifetime    string            `json:"access_token_lifetime,omitempty"`
+	IDTokenLifetime        string            `json:"id_token_lifetime,omitempty"`
+	RefreshTokenLifetime   string            `json:"refresh_token_lifetime,omitempty"`
+	Claims                 map[string]string `json:"claims"`
+	Secret                 string            `json:"secret,omitempty"`
+	Source                 string            `json:"source,omitempty"`
 }
 
 // ReadOnly: clients from the configuration file change only there.
-func (c client) ReadOnly() bool { return c.Source == "config" }
+func (c client) ReadOnly() bool { return c.Source == waitroom.SourceConfig }
 
-// callClients runs one request against the client admin API; a non-2xx
-// answer becomes an error with the API's client-safe message.
-func (p *Panel) callClients(ctx context.Context, method, path string, body, out any) error {
-	var buf bytes.Buffer
-	if body != nil {
-		if err := json.NewEncoder(&buf).Encode(body); err != nil {
-			return err
+// Refresh reports whether the client may use refresh tokens.
+func (c client) Refresh() bool {
+	for _, g := range c.GrantTypes {
+		if g == waitroom.GrantRefreshToken {
+			return true
 		}
 	}
-	req := httptest.NewRequestWithContext(ctx, method, path, &buf)
-	req.Header.Set("Content-Type", "application/json")
-	rec := httptest.NewRecorder()
-	p.opts.Clients.ServeHTTP(rec, req)
-	if rec.Code >= 300 {
-		var e struct {
-			Code    waitroom.Code `json:"code"`
-			Message string        `json:"message"`
-		}
-		_ = json.Unmarshal(rec.Body.Bytes(), &e)
-		if e.Code == "" {
-			e.Code = waitroom.CodeInternal
-		}
-		return &waitroom.Error{Code: e.Code, Message: e.Message}
+	return false
+}
+
+// ClaimLines are the static claims as the form edits them: name=value.
+func (c client) ClaimLines() string {
+	keys := make([]string, 0, len(c.Claims))
+	for k := range c.Claims {
+		keys = append(keys, k)
 	}
-	if out == nil || rec.Code == http.StatusNoContent {
-		return nil
+	sort.Strings(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		b.WriteString(k + "=" + c.Claims[k] + "\n")
 	}
-	return json.Unmarshal(rec.Body.Bytes(), out)
+	return b.String()
 }
 
 func (p *Panel) requireClients() error {
@@ -79,10 +78,16 @@ type clientsView struct {
 	Problem string
 	// Secret is shown once, after a create or a rotation.
 	Secret string
+	// Issuer and its endpoints, for the relying parties' settings.
+	Issuer string
 }
 
 func (p *Panel) clientList(w http.ResponseWriter, r *http.Request) error {
-	return p.showClients(w, r, http.StatusOK, client{Subject: "ticket"}, "", "")
+	return p.showClients(w, r, http.StatusOK, newClient(), "", "")
+}
+
+func newClient() client {
+	return client{Subject: waitroom.SubjectTicket, AccessTokenFormat: waitroom.TokenFormatOpaque}
 }
 
 func (p *Panel) showClients(w http.ResponseWriter, r *http.Request, status int, edit client, problem, secret string) error {
@@ -92,7 +97,7 @@ func (p *Panel) showClients(w http.ResponseWriter, r *http.Request, status int, 
 	var list struct {
 		Clients []client `json:"clients"`
 	}
-	if err := p.callClients(r.Context(), http.MethodGet, "/v1/clients", nil, &list); err != nil {
+	if err := p.call(r, p.opts.Clients, http.MethodGet, "/v1/clients", nil, &list); err != nil {
 		return err
 	}
 	rooms, err := p.opts.Service.Rooms(r.Context())
@@ -100,21 +105,42 @@ func (p *Panel) showClients(w http.ResponseWriter, r *http.Request, status int, 
 		return err
 	}
 	lp := p.langs.Negotiate(r)
-	v := clientsView{base: p.base(r, lp.T("panel.clients.title")), Clients: list.Clients, Rooms: rooms, Edit: edit, Problem: problem, Secret: secret}
+	v := clientsView{base: p.base(r, lp.T("panel.clients.title")), Clients: list.Clients, Rooms: rooms, Edit: edit,
+		Problem: problem, Secret: secret, Issuer: p.opts.Issuer}
 	if done := r.URL.Query().Get("done"); validFlash[done] {
 		v.Flash = lp.T("panel.done." + done)
 	}
 	return p.render(w, status, "panel/clients.html", v)
 }
 
-// clientFromForm reads the client form; lists are one URL per line.
+// clientFromForm reads the client form; URL lists are one per line,
+// claims one name=value per line.
 func clientFromForm(f url.Values) client {
-	return client{
+	c := client{
 		ID: strings.TrimSpace(f.Get("id")), Name: strings.TrimSpace(f.Get("name")), Room: f.Get("room"),
 		RedirectURIs: lines(f.Get("redirect_uris")), PostLogoutRedirectURIs: lines(f.Get("post_logout_redirect_uris")),
-		Subject: f.Get("subject"), MaxHold: strings.TrimSpace(f.Get("max_hold")),
-		InitiateLoginURI: strings.TrimSpace(f.Get("initiate_login_uri")),
+		Subject: f.Get("subject"), MaxHold: orZero(f.Get("max_hold")),
+		InitiateLoginURI: strings.TrimSpace(f.Get("initiate_login_uri")), GrantTypes: []string{waitroom.GrantAuthorizationCode},
+		AccessTokenFormat: f.Get("access_token_format"), AccessTokenLifetime: strings.TrimSpace(f.Get("access_token_lifetime")),
+		IDTokenLifetime: strings.TrimSpace(f.Get("id_token_lifetime")), RefreshTokenLifetime: strings.TrimSpace(f.Get("refresh_token_lifetime")),
+		Claims: map[string]string{},
 	}
+	if f.Get("refresh") == "on" {
+		c.GrantTypes = append(c.GrantTypes, waitroom.GrantRefreshToken)
+	}
+	for _, l := range lines(f.Get("claims")) {
+		if k, v, ok := strings.Cut(l, "="); ok && strings.TrimSpace(k) != "" {
+			c.Claims[strings.TrimSpace(k)] = strings.TrimSpace(v)
+		}
+	}
+	return c
+}
+
+func orZero(d string) string {
+	if d = strings.TrimSpace(d); d == "" {
+		return "0s"
+	}
+	return d
 }
 
 func lines(s string) []string {
@@ -132,15 +158,11 @@ func (p *Panel) createClient(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	c := clientFromForm(r.PostForm)
-	if c.MaxHold == "" {
-		c.MaxHold = "0s"
-	}
 	var created client
-	if err := p.callClients(r.Context(), http.MethodPost, "/v1/clients", c, &created); err != nil {
+	if err := p.call(r, p.opts.Clients, http.MethodPost, "/v1/clients", c, &created); err != nil {
 		return p.refuseClient(w, r, c, err)
 	}
-	p.audit(r, "client_create", "client", created.ID)
-	return p.showClients(w, r, http.StatusCreated, client{Subject: "ticket"}, "", created.ID+": "+created.Secret)
+	return p.showClients(w, r, http.StatusCreated, newClient(), "", created.ID+": "+created.Secret)
 }
 
 func (p *Panel) updateClient(w http.ResponseWriter, r *http.Request) error {
@@ -150,13 +172,9 @@ func (p *Panel) updateClient(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("client")
 	c := clientFromForm(r.PostForm)
 	c.ID = id
-	if c.MaxHold == "" {
-		c.MaxHold = "0s"
-	}
-	if err := p.callClients(r.Context(), http.MethodPatch, "/v1/clients/"+url.PathEscape(id), c, nil); err != nil {
+	if err := p.call(r, p.opts.Clients, http.MethodPatch, "/v1/clients/"+url.PathEscape(id), c, nil); err != nil {
 		return p.refuseClient(w, r, c, err)
 	}
-	p.audit(r, "client_update", "client", id)
 	http.Redirect(w, r, p.opts.Prefix+"/clients?done=client", http.StatusSeeOther)
 	return nil
 }
@@ -167,11 +185,10 @@ func (p *Panel) rotateClientSecret(w http.ResponseWriter, r *http.Request) error
 	}
 	id := r.PathValue("client")
 	var rotated client
-	if err := p.callClients(r.Context(), http.MethodPost, "/v1/clients/"+url.PathEscape(id)+"/secret", nil, &rotated); err != nil {
-		return p.refuseClient(w, r, client{Subject: "ticket"}, err)
+	if err := p.call(r, p.opts.Clients, http.MethodPost, "/v1/clients/"+url.PathEscape(id)+"/secret", nil, &rotated); err != nil {
+		return p.refuseClient(w, r, newClient(), err)
 	}
-	p.audit(r, "client_secret", "client", id)
-	return p.showClients(w, r, http.StatusOK, client{Subject: "ticket"}, "", rotated.ID+": "+rotated.Secret)
+	return p.showClients(w, r, http.StatusOK, newClient(), "", rotated.ID+": "+rotated.Secret)
 }
 
 func (p *Panel) deleteClient(w http.ResponseWriter, r *http.Request) error {
@@ -180,21 +197,19 @@ func (p *Panel) deleteClient(w http.ResponseWriter, r *http.Request) error {
 	}
 	id := r.PathValue("client")
 	if r.PostForm.Get("confirm") != id {
-		return p.showClients(w, r, http.StatusBadRequest, client{Subject: "ticket"}, p.langs.Negotiate(r).T("panel.clients.delete_mismatch"), "")
+		return p.showClients(w, r, http.StatusBadRequest, newClient(), p.langs.Negotiate(r).T("panel.clients.delete_mismatch"), "")
 	}
-	if err := p.callClients(r.Context(), http.MethodDelete, "/v1/clients/"+url.PathEscape(id), nil, nil); err != nil {
-		return p.refuseClient(w, r, client{Subject: "ticket"}, err)
+	if err := p.call(r, p.opts.Clients, http.MethodDelete, "/v1/clients/"+url.PathEscape(id), nil, nil); err != nil {
+		return p.refuseClient(w, r, newClient(), err)
 	}
-	p.audit(r, "client_delete", "client", id)
 	http.Redirect(w, r, p.opts.Prefix+"/clients?done=client_deleted", http.StatusSeeOther)
 	return nil
 }
 
 // refuseClient re-shows the form with the API's reason.
 func (p *Panel) refuseClient(w http.ResponseWriter, r *http.Request, c client, err error) error {
-	switch waitroom.ErrorCode(err) {
-	case waitroom.CodeInvalid, waitroom.CodeConflict, waitroom.CodeNotFound:
-		return p.showClients(w, r, http.StatusBadRequest, c, waitroom.ErrorMessage(err), "")
+	if msg, ok := problemOf(err); ok {
+		return p.showClients(w, r, http.StatusBadRequest, c, msg, "")
 	}
 	return err
 }

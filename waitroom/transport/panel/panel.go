@@ -1,20 +1,27 @@
 // Package panel is the admin control panel: a small server-rendered web
-// application on the admin listener to watch rooms and drive them (move the
-// serving counter, pause, close, reset, edit settings).
+// application on the admin listener to run a sale: watch rooms, let people
+// in, change every room setting, manage clients, read the audit trail.
 //
 // Sign-in takes an admin key and turns it into a signed, expiring,
-// HttpOnly, SameSite=Strict session cookie; every form carries a CSRF token
-// bound to that cookie. The panel talks to the queue core directly, never
-// through the admin REST API.
+// HttpOnly, SameSite=Strict session cookie carrying the key's name (and
+// whether it is a viewer's); every form carries a CSRF token bound to that
+// cookie. The panel reads the queue core directly, but makes every change
+// through the admin REST API, in-process and as the signed-in operator, so
+// that a change from the panel is validated, refused with the same message
+// and audited exactly as one through the API.
 package panel
 
 import (
 	"bytes"
+	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"html/template"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"sort"
 	"strings"
 	"time"
 
@@ -27,10 +34,17 @@ import (
 
 // Options configure the panel.
 type Options struct {
+	// Service is read for the views (rooms, counters, active sessions).
 	Service *waitroom.Service
-	// VerifyKey reports whether key is a valid admin key; it must compare
-	// in constant time.
-	VerifyKey func(key string) bool
+	// Admin is the admin REST API (httpapi.API.InProcess): every change
+	// goes through it.
+	Admin http.Handler
+	// Identify returns the operator of an admin key; it must compare in
+	// constant time.
+	Identify func(key string) (web.Actor, bool)
+	// Issuer is the OpenID provider's issuer, shown with each client's
+	// settings for the relying parties.
+	Issuer string
 	// SessionSecret signs session cookies; replicas behind one address must
 	// share it. A random secret (sessions end on restart) when empty.
 	SessionSecret []byte
@@ -47,6 +61,10 @@ type Options struct {
 	// Clients is the OpenID provider's client admin API (/v1/clients...);
 	// the panel's client pages use it. Nil hides them.
 	Clients http.Handler
+	// RoomState returns the state the admission leader last published for
+	// a room (admission.PublishedState): a failing health gate shows there.
+	// Nil, or false, when unknown.
+	RoomState func(ctx context.Context, room string) (string, bool)
 	// OnReset is called after a room was reset (to forget rate history).
 	OnReset func(room string)
 	Sampler *Sampler
@@ -64,12 +82,12 @@ type Panel struct {
 	sampler  *Sampler
 }
 
-var pages = []string{"panel/login.html", "panel/rooms.html", "panel/room.html", "panel/clients.html", "panel/error.html"}
+var pages = []string{"panel/login.html", "panel/rooms.html", "panel/room.html", "panel/clients.html", "panel/audit.html", "panel/error.html"}
 
 // New builds the panel.
 func New(opts Options) (*Panel, error) {
-	if opts.Service == nil || opts.VerifyKey == nil {
-		return nil, errors.New("panel: Service and VerifyKey are required")
+	if opts.Service == nil || opts.Identify == nil || opts.Admin == nil {
+		return nil, errors.New("panel: Service, Admin and Identify are required")
 	}
 	opts = withDefaults(opts)
 	langs, err := i18n.Load()
@@ -139,13 +157,16 @@ func (p *Panel) routes() {
 	m.Handle("POST "+pre+"/logout", p.wrap(p.auth(p.logout)))
 	m.Handle("GET "+pre+"/{$}", p.wrap(p.auth(p.roomList)))
 	m.Handle("GET "+pre, http.RedirectHandler(pre+"/", http.StatusMovedPermanently))
+	m.Handle("POST "+pre+"/rooms", p.wrap(p.auth(p.createRoom)))
 	m.Handle("GET "+pre+"/rooms/{room}", p.wrap(p.auth(p.roomView)))
 	m.Handle("GET "+pre+"/rooms/{room}/stats", p.wrap(p.auth(p.roomStats)))
 	m.Handle("POST "+pre+"/rooms/{room}/advance", p.wrap(p.auth(p.advance)))
 	m.Handle("POST "+pre+"/rooms/{room}/serving", p.wrap(p.auth(p.setServing)))
-	m.Handle("POST "+pre+"/rooms/{room}/mode", p.wrap(p.auth(p.setMode)))
 	m.Handle("POST "+pre+"/rooms/{room}/reset", p.wrap(p.auth(p.reset)))
-	m.Handle("POST "+pre+"/rooms/{room}/settings", p.wrap(p.auth(p.settings)))
+	m.Handle("POST "+pre+"/rooms/{room}/delete", p.wrap(p.auth(p.deleteRoom)))
+	m.Handle("POST "+pre+"/rooms/{room}/webhooks/{n}/delete", p.wrap(p.auth(p.deleteWebhook)))
+	m.Handle("POST "+pre+"/rooms/{room}/{section}", p.wrap(p.auth(p.saveSection)))
+	m.Handle("GET "+pre+"/audit", p.wrap(p.auth(p.auditView)))
 	m.Handle("GET "+pre+"/clients", p.wrap(p.auth(p.clientList)))
 	m.Handle("POST "+pre+"/clients", p.wrap(p.auth(p.createClient)))
 	m.Handle("POST "+pre+"/clients/{client}", p.wrap(p.auth(p.updateClient)))
@@ -154,14 +175,17 @@ func (p *Panel) routes() {
 	p.mux = m
 }
 
-// auth lets through signed-in requests; state-changing ones must also
-// carry the CSRF token of the session and come from the panel's origin.
+// auth lets through signed-in requests, as their operator; state-changing
+// ones must also carry the CSRF token of the session, come from the
+// panel's origin and not be a viewer's. A signed-out browser asking for a
+// page is sent to the sign-in, which brings it back afterwards.
 func (p *Panel) auth(next handler) handler {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		session := cookieValue(r, sessionCookie)
-		if !p.sessions.valid(session) {
+		actor, ok := p.sessions.valid(session)
+		if !ok {
 			if r.Method == http.MethodGet && !wantsJSON(r) {
-				http.Redirect(w, r, p.opts.Prefix+"/login", http.StatusSeeOther)
+				http.Redirect(w, r, p.opts.Prefix+"/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 				return nil
 			}
 			return errUnauthorized
@@ -173,8 +197,11 @@ func (p *Panel) auth(next handler) handler {
 			if !sameOrigin(r) || !p.sessions.checkCSRF(session, r.PostForm.Get("csrf")) {
 				return errForbidden
 			}
+			if actor.ReadOnly && !strings.HasSuffix(r.URL.Path, "/logout") {
+				return errReadOnly
+			}
 		}
-		return next(w, r)
+		return next(w, r.WithContext(web.WithActor(r.Context(), actor)))
 	}
 }
 
@@ -188,6 +215,7 @@ var (
 	errForbidden    = panelError(http.StatusForbidden, "forbidden", "panel.error.forbidden")
 	errBadForm      = panelError(http.StatusBadRequest, string(waitroom.CodeInvalid), "panel.error.bad_form")
 	errNotFound     = panelError(http.StatusNotFound, string(waitroom.CodeNotFound), "panel.error.not_found")
+	errReadOnly     = panelError(http.StatusForbidden, "read_only", "panel.error.read_only")
 )
 
 // wrap serves h; its errors become a page, or REST JSON for the panel's
@@ -240,8 +268,8 @@ func (p *Panel) base(r *http.Request, title string) base {
 		L: p.langs.Negotiate(r), Title: title, Prefix: p.opts.Prefix,
 		Static: p.opts.StaticPrefix, Version: static.Version, HasClients: p.opts.Clients != nil,
 	}
-	if p.sessions.valid(session) {
-		b.SignedIn = true
+	if actor, ok := p.sessions.valid(session); ok {
+		b.SignedIn, b.Operator, b.Viewer = true, actor.Name, actor.ReadOnly
 		b.CSRF = p.sessions.csrf(session)
 	}
 	return b
@@ -254,6 +282,9 @@ type base struct {
 	Static   string
 	Version  string
 	SignedIn bool
+	// Operator is the signed-in key's name; a Viewer may only look.
+	Operator string
+	Viewer   bool
 	CSRF     string
 	// HasClients shows the OpenID clients page in the navigation.
 	HasClients bool
@@ -267,6 +298,25 @@ type errorView struct {
 
 var funcs = template.FuncMap{
 	"modeKey": func(m waitroom.Mode) string { return "panel.mode." + string(m) },
+	"list":    func(v ...string) []string { return v },
+	"join":    strings.Join,
+	"deref":   func(f *float64) float64 { return *f },
+	// dur shows a duration setting, empty when zero (the field's
+	// placeholder then says the default).
+	"dur": func(d waitroom.Duration) string {
+		if d == 0 {
+			return ""
+		}
+		return d.String()
+	},
+	// local is a time as an <input type="datetime-local"> value, in UTC.
+	"local": func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return t.UTC().Format("2006-01-02T15:04")
+	},
+	"diff": auditDiff,
 	// dict passes several values to a sub-template: dict "K" v "K2" v2.
 	"dict": func(kv ...any) map[string]any {
 		m := make(map[string]any, len(kv)/2)
@@ -275,4 +325,67 @@ var funcs = template.FuncMap{
 		}
 		return m
 	},
+}
+
+// change is one setting an audit entry changed.
+type change struct{ Key, Old, New string }
+
+// auditDiff lists the top-level fields that differ between an entry's
+// documents, each value as compact JSON ("–" when absent).
+func auditDiff(before, after json.RawMessage) []change {
+	a, b := map[string]json.RawMessage{}, map[string]json.RawMessage{}
+	flatten("", before, a)
+	flatten("", after, b)
+	keys := map[string]bool{}
+	for k := range a {
+		keys[k] = true
+	}
+	for k := range b {
+		keys[k] = true
+	}
+	var out []change
+	for k := range keys {
+		if k == "updated_at" || k == "created_at" || bytes.Equal(a[k], b[k]) {
+			continue
+		}
+		out = append(out, change{Key: k, Old: shown(a[k]), New: shown(b[k])})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
+	return out
+}
+
+// flatten puts the fields of a JSON object into into, nested objects as
+// dotted keys (inlet.per_minute), so that a change shows as the fields it
+// changed; arrays and other values stay whole.
+func flatten(prefix string, v json.RawMessage, into map[string]json.RawMessage) {
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(v, &obj); err != nil || obj == nil {
+		if prefix != "" && len(v) > 0 && string(v) != "null" {
+			into[prefix] = v
+		}
+		return
+	}
+	for k, x := range obj {
+		if prefix != "" {
+			k = prefix + "." + k
+		}
+		flatten(k, x, into)
+	}
+}
+
+// shown is a JSON value as the audit view prints it: strings without
+// quotes, long values cut.
+func shown(v json.RawMessage) string {
+	if len(v) == 0 {
+		return "–"
+	}
+	s := string(v)
+	var str string
+	if json.Unmarshal(v, &str) == nil {
+		s = str
+	}
+	if r := []rune(s); len(r) > 160 {
+		return string(r[:157]) + "…"
+	}
+	return s
 }

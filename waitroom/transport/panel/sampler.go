@@ -106,25 +106,25 @@ func (s *Sampler) History(room string) []Sample {
 }
 
 // RatePerMinute is the admission rate over the last five minutes of
-// samples; ok is false with less than a minute of history.
+// samples, counting only the time when people were waiting (an empty line
+// admits nobody: those minutes say nothing of the pace); ok is false with
+// less than a minute of such time.
 func (s *Sampler) RatePerMinute(room string) (float64, bool) {
 	hist := s.History(room)
-	if len(hist) < 2 {
-		return 0, false
-	}
-	last := hist[len(hist)-1]
-	first := hist[0]
-	for _, h := range hist {
-		if last.At.Sub(h.At) <= 5*time.Minute {
-			first = h
-			break
+	var moved int64
+	var span time.Duration
+	for i := 1; i < len(hist); i++ {
+		a, b := hist[i-1], hist[i]
+		if hist[len(hist)-1].At.Sub(a.At) > 5*time.Minute || a.Queue <= a.Serving || b.Serving < a.Serving {
+			continue
 		}
+		moved += b.Serving - a.Serving
+		span += b.At.Sub(a.At)
 	}
-	span := last.At.Sub(first.At)
-	if span < time.Minute || last.Serving < first.Serving {
+	if span < time.Minute {
 		return 0, false
 	}
-	return float64(last.Serving-first.Serving) / span.Minutes(), true
+	return float64(moved) / span.Minutes(), true
 }
 
 // Forget drops a room's history (after a reset).

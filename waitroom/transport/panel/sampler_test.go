@@ -33,6 +33,16 @@ func TestSamplerKeepsAnHourAndMeasuresTheRate(t *testing.T) {
 	if len(s.History("r")) != n {
 		t.Fatal("a sample one second after the last was kept")
 	}
+	// Ten minutes with the line empty do not dilute the pace.
+	for i := 421; i <= 480; i++ {
+		s.record("r", waitroom.Counters{Queue: 2100, Serving: 2100}, t0.Add(time.Duration(i)*10*time.Second))
+	}
+	for i := 481; i <= 490; i++ { // then 60 a minute while people wait again
+		s.record("r", waitroom.Counters{Queue: 5000, Serving: 2100 + int64(i-480)*10}, t0.Add(time.Duration(i)*10*time.Second))
+	}
+	if rate, ok := s.RatePerMinute("r"); !ok || rate < 59 || rate > 61 {
+		t.Fatalf("rate after an idle spell %v %v, want 60", rate, ok)
+	}
 	s.Forget("r")
 	if len(s.History("r")) != 0 {
 		t.Fatal("Forget kept history")

@@ -11,6 +11,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/waitroom-idp/waitroom/waitroom/transport/web"
 )
 
 // Cookie names. The session cookie is HttpOnly and SameSite=Strict: the
@@ -49,31 +51,38 @@ func (s *sessions) mac(parts ...string) []byte {
 	return m.Sum(nil)
 }
 
-// issue returns a new session cookie value.
-func (s *sessions) issue() string {
-	payload := make([]byte, 8, 24)
+// issue returns a new session cookie value for the operator a: the expiry,
+// a nonce, the viewer flag and the key's name, under the HMAC.
+func (s *sessions) issue(a web.Actor) string {
+	payload := make([]byte, 8, 25+len(a.Name))
 	binary.BigEndian.PutUint64(payload, uint64(s.clock().Add(s.ttl).Unix()))
 	payload = append(payload, randomBytes(16)...)
+	viewer := byte(0)
+	if a.ReadOnly {
+		viewer = 1
+	}
+	payload = append(append(payload, viewer), a.Name...)
 	p := b64.EncodeToString(payload)
 	return p + "." + b64.EncodeToString(s.mac("session", p))
 }
 
-// valid reports whether value is an unexpired session this secret signed.
-func (s *sessions) valid(value string) bool {
+// valid returns the operator of value if it is an unexpired session this
+// secret signed.
+func (s *sessions) valid(value string) (web.Actor, bool) {
 	p, sig, ok := strings.Cut(value, ".")
-	if !ok || len(value) > 200 {
-		return false
+	if !ok || len(value) > 300 {
+		return web.Actor{}, false
 	}
 	got, err := b64.DecodeString(sig)
 	if err != nil || !hmac.Equal(got, s.mac("session", p)) {
-		return false
+		return web.Actor{}, false
 	}
 	payload, err := b64.DecodeString(p)
-	if err != nil || len(payload) < 8 {
-		return false
+	if err != nil || len(payload) < 25 {
+		return web.Actor{}, false
 	}
 	expires := time.Unix(int64(binary.BigEndian.Uint64(payload[:8])), 0)
-	return s.clock().Before(expires)
+	return web.Actor{ReadOnly: payload[24] == 1, Name: string(payload[25:])}, s.clock().Before(expires)
 }
 
 // csrf is the form token bound to a session (or login) cookie value.

@@ -100,8 +100,8 @@ type Status struct {
 	Progress float64 `json:"progress"`
 	// EstimatedWait is null while there is nothing to estimate from.
 	EstimatedWait *WaitRange `json:"estimated_wait"`
-	// ExpectedAt is when the visitor's turn should come (the middle of
-	// the estimate).
+	// ExpectedAt is when the visitor's turn should come (the estimate's
+	// expected wait from now, to the minute).
 	ExpectedAt *time.Time `json:"expected_at,omitempty"`
 	// AdmissionsPerMinute is the room's pace: the configured rate when the
 	// settings fix one, otherwise the measured one.

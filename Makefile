@@ -37,6 +37,12 @@ screenshots:
 image:
 	deploy/image-test.sh
 
+# Run waitroom behind nginx with the block of docs/deploy.md (a certificate
+# made for the run). See deploy/nginx-test.sh.
+.PHONY: nginx-test
+nginx-test:
+	deploy/nginx-test.sh
+
 # Check deploy/waitroom.service with systemd-analyze (verify, and an
 # exposure score from security). See deploy/systemd-verify.sh.
 .PHONY: systemd-verify

@@ -11,9 +11,11 @@
 # Dockerfile's own final stage.
 #
 # Then it checks the image's metadata, runs it on the embedded store (health,
-# readiness, public API, non-root, key file in /data, graceful stop), and,
-# when PostgreSQL (127.0.0.1:5432, database "test") and Redis (127.0.0.1:6379)
-# answer, once more on them in a schema and key prefix of its own.
+# readiness, public API, non-root, key file in /data, version, the image's
+# HEALTHCHECK, graceful stop), with TLS from mounted certificate files
+# (HTTP/2, HSTS, HEALTHCHECK over https), and, when PostgreSQL (127.0.0.1:5432,
+# database "test") and Redis (127.0.0.1:6379) answer, once more on them in a
+# schema and key prefix of its own.
 #
 #   deploy/image-test.sh              (make image runs it)
 #   KEEP_IMAGE=1 deploy/image-test.sh keep localhost/waitroom:test afterwards
@@ -27,6 +29,8 @@ cd "$(dirname "$0")/.."
 
 IMAGE=${IMAGE:-localhost/waitroom:test}
 VERSION=${VERSION:-$(git describe --tags --always --dirty 2>/dev/null || echo dev)}
+COMMIT=${COMMIT:-$(git rev-parse HEAD 2>/dev/null || true)}
+DATE=${DATE:-$(date -u +%Y-%m-%dT%H:%M:%SZ)}
 PORT=${PORT:-18480}
 ADMIN_PORT=${ADMIN_PORT:-18481}
 PG_URL=${WAITROOM_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test?sslmode=disable}
@@ -84,7 +88,7 @@ if [ -n "${FULL:-}" ]; then
 	build_runtime=()
 	[ -n "${PODMAN_RUNTIME:-}" ] && build_runtime=(--runtime "$PODMAN_RUNTIME")
 	podman build "${build_runtime[@]}" --pull=missing --format docker \
-		--build-arg "VERSION=$VERSION" \
+		--build-arg "VERSION=$VERSION" --build-arg "COMMIT=$COMMIT" --build-arg "DATE=$DATE" \
 		-t "$IMAGE" -f Dockerfile . >"$work/build.log" 2>&1 || { cat "$work/build.log" >&2; fail "podman build"; }
 else
 	# --- the "build" stage, done on this machine -------------------------------
@@ -94,7 +98,7 @@ else
 	out=$work/build/out
 	mkdir -p "$out/data"
 	CGO_ENABLED=0 go build -trimpath \
-		-ldflags "-s -w -X main.version=${VERSION}" \
+		-ldflags "-s -w -X main.version=${VERSION} -X main.commit=${COMMIT} -X main.date=${DATE}" \
 		-o "$out/waitroom" ./cmd/waitroom
 	cp /etc/ssl/certs/ca-certificates.crt "$out/ca-certificates.crt"
 
@@ -105,7 +109,7 @@ else
 	step "podman build (final stage of ./Dockerfile)"
 	podman build --pull=never --format docker --layers=false --target runtime \
 		--build-context "build=$work/build" \
-		--build-arg "VERSION=$VERSION" \
+		--build-arg "VERSION=$VERSION" --build-arg "COMMIT=$COMMIT" --build-arg "DATE=$DATE" \
 		-t "$IMAGE" -f Dockerfile . >"$work/build.log" 2>&1 || { cat "$work/build.log" >&2; fail "podman build"; }
 fi
 
@@ -148,23 +152,43 @@ grep -q serving_counter <<<"$(curl -fsS -m 5 "http://127.0.0.1:$PORT/serving_num
 pid=$(podman inspect --format '{{.State.Pid}}' "$c")
 uid=$(awk '/^Uid:/ {print $2}' "/proc/$pid/status")
 [ "$uid" = 65532 ] || fail "process runs as uid $uid"
-grep -q "waitroom $VERSION" <<<"$(podman exec "$c" /waitroom version)" || fail "version inside the image"
+version_line=$(podman exec "$c" /waitroom version)
+grep -q "waitroom $VERSION (commit $COMMIT, built $DATE" <<<"$version_line" || fail "version inside the image: $version_line"
+[ "$(inspect '{{index .Config.Labels "org.opencontainers.image.revision"}}')" = "$COMMIT" ] || fail "revision label"
 mnt=$(podman inspect --format '{{range .Mounts}}{{if eq .Destination "/data"}}{{.Source}}{{end}}{{end}}' "$c")
 [ -s "$mnt/keys.json" ] || fail "no signing keys in the /data volume ($mnt)"
 [ "$(stat -c %u "$mnt/keys.json")" = 65532 ] || fail "keys.json not owned by 65532"
-# The image's HEALTHCHECK runs "/waitroom healthcheck". Until the binary has
-# that command, say so instead of failing; once it has it, it must pass.
-hc=$(podman exec "$c" /waitroom healthcheck 2>&1 || true)
-if grep -q 'unknown command "healthcheck"' <<<"$hc"; then
-	step "NOTE: the binary has no healthcheck command yet; HEALTHCHECK not exercised"
-else
-	podman healthcheck run "$c" >/dev/null || fail "HEALTHCHECK (/waitroom healthcheck) reports unhealthy"
-	step "HEALTHCHECK: healthy"
-fi
+# The image's HEALTHCHECK runs "/waitroom healthcheck" (podman runs it on
+# request here: its timers need systemd, see run_flags).
+podman healthcheck run "$c" >/dev/null || { podman exec "$c" /waitroom healthcheck >&2 || true; fail "HEALTHCHECK (/waitroom healthcheck) reports unhealthy"; }
+step "HEALTHCHECK: healthy"
 stop_clean "$c"
 step "embedded store: /healthz, /readyz, API, uid 65532, /data/keys.json, clean stop: ok"
 
-# --- run 2: Redis + PostgreSQL on this machine ------------------------------
+# --- run 2: TLS from mounted certificate files ------------------------------
+step "run with TLS (a certificate made now, mounted read-only at /tls)"
+mkdir -p "$work/tls"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=localhost \
+	-addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
+	-keyout "$work/tls/key.pem" -out "$work/tls/cert.pem" 2>/dev/null
+# The image runs as 65532: the key must be readable by that user.
+chown 65532:65532 "$work/tls/key.pem" "$work/tls/cert.pem"
+c3=waitroom-image-test-tls-$$
+containers+=("$c3")
+"${podman_cmd[@]}" run -d --name "$c3" "${run_flags[@]}" \
+	-p "127.0.0.1:$PORT:8080" -v "$work/tls:/tls:ro" \
+	-e WAITROOM_TLS_CERT_FILE=/tls/cert.pem -e WAITROOM_TLS_KEY_FILE=/tls/key.pem \
+	"$IMAGE" >/dev/null
+tls_get() { curl -fsS -m 5 --cacert "$work/tls/cert.pem" "$@"; }
+for _ in $(seq 1 60); do tls_get -o /dev/null "https://localhost:$PORT/healthz" 2>/dev/null && break; sleep 0.5; done
+proto=$(tls_get -o /dev/null -w '%{http_version}' "https://localhost:$PORT/healthz") || { podman logs "$c3" >&2; fail "https /healthz"; }
+[ "$proto" = 2 ] || fail "HTTP/$proto over TLS, want HTTP/2"
+grep -qi '^strict-transport-security: max-age=63072000' <<<"$(tls_get -D - -o /dev/null "https://localhost:$PORT/healthz")" || fail "no HSTS over https"
+podman healthcheck run "$c3" >/dev/null || fail "HEALTHCHECK over https"
+stop_clean "$c3"
+step "TLS: https /healthz over HTTP/2 with HSTS, HEALTHCHECK over https: ok"
+
+# --- run 3: Redis + PostgreSQL on this machine ------------------------------
 if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null && [ "$(redis-cli -h 127.0.0.1 ping 2>/dev/null)" = PONG ]; then
 	schema=image_test_$$
 	psql -qc "CREATE SCHEMA $schema" "$PG_URL" >/dev/null
@@ -175,15 +199,16 @@ if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null && [ "$(redis-cli -h 127.0.0.1
 	"${podman_cmd[@]}" run -d --name "$c2" "${run_flags[@]}" --network host \
 		-e "WAITROOM_HTTP_ADDR=127.0.0.1:$PORT" -e "WAITROOM_ADMIN_ADDR=127.0.0.1:$ADMIN_PORT" \
 		-e "WAITROOM_DATABASE_URL=$db_url" -e "WAITROOM_REDIS_URL=$REDIS_URL" \
-		-e "WAITROOM_REDIS_KEY_PREFIX=$schema:" \
+		-e "WAITROOM_REDIS_KEY_PREFIX=$schema:" -e WAITROOM_DEMO=true \
 		-e "WAITROOM_SECRET_KEY=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')" \
 		"$IMAGE" >/dev/null
 	wait_http "http://127.0.0.1:$PORT/readyz" || { podman logs "$c2" >&2; fail "/readyz on Redis + PostgreSQL"; }
+	podman healthcheck run "$c2" >/dev/null || fail "HEALTHCHECK on Redis + PostgreSQL"
 	grep -q queue_number <<<"$(curl -fsS -m 5 -XPOST "http://127.0.0.1:$PORT/assign_queue_num" -d '{"event_id":"demo"}')" || fail "enqueue"
 	[ "$(psql -tAc "SELECT count(*) FROM $schema.tickets" "$PG_URL")" = 1 ] || fail "the ticket is not in PostgreSQL"
 	stop_clean "$c2"
 	redis-cli -h 127.0.0.1 --scan --pattern "$schema:*" | xargs -r redis-cli -h 127.0.0.1 del >/dev/null
-	step "Redis + PostgreSQL: migrations, /readyz, enqueue stored, clean stop: ok"
+	step "Redis + PostgreSQL: migrations, /readyz, HEALTHCHECK, enqueue stored, clean stop: ok"
 else
 	step "skipped the Redis + PostgreSQL run (127.0.0.1:5432 or :6379 not answering)"
 fi

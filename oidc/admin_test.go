@@ -73,3 +73,33 @@ func TestAdminClients(t *testing.T) {
 		})
 	}
 }
+
+// TestAdminClientsRefuseMistakes: the admin API refuses what the
+// configuration file refuses: a room that does not exist (400, not a 201
+// whose logins would fail when a visitor arrives), plain http redirect URIs
+// to other machines, short secrets; a patch may not move a client to a
+// missing room either.
+func TestAdminClientsRefuseMistakes(t *testing.T) {
+	e := newEnv(t)
+	h := e.clients.Handler()
+	for body, want := range map[string]string{
+		`{"id":"c1","room":"nowhere","redirect_uris":["https://rp.test/cb"]}`:                 `there is no room "nowhere"`,
+		`{"id":"c1","room":"r1","redirect_uris":["http://rp.test/cb"]}`:                       `"http://rp.test/cb" must use https`,
+		`{"id":"c1","room":"r1","redirect_uris":["https://rp.test/cb"],"secret":"too-short"}`: "secret: at least 16 characters",
+	} {
+		status, answer := adminCall(t, h, http.MethodPost, "/v1/clients", body)
+		if msg, _ := answer["message"].(string); status != http.StatusBadRequest || !strings.Contains(msg, want) {
+			t.Errorf("%s: %d %v, want 400 naming %q", body, status, answer, want)
+		}
+	}
+	if status, answer := adminCall(t, h, http.MethodPost, "/v1/clients", `{"id":"c1","room":"r1","redirect_uris":["http://127.0.0.1:8000/cb"]}`); status != http.StatusCreated {
+		t.Fatalf("loopback http redirect URI: %d %v", status, answer)
+	}
+	status, answer := adminCall(t, h, http.MethodPatch, "/v1/clients/c1", `{"room":"nowhere"}`)
+	if msg, _ := answer["message"].(string); status != http.StatusBadRequest || !strings.Contains(msg, `"nowhere"`) {
+		t.Fatalf("patch to a missing room: %d %v", status, answer)
+	}
+	if status, answer := adminCall(t, h, http.MethodPatch, "/v1/clients/c1", `{"name":"renamed"}`); status != http.StatusOK || answer["room"] != "r1" {
+		t.Fatalf("patch leaving the room: %d %v", status, answer)
+	}
+}

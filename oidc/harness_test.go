@@ -172,7 +172,7 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 	t.Cleanup(e.srv.Close)
 	e.issuer = e.srv.URL + cfg.prefix
 	secret := []byte("0123456789abcdef0123456789abcdef-test")
-	e.clients, err = clients.New(clients.Config{Fixed: cfg.clients, Store: e.backend.Clients, Secret: secret, Clock: e.clock.Now})
+	e.clients, err = clients.New(clients.Config{Fixed: cfg.clients, Store: e.backend.Clients, Secret: secret, Clock: e.clock.Now, Rooms: e.svc})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -187,11 +187,14 @@ func (p *Provider) newDemo() (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := p.clients.Register(c); err != nil {
+	if err := p.clients.RegisterBuiltIn(c, p.origin()); err != nil {
 		return nil, err
 	}
 	return http.StripPrefix("/demo", rp.Handler()), nil
 }
+
+// origin is the issuer's scheme and host, without its path.
+func (p *Provider) origin() string { return p.issuer.Scheme + "://" + p.issuer.Host }
 
 // inProcess carries the demo's back-channel calls (discovery, token,
 // userinfo, keys) straight to the provider's handler, so the demo works

@@ -2,6 +2,7 @@ package waitroom
 
 import (
 	"fmt"
+	"net"
 	"net/url"
 	"regexp"
 	"slices"
@@ -119,21 +120,36 @@ var clientIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$`)
 
 // Validate checks a client (after WithDefaults) and returns every problem
 // at once as a waitroom invalid_argument error.
-func (c Client) Validate() error {
+func (c Client) Validate() error { return Problems(c.Problems()) }
+
+// Problems lists every problem of a client (after WithDefaults), each
+// starting with the field it concerns ("secret: at least 16 characters").
+func (c Client) Problems() []string { return c.problems("") }
+
+// ProblemsServedAt is Problems for a client served by the provider itself
+// (the demo relying party): redirect URIs under origin, the issuer's own
+// scheme and host, may use whatever scheme the issuer uses.
+func (c Client) ProblemsServedAt(origin string) []string { return c.problems(origin) }
+
+func (c Client) problems(origin string) []string {
 	var p []string
 	if !clientIDPattern.MatchString(c.ID) {
 		p = append(p, "id: 1-128 letters, digits, '_', '.', ':' or '-'")
 	}
 	if c.Secret == "" && c.SecretHash == "" {
 		p = append(p, "secret: required")
-	} else if c.Secret != "" && len(c.Secret) < 16 {
-		p = append(p, "secret: at least 16 characters")
+	} else if c.Secret != "" && len(c.Secret) < MinClientSecret {
+		p = append(p, fmt.Sprintf("secret: at least %d characters", MinClientSecret))
 	}
 	if len(c.RedirectURIs) == 0 {
 		p = append(p, "redirect_uris: at least one")
 	}
 	for _, u := range c.RedirectURIs {
-		p = append(p, checkAbsoluteURL("redirect_uris", u)...)
+		if origin != "" && strings.HasPrefix(u, origin+"/") {
+			p = append(p, checkAbsoluteURL("redirect_uris", u)...)
+			continue
+		}
+		p = append(p, checkRedirectURI(u)...)
 	}
 	for _, u := range c.PostLogoutRedirectURIs {
 		p = append(p, checkAbsoluteURL("post_logout_redirect_uris", u)...)
@@ -147,9 +163,11 @@ func (c Client) Validate() error {
 	if c.MaxHold < 0 {
 		p = append(p, "max_hold: not negative")
 	}
-	p = append(p, c.validateTokens()...)
-	return Problems(p)
+	return append(p, c.validateTokens()...)
 }
+
+// MinClientSecret is the shortest client secret accepted.
+const MinClientSecret = 16
 
 func (c Client) validateTokens() []string {
 	var p []string
@@ -200,6 +218,30 @@ const (
 	ClaimQueuedAt   = "queued_at"
 	ClaimAdmittedAt = "admitted_at"
 )
+
+// checkRedirectURI accepts an absolute https URL, or plain http only to
+// this machine (localhost, 127.0.0.0/8, [::1]): an authorization code sent
+// over plain http to another host can be read on the way.
+func checkRedirectURI(raw string) []string {
+	if p := checkAbsoluteURL("redirect_uris", raw); p != nil {
+		return p
+	}
+	u, _ := url.Parse(raw)
+	if u.Scheme == "http" && !LoopbackHost(u.Hostname()) {
+		return []string{fmt.Sprintf("redirect_uris: %q must use https (plain http only to localhost, 127.0.0.1 or [::1])", raw)}
+	}
+	return nil
+}
+
+// LoopbackHost reports whether host (without port or brackets) names this
+// machine: localhost, an address in 127.0.0.0/8, or ::1.
+func LoopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
 
 func checkAbsoluteURL(field, raw string) []string {
 	u, err := url.Parse(raw)

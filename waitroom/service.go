@@ -80,15 +80,11 @@ func (s *Service) stamp() time.Time { return stamp(s.now()) }
 
 func stamp(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
 
-// CreateRoom fills the unset durations with their defaults, validates the
-// room (reporting every problem at once) and stores it.
+// CreateRoom validates the room (reporting every problem at once) and
+// stores it. Start from NewRoom for the default settings: a zero duration
+// is refused, never replaced, so that "expiry_period: 0s" cannot silently
+// mean 15 minutes.
 func (s *Service) CreateRoom(ctx context.Context, r Room) (Room, error) {
-	if r.TokenValidity == 0 {
-		r.TokenValidity = Duration(DefaultTokenValidity)
-	}
-	if r.ExpiryPeriod == 0 {
-		r.ExpiryPeriod = Duration(DefaultExpiryPeriod)
-	}
 	now := s.stamp()
 	r.CreatedAt, r.UpdatedAt = now, now
 	if err := r.Validate(); err != nil {

@@ -58,7 +58,11 @@ var roomIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
 func ValidRoomID(id string) bool { return roomIDPattern.MatchString(id) }
 
 // Validate checks the room's settings and returns every problem at once.
-func (r Room) Validate() error {
+func (r Room) Validate() error { return invalidList(r.Problems()) }
+
+// Problems lists every problem of the room's settings, each starting with
+// the field it concerns ("expiry_period: ...").
+func (r Room) Problems() []string {
 	var problems []string
 	if !ValidRoomID(r.ID) {
 		problems = append(problems, "id: 1-64 letters, digits, '_', '.' or '-', starting with a letter or digit")
@@ -70,11 +74,10 @@ func (r Room) Validate() error {
 		problems = append(problems, "token_validity: between 1s and 744h")
 	}
 	if r.ExpiryPeriod.D() < time.Second || r.ExpiryPeriod.D() > 31*24*time.Hour {
-		problems = append(problems, "expiry_period: between 1s and 744h")
+		problems = append(problems, "expiry_period: between 1s and 744h (expiry_enabled: false turns expiry off)")
 	}
 	problems = append(problems, r.Policy.problems()...)
-	problems = append(problems, r.Branding.problems()...)
-	return invalidList(problems)
+	return append(problems, r.Branding.problems()...)
 }
 
 // TicketStatus is the AWS "status" field of a queue position.

@@ -107,8 +107,7 @@ admin_key_hashes: ["$(printf '%s' "$ADMIN_KEY" | sha256sum | cut -d' ' -f1)"]
 assign_rate_limit: 0
 log_level: warn
 signing_algorithm: $alg
-key_file: $OUT/keys-$alg.json
-demo_room: false
+demo: false
 rooms:
   - {id: bench, name: Benchmark}
   - {id: bench-depth, name: Benchmark depth}

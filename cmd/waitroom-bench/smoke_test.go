@@ -18,7 +18,7 @@ import (
 const (
 	smokeAdminKey     = "bench-smoke-admin-key-0123456789"
 	smokeClientSecret = "bench-smoke-client-secret-0123456789"
-	smokeRedirect     = "http://rp.bench.test/callback"
+	smokeRedirect     = "https://rp.bench.test/callback"
 )
 
 // testServer is a whole waitroom server (package server, as the binary
@@ -42,8 +42,9 @@ func startTestServer(tb testing.TB) *testServer {
 func startServerOn(tb testing.TB, backend, alg string) *testServer {
 	tb.Helper()
 	cfg := server.DefaultConfig()
-	cfg.HTTPAddr, cfg.AdminAddr, cfg.KeyFile, cfg.LogLevel = "127.0.0.1:0", "127.0.0.1:0", "", "error"
-	cfg.SigningAlgorithm, cfg.AssignRateLimit, cfg.DemoRoom = alg, 0, false
+	noDemo := false
+	cfg.HTTPAddr, cfg.AdminAddr, cfg.DataDir, cfg.LogLevel = "127.0.0.1:0", "127.0.0.1:0", "", "error"
+	cfg.SigningAlgorithm, cfg.AssignRateLimit, cfg.Demo = alg, 0, &noDemo
 	cfg.PollCache = 0 // counters read the store at once: a run sees its own fill
 	cfg.AdminKeyHashes = []string{httpapi.HashAdminKey(smokeAdminKey)}
 	cfg.Clients = []waitroom.Client{{ID: "bench", Secret: smokeClientSecret, Room: "smoke-oidc", RedirectURIs: []string{smokeRedirect}}}

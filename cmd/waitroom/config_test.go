@@ -16,7 +16,7 @@ func TestDefaultsNeedNoConfiguration(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := m.Config
-	if m.Command != "serve" || c.HTTPAddr != ":8080" || c.AdminAddr != "127.0.0.1:8081" || !c.Embedded() || !c.DemoRoom {
+	if m.Command != "serve" || c.HTTPAddr != ":8080" || c.AdminAddr != "127.0.0.1:8081" || !c.Embedded() || c.Demo != nil {
 		t.Fatalf("defaults %+v", c)
 	}
 	if got := c.PublicURL(); got != "http://localhost:8080" {
@@ -34,7 +34,7 @@ cors_origins: ["https://a.example"]
 assign_rate_window: 30s
 `)
 	env := map[string]string{"WAITROOM_ADMIN_ADDR": "127.0.0.1:9101", "WAITROOM_LOG_LEVEL": "warn",
-		"WAITROOM_CORS_ORIGINS": "https://b.example, https://c.example", "WAITROOM_DEMO_ROOM": "false"}
+		"WAITROOM_CORS_ORIGINS": "https://b.example, https://c.example", "WAITROOM_DEMO": "false"}
 	m, _ := newTestMain(env)
 	if err := m.ParseFlags([]string{"serve", "-config", file, "-log-level", "error", "-issuer", "https://q.example.com"}); err != nil {
 		t.Fatal(err)
@@ -54,8 +54,8 @@ assign_rate_window: 30s
 			t.Errorf("%s: %q, want %q", what, v[0], v[1])
 		}
 	}
-	if c.DemoRoom {
-		t.Error("WAITROOM_DEMO_ROOM=false ignored")
+	if on, _ := c.DemoOn(); on || c.Demo == nil {
+		t.Error("WAITROOM_DEMO=false ignored")
 	}
 }
 
@@ -82,7 +82,8 @@ rooms:
 		t.Fatalf("error %v", err)
 	}
 	for _, want := range []string{"http_addr", "issuer", "redis_url and database_url", "admin_key_hashes", "WAITROOM_ASSIGN_RATE_LIMIT",
-		"serving_cache", "log_format", "trusted_proxies", "zzz", "cors_origins", "rooms[0]", `rooms[2]: id "ok" defined twice`, "rooms[3]", "colour"} {
+		"serving_cache", "log_format", "trusted_proxies", "zzz", "cors_origins", "rooms[0].id", "rooms[0].token_validity",
+		`rooms[2].id: "ok" is defined twice`, "rooms[3].colour: unknown field"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error does not mention %q:\n%v", want, err)
 		}
@@ -110,6 +111,35 @@ func TestSecretsStayOutOfMessages(t *testing.T) {
 	m, _ := newTestMain(map[string]string{"WAITROOM_REDIS_URL": "redis://:hunter2@host:notaport", "WAITROOM_DATABASE_URL": "postgres://u:pw@h/db"})
 	err := m.ParseFlags(nil)
 	if err == nil || strings.Contains(err.Error(), "hunter2") {
+		t.Fatalf("error %v", err)
+	}
+}
+
+// TestSettingsFromFiles: WAITROOM_<NAME>_FILE reads a value from a file (a
+// Docker secret, a systemd credential), its final newline dropped; naming
+// both the variable and the file is a problem, as is a missing file.
+func TestSettingsFromFiles(t *testing.T) {
+	dir := t.TempDir()
+	key := strings.Repeat("5a", 32)
+	writeFile(t, filepath.Join(dir, "secret_key"), key+"\n")
+	writeFile(t, filepath.Join(dir, "hashes"), strings.Repeat("0", 64)+","+strings.Repeat("1", 64)+"\r\n")
+	m, _ := newTestMain(map[string]string{
+		"WAITROOM_SECRET_KEY_FILE":       filepath.Join(dir, "secret_key"),
+		"WAITROOM_ADMIN_KEY_HASHES_FILE": filepath.Join(dir, "hashes"),
+	})
+	if err := m.ParseFlags(localFlags(t)); err != nil {
+		t.Fatal(err)
+	}
+	if m.Config.SecretKey != key || len(m.Config.AdminKeyHashes) != 2 || len(m.Warnings) != 0 {
+		t.Fatalf("secret %q, hashes %q, warnings %v", m.Config.SecretKey, m.Config.AdminKeyHashes, m.Warnings)
+	}
+	m, _ = newTestMain(map[string]string{
+		"WAITROOM_SECRET_KEY": key, "WAITROOM_SECRET_KEY_FILE": filepath.Join(dir, "secret_key"),
+		"WAITROOM_METRICS_TOKEN_FILE": filepath.Join(dir, "missing"),
+	})
+	err := m.ParseFlags(localFlags(t))
+	if err == nil || !strings.Contains(err.Error(), "WAITROOM_SECRET_KEY and WAITROOM_SECRET_KEY_FILE: set one or the other") ||
+		!strings.Contains(err.Error(), "WAITROOM_METRICS_TOKEN_FILE: open") || strings.Contains(err.Error(), key) {
 		t.Fatalf("error %v", err)
 	}
 }

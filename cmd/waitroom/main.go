@@ -1,13 +1,17 @@
 // Command waitroom is the waitroom server: a virtual waiting room that is
 // also an OpenID Connect provider.
 //
-//	waitroom [serve] [-config file.yaml] [flags]   run the server (default)
-//	waitroom migrate [-config file.yaml] [flags]   apply database migrations
-//	waitroom hash-key [-]                          make an admin key and its hash
-//	waitroom version                               print the version
+//	waitroom [serve] [-config file.yaml] [flags]        run the server (default)
+//	waitroom check-config [-config file.yaml] [flags]   check the configuration and exit
+//	waitroom migrate [-config file.yaml] [flags]        apply database migrations
+//	waitroom healthcheck [-config file.yaml] [flags]    ask the running server for /healthz
+//	waitroom hash-key [-]                               make an admin key and its hash
+//	waitroom version                                    print the version
 //
 // Settings come from the YAML file, WAITROOM_* environment variables and
-// flags, in increasing order of precedence (see README.md).
+// flags, in increasing order of precedence (see README.md). A
+// configuration with problems stops every command but healthcheck with
+// exit status 2, each problem named.
 package main
 
 import (
@@ -20,34 +24,36 @@ import (
 	"syscall"
 )
 
-func main() {
+func main() { os.Exit(run(NewMain(), os.Args[1:])) }
+
+// run runs the command line args with m and returns the exit status.
+func run(m *Main, args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	m := NewMain()
-	if err := m.ParseFlags(os.Args[1:]); errors.Is(err, flag.ErrHelp) {
-		os.Exit(0)
+	if err := m.ParseFlags(args); errors.Is(err, flag.ErrHelp) {
+		return 0
 	} else if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(2)
+		fmt.Fprintln(m.Stderr, "waitroom:", err)
+		return m.ExitCode(err)
 	}
 	if err := m.Run(ctx); err != nil {
-		fmt.Fprintln(os.Stderr, "waitroom:", err)
-		os.Exit(1)
+		fmt.Fprintln(m.Stderr, "waitroom:", err)
+		return m.ExitCode(err)
 	}
 	if m.Command != "serve" {
-		return
+		return 0
 	}
 	code := 0
 	select {
 	case <-ctx.Done():
 	case err := <-m.Failed():
-		fmt.Fprintln(os.Stderr, "waitroom:", err)
-		code = 1
+		fmt.Fprintln(m.Stderr, "waitroom:", err)
+		code = exitFailure
 	}
 	stop() // a second signal now kills the process at once
 	if err := m.Close(); err != nil {
-		fmt.Fprintln(os.Stderr, "waitroom: shutdown:", err)
-		code = 1
+		fmt.Fprintln(m.Stderr, "waitroom: shutdown:", err)
+		code = exitFailure
 	}
-	os.Exit(code)
+	return code
 }

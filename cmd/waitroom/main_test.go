@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -18,18 +19,34 @@ import (
 )
 
 // newTestMain returns a Main that reads env instead of the process
-// environment and writes into buffers.
+// environment and writes into buffers. Unless env says otherwise, the
+// default data_dir is a folder no test writes to: tests that start a
+// server give -data-dir (localFlags).
 func newTestMain(env map[string]string) (*Main, *bytes.Buffer) {
+	if _, ok := env["XDG_STATE_HOME"]; !ok {
+		env = maps.Clone(env)
+		if env == nil {
+			env = map[string]string{}
+		}
+		env["XDG_STATE_HOME"] = filepath.Join(os.TempDir(), "waitroom-test-unused-state")
+	}
 	out := &bytes.Buffer{}
 	m := &Main{Stdout: out, Stderr: io.Discard, Stdin: strings.NewReader(""),
-		LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok }}
+		LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok },
+		Environ: func() []string {
+			var kv []string
+			for k, v := range env {
+				kv = append(kv, k+"="+v)
+			}
+			return kv
+		}}
 	return m, out
 }
 
 // localFlags keep test servers off the default ports and files.
 func localFlags(t *testing.T, extra ...string) []string {
 	return append([]string{"-http-addr", "127.0.0.1:0", "-admin-addr", "127.0.0.1:0",
-		"-key-file", filepath.Join(t.TempDir(), "keys.json"), "-log-level", "error", "-signing-algorithm", "ES256"}, extra...)
+		"-data-dir", t.TempDir(), "-log-level", "error", "-signing-algorithm", "ES256"}, extra...)
 }
 
 // startServer runs serve and stops it at the end of the test.
@@ -324,7 +341,7 @@ func TestShutdownUnderLoadLosesNoAcknowledgedTicket(t *testing.T) {
 	dsn := testenv.Postgres(t)
 	redisURL, prefix := testenv.Redis(t)
 	env := map[string]string{"WAITROOM_REDIS_URL": redisURL, "WAITROOM_DATABASE_URL": dsn, "WAITROOM_REDIS_KEY_PREFIX": prefix,
-		"WAITROOM_ASSIGN_RATE_LIMIT": "0"}
+		"WAITROOM_ASSIGN_RATE_LIMIT": "0", "WAITROOM_DEMO": "true"}
 	m, _ := startServer(t, env, localFlags(t)...)
 	url := m.publicURL() + "/assign_queue_num"
 
@@ -361,7 +378,11 @@ func TestShutdownUnderLoadLosesNoAcknowledgedTicket(t *testing.T) {
 		}()
 	}
 	for range 64 {
-		<-started
+		select {
+		case <-started:
+		case <-time.After(30 * time.Second):
+			t.Fatal("the enqueue load did not start (is the room there?)")
+		}
 	}
 	if err := m.Close(); err != nil {
 		t.Fatal(err)
@@ -393,5 +414,49 @@ func TestProfilesOnlyWhenAskedAndOnlyWithTheAdminKey(t *testing.T) {
 	}
 	if code, _ := call(t, http.MethodGet, on.publicURL()+"/debug/pprof/", "", key); code == http.StatusOK {
 		t.Fatal("profiles are served on the public listener")
+	}
+}
+
+// TestMetricsToken: /metrics on the public listener needs a token (a start
+// without one is refused); with a token, the admin listener's /metrics
+// takes the token or an admin key; the token never reaches the log.
+func TestMetricsToken(t *testing.T) {
+	m, _ := newTestMain(nil)
+	err := m.ParseFlags(localFlags(t, "-metrics-listener", "public"))
+	if err == nil || !strings.Contains(err.Error(), "metrics_token: required with metrics_listener: public") {
+		t.Fatalf("public metrics without a token: %v", err)
+	}
+	token := "scrape-token-0123456789abcdef"
+	key := "metrics-test-admin-key-0123456789"
+	env := map[string]string{"WAITROOM_METRICS_TOKEN": token, "WAITROOM_ADMIN_KEY_HASHES": httpapi.HashAdminKey(key)}
+	public, _ := newTestMain(env)
+	logs := &lockedBuffer{}
+	public.Stderr = logs
+	if err := public.ParseFlags(localFlags(t, "-metrics-listener", "public", "-log-level", "debug")); err != nil {
+		t.Fatal(err)
+	}
+	if err := public.Run(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = public.Close() })
+	defer func() {
+		if strings.Contains(logs.String(), token) {
+			t.Errorf("the metrics token is in the log:\n%s", logs)
+		}
+	}()
+	if code, _ := call(t, http.MethodGet, public.publicURL()+"/metrics", "", ""); code != http.StatusUnauthorized {
+		t.Fatalf("public /metrics without the token: %d", code)
+	}
+	if code, _ := call(t, http.MethodGet, public.publicURL()+"/metrics", "", key); code != http.StatusUnauthorized {
+		t.Fatalf("public /metrics with an admin key: %d", code)
+	}
+	if body := fetchText(t, public.publicURL()+"/metrics", token); !strings.Contains(body, "waitroom_http_requests_total") {
+		t.Fatalf("public /metrics with the token: %.200q", body)
+	}
+	admin, _ := startServer(t, env, localFlags(t)...)
+	for k, want := range map[string]int{"": 401, token: 200, key: 200} {
+		if code, _ := call(t, http.MethodGet, admin.adminURL()+"/metrics", "", k); code != want {
+			t.Errorf("admin /metrics with %q: %d, want %d", k, code, want)
+		}
 	}
 }

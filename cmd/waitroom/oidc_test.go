@@ -62,15 +62,14 @@ clients:
     redirect_uris: ["not a url"]
 `)
 	m, _ := newTestMain(nil)
-	if err := m.ParseFlags(localFlags(t, "-config", cfg)); err != nil {
-		t.Fatal(err)
-	}
-	err := m.Run(t.Context())
+	err := m.ParseFlags(localFlags(t, "-config", cfg))
 	if err == nil {
-		_ = m.Close()
-		t.Fatal("started with an invalid client")
+		t.Fatal("an invalid client passed the configuration check")
 	}
-	if msg := err.Error(); !strings.Contains(msg, "secret") || !strings.Contains(msg, "redirect_uris") {
+	if code := m.ExitCode(err); code != 2 {
+		t.Fatalf("exit status %d, want 2", code)
+	}
+	if msg := err.Error(); !strings.Contains(msg, "clients[0].secret") || !strings.Contains(msg, "clients[0].redirect_uris") {
 		t.Fatalf("error does not name every problem: %v", err)
 	}
 }

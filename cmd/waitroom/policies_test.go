@@ -33,7 +33,7 @@ rooms:
 	if err == nil {
 		t.Fatal("invalid room policies accepted")
 	}
-	for _, want := range []string{`rooms[0]: mode: unknown mode "open"`, "rooms[0]", "inlet.end", "rooms[1]: inlet.per_minute"} {
+	for _, want := range []string{`rooms[0].mode: unknown mode "open"`, "rooms[0].inlet.end", "rooms[1].inlet.per_minute"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("start-up error %q does not name %q", err, want)
 		}

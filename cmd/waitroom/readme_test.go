@@ -19,21 +19,29 @@ const (
 )
 
 // settingsTable renders the configuration reference from the settings
-// themselves, so the README cannot drift from the code.
+// themselves, one table per group, so the README cannot drift from the
+// code.
 func settingsTable() string {
 	defaults := server.DefaultConfig()
+	all := settings(&defaults)
 	var b strings.Builder
-	b.WriteString("| environment variable | file key / flag | default | meaning |\n|---|---|---|---|\n")
-	for _, s := range settings(&defaults) {
-		def := "`" + s.get() + "`"
-		if s.get() == "" {
-			def = "—"
+	for _, group := range groupOrder {
+		fmt.Fprintf(&b, "\n**%s**\n\n| environment variable | file key / flag | type | default | meaning |\n|---|---|---|---|---|\n", group)
+		for _, s := range all {
+			if s.Group != group {
+				continue
+			}
+			def := "`" + s.DefaultText() + "`"
+			if s.DefaultText() == "" {
+				def = "—"
+			}
+			flagName := "`-" + s.Flag() + "`"
+			if s.noFlag {
+				flagName = "no flag"
+			}
+			meaning := strings.TrimSpace(s.Usage + " " + s.Details)
+			fmt.Fprintf(&b, "| `%s` | `%s` / %s | %s | %s | %s |\n", s.Env(), s.Name, flagName, s.Type, def, strings.ReplaceAll(meaning, "|", "\\|"))
 		}
-		flagName := "`-" + s.Flag() + "`"
-		if s.noFlag {
-			flagName = "no flag"
-		}
-		fmt.Fprintf(&b, "| `%s` | `%s` / %s | %s | %s |\n", s.Env(), s.Name, flagName, def, strings.ReplaceAll(s.Usage, "|", "\\|"))
 	}
 	return b.String()
 }

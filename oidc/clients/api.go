@@ -76,6 +76,9 @@ func (reg *Registry) create(w http.ResponseWriter, r *http.Request) error {
 	if err := c.Validate(); err != nil {
 		return err
 	}
+	if err := reg.checkRoom(r.Context(), c.Room); err != nil {
+		return err
+	}
 	secret := c.Secret
 	now := reg.now().UTC()
 	c.SecretHash, c.Secret, c.Source, c.CreatedAt, c.UpdatedAt = reg.hash(secret), "", waitroom.SourceAPI, now, now
@@ -102,6 +105,9 @@ func (reg *Registry) patch(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if err := reg.checkPatchedRoom(r, raw); err != nil {
+		return err
+	}
 	var before waitroom.Client
 	updated, err := reg.store.UpdateClient(r.Context(), id, func(c *waitroom.Client) error {
 		before = *c
@@ -120,6 +126,22 @@ func (reg *Registry) patch(w http.ResponseWriter, r *http.Request) error {
 	reg.record(r, "client.update", before, updated)
 	web.JSON(w, http.StatusOK, web.NoStore, updated.Public())
 	return nil
+}
+
+// checkPatchedRoom refuses a patch that moves a client to a room that does
+// not exist. It runs before the update, outside the store's transaction; a
+// patch that leaves the room alone is not checked.
+func (reg *Registry) checkPatchedRoom(r *http.Request, raw []byte) error {
+	var probe struct {
+		Room *string `json:"room"`
+	}
+	if err := web.UnmarshalJSON(raw, &probe, false); err != nil {
+		return err
+	}
+	if probe.Room == nil || !waitroom.ValidRoomID(*probe.Room) {
+		return nil // absent, or refused with the other problems by Validate
+	}
+	return reg.checkRoom(r.Context(), *probe.Room)
 }
 
 func (reg *Registry) rotateSecret(w http.ResponseWriter, r *http.Request) error {

@@ -36,6 +36,15 @@ type Config struct {
 	Clock    func() time.Time
 	// Audit records the changes made through the admin API (nil: none).
 	Audit waitroom.Auditor
+	// Rooms finds the rooms clients name: the admin API refuses a client
+	// whose room does not exist (400). The server always sets it.
+	Rooms RoomLookup
+}
+
+// RoomLookup finds a room (waitroom.Service does); CodeNotFound when there
+// is none.
+type RoomLookup interface {
+	Room(ctx context.Context, id string) (waitroom.Room, error)
 }
 
 // DefaultCacheTTL is Config.CacheTTL's default.
@@ -48,6 +57,7 @@ const DefaultCacheTTL = 5 * time.Second
 type Registry struct {
 	fixed  map[string]waitroom.Client
 	store  waitroom.ClientStore
+	rooms  RoomLookup
 	hasher []byte
 	ttl    time.Duration
 	now    func() time.Time
@@ -79,7 +89,7 @@ func New(cfg Config) (*Registry, error) {
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
 	}
-	r := &Registry{fixed: map[string]waitroom.Client{}, store: cfg.Store, hasher: waitroom.DeriveKey(cfg.Secret, "client-secret"),
+	r := &Registry{fixed: map[string]waitroom.Client{}, store: cfg.Store, rooms: cfg.Rooms, hasher: waitroom.DeriveKey(cfg.Secret, "client-secret"),
 		ttl: cfg.CacheTTL, now: cfg.Clock, audit: cfg.Audit, cache: map[string]cachedClient{}}
 	var problems []string
 	for _, c := range cfg.Fixed {
@@ -91,11 +101,23 @@ func New(cfg Config) (*Registry, error) {
 }
 
 // Register adds a read-only client (its secret in clear), as the
-// configuration file does; the server uses it for the demo client. It is
-// not safe while the registry serves requests.
+// configuration file does. It is not safe while the registry serves
+// requests.
 func (r *Registry) Register(c waitroom.Client) error {
 	c = c.WithDefaults()
-	if err := c.Validate(); err != nil {
+	return r.register(c, c.Problems())
+}
+
+// RegisterBuiltIn is Register for a client the provider serves itself (the
+// demo relying party), whose redirect URIs lie under origin, the issuer's
+// scheme and host: they may use plain http when the issuer does.
+func (r *Registry) RegisterBuiltIn(c waitroom.Client, origin string) error {
+	c = c.WithDefaults()
+	return r.register(c, c.ProblemsServedAt(origin))
+}
+
+func (r *Registry) register(c waitroom.Client, problems []string) error {
+	if err := waitroom.Problems(problems); err != nil {
 		return waitroom.Errorf(waitroom.CodeInvalid, "client %q: %s", c.ID, waitroom.ErrorMessage(err))
 	}
 	if _, dup := r.fixed[c.ID]; dup {
@@ -149,6 +171,19 @@ func (r *Registry) Authenticate(ctx context.Context, id, secret string) (waitroo
 		return waitroom.Client{}, ErrInvalidCredentials
 	}
 	return c, nil
+}
+
+// checkRoom refuses a client naming a room that does not exist: its logins
+// would fail only when a visitor arrives.
+func (r *Registry) checkRoom(ctx context.Context, room string) error {
+	if r.rooms == nil {
+		return nil
+	}
+	_, err := r.rooms.Room(ctx, room)
+	if waitroom.ErrorCode(err) == waitroom.CodeNotFound {
+		return waitroom.Errorf(waitroom.CodeInvalid, "room: there is no room %q; create it first (POST /v1/rooms)", room)
+	}
+	return err
 }
 
 // forget drops a cached client after an admin change on this replica.

@@ -23,7 +23,7 @@ func TestBrowser(t *testing.T) {
 	dir := filepath.Join(root, "waitroom", "e2e")
 	installNodeModules(t, dir)
 	bin := buildServer(t, root)
-	srv := startServer(t, bin, "-http-addr", freeAddr(t), "-admin-addr", freeAddr(t), "-demo-room")
+	srv := startServer(t, bin, "-http-addr", freeAddr(t), "-admin-addr", freeAddr(t), "-demo")
 
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
@@ -108,7 +108,7 @@ var (
 // (listen addresses, rooms), and reads the URLs and the generated admin key
 // from its start-up banner.
 func startServer(t *testing.T, bin string, args ...string) server {
-	args = append([]string{"serve", "-expiry-interval", "1s", "-assign-rate-limit", "0", "-log-level", "warn"}, args...)
+	args = append([]string{"serve", "-expiry-interval", "1s", "-assign-rate-limit", "0", "-log-level", "warn", "-data-dir", t.TempDir()}, args...)
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = t.TempDir()
 	cmd.Env = cleanEnv()

@@ -67,7 +67,7 @@ func TestOAuth2Proxy(t *testing.T) {
 	secret, _ := client["secret"].(string)
 	client = substitute(client, replace).(map[string]any)
 	conf, err := yaml.Marshal(map[string]any{
-		"issuer": issuer, "demo_room": false, "key_file": "",
+		"issuer": issuer, "demo": false,
 		"rooms":   []map[string]any{{"id": room, "name": "oauth2-proxy test room"}},
 		"clients": []any{client},
 	})

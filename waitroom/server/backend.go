@@ -47,19 +47,42 @@ func describeOpenError(err error, cfg Config) string {
 	return msg
 }
 
+// KeyFileName is the embedded store's file of signing keys, in data_dir.
+const KeyFileName = "keys.json"
+
+// legacyKeyFile is where versions before data_dir kept the keys: relative
+// to the working directory.
+const legacyKeyFile = "waitroom-data/keys.json"
+
 func openEmbedded(cfg Config, logger *slog.Logger) (*waitroom.Backend, error) {
-	if cfg.KeyFile != "" {
-		if err := os.MkdirAll(filepath.Dir(cfg.KeyFile), 0o700); err != nil {
-			return nil, fmt.Errorf("key_file: %w", err)
+	keyFile := ""
+	if cfg.DataDir != "" {
+		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+			return nil, fmt.Errorf("data_dir: %w (set WAITROOM_DATA_DIR to a folder this user may write)", err)
 		}
+		keyFile = filepath.Join(cfg.DataDir, KeyFileName)
+		warnLegacyKeyFile(keyFile, logger)
 	}
-	b, err := embedded.Open(embedded.Options{KeyFile: cfg.KeyFile})
+	b, err := embedded.Open(embedded.Options{KeyFile: keyFile})
 	if err != nil {
 		return nil, fmt.Errorf("opening the embedded store: %w", err)
 	}
 	logger.Warn("store: EMBEDDED in-process store: single node, queues and counters live in memory and are lost on restart; set WAITROOM_REDIS_URL and WAITROOM_DATABASE_URL for production",
-		"key_file", cfg.KeyFile)
+		"data_dir", cfg.DataDir)
 	return b, nil
+}
+
+// warnLegacyKeyFile points at keys an earlier version left in the working
+// directory, when data_dir has none yet: moving the file keeps tokens
+// signed before the upgrade verifiable.
+func warnLegacyKeyFile(keyFile string, logger *slog.Logger) {
+	if _, err := os.Stat(keyFile); err == nil {
+		return
+	}
+	if _, err := os.Stat(legacyKeyFile); err == nil {
+		logger.Warn("found signing keys of an earlier version in "+legacyKeyFile+"; the keys now live in data_dir: new keys are made there unless you move the file",
+			"move_to", keyFile)
+	}
 }
 
 // Migrate applies the pending PostgreSQL migrations of the production

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/waitroom-idp/waitroom/oidc"
@@ -46,7 +45,7 @@ func (s *Server) build(ctx context.Context, metrics *httpapi.Metrics) error {
 		return err
 	}
 	audit := auditTrail{store: s.backend.Audit, rooms: svc.Room, events: pol.dispatcher, logger: s.logger}
-	registry, err := clients.New(clients.Config{Fixed: cfg.Clients, Store: s.backend.Clients, Secret: secret, Audit: audit})
+	registry, err := clients.New(clients.Config{Fixed: cfg.Clients, Store: s.backend.Clients, Secret: secret, Audit: audit, Rooms: svc})
 	if err != nil {
 		return fmt.Errorf("clients: %w", err)
 	}
@@ -64,7 +63,7 @@ func (s *Server) build(ctx context.Context, metrics *httpapi.Metrics) error {
 	proxies, _ := middleware.ParseTrustedProxies(cfg.TrustedProxies)
 	api, err := httpapi.New(httpapi.Options{
 		Metrics: metrics, Service: pol.guarded, Deliveries: s.backend.Outbox, Draws: pol.prequeue, Keys: keys,
-		Ready: s.backend.Store.Ping, Issuer: s.issuer, Logger: s.logger, MetricsOnPublic: cfg.MetricsListener == "public",
+		Ready: s.backend.Store.Ping, Issuer: s.issuer, Logger: s.logger, MetricsOnPublic: cfg.MetricsListener == "public", MetricsToken: cfg.MetricsToken,
 		AdminKeys: adminKeys, CORSOrigins: cfg.CORSOrigins, TrustedProxies: proxies,
 		MaxBodyBytes: cfg.MaxBodyBytes, MaxQueryBytes: cfg.MaxQueryBytes, ServingMaxAge: cfg.ServingCache.D(),
 		AssignLimit: cfg.AssignRateLimit, AssignWindow: cfg.AssignRateWindow.D(), RateCounter: s.backend.Ephemeral,
@@ -77,7 +76,7 @@ func (s *Server) build(ctx context.Context, metrics *httpapi.Metrics) error {
 	controlPanel, err := panel.New(panel.Options{
 		Service: svc, Admin: api.InProcess(), Clients: registry.Handler(), Identify: adminKeys.Identify, Issuer: s.issuer,
 		Sampler: sampler, SessionSecret: waitroom.DeriveKey(secret, "derived:panel-session"), TemplateDir: cfg.TemplateDir,
-		SecureCookies: strings.HasPrefix(s.AdminURL(), "https:"), Logger: s.logger,
+		SecureCookies: s.adminCert != nil, Logger: s.logger,
 		RoomState: func(ctx context.Context, room string) (string, bool) {
 			return admission.PublishedState(ctx, s.backend.Ephemeral, room)
 		},
@@ -86,8 +85,16 @@ func (s *Server) build(ctx context.Context, metrics *httpapi.Metrics) error {
 		return err
 	}
 	issuer, _ := url.Parse(s.issuer) // validated with the configuration
-	s.public = s.httpServer(api.PublicHandler(httpapi.Mount{Prefix: issuer.Path + "/", Handler: provider.Handler()}), "public")
-	s.admin = s.httpServer(api.AdminHandler(s.adminMounts(registry, controlPanel)...), "admin")
+	public := api.PublicHandler(httpapi.Mount{Prefix: issuer.Path + "/", Handler: provider.Handler()})
+	admin := api.AdminHandler(s.adminMounts(registry, controlPanel)...)
+	if issuer.Scheme == "https" {
+		public = withHSTS(public)
+	}
+	if s.adminCert != nil {
+		admin = withHSTS(admin)
+	}
+	s.public = s.httpServer(public, "public", s.publicCert)
+	s.admin = s.httpServer(admin, "admin", s.adminCert)
 	s.starts = []func(context.Context){
 		pol.run,
 		func(ctx context.Context) {
@@ -95,6 +102,11 @@ func (s *Server) build(ctx context.Context, metrics *httpapi.Metrics) error {
 		},
 		sampler.Run,
 		func(ctx context.Context) { provider.RunPurge(ctx, time.Hour) },
+	}
+	for _, cert := range []*certificate{s.publicCert, s.adminCert} {
+		if cert != nil {
+			s.starts = append(s.starts, func(ctx context.Context) { cert.watch(ctx, s.certCheckEvery) })
+		}
 	}
 	s.links = s.bannerLinks(demo)
 	return nil
@@ -117,13 +129,16 @@ func (s *Server) adminMounts(registry *clients.Registry, controlPanel http.Handl
 
 func (s *Server) bannerLinks(demo demoSetup) []string {
 	adminURL := s.AdminURL()
-	var links []string
-	if demo.created {
-		links = append(links, fmt.Sprintf("Demo room:   %q (created because no room is configured)", demoRoomID))
-	}
-	links = append(links, "OpenID:      "+s.issuer+"/.well-known/openid-configuration")
-	if demo.inUse {
-		links = append(links, "Demo login:  "+s.issuer+"/demo/   (a relying party that signs in through the demo room)")
+	links := []string{"OpenID:      " + s.issuer + "/.well-known/openid-configuration"}
+	if demo.on {
+		room := fmt.Sprintf("room %q", demoRoomID)
+		if demo.created {
+			room += " created now"
+		}
+		links = append(links, fmt.Sprintf("Demo:        on (%s): %s, client %q", demo.why, room, oidc.DemoClientID),
+			"Demo login:  "+s.issuer+"/demo/   (a relying party that signs in through the demo room)")
+	} else {
+		links = append(links, "Demo:        off ("+demo.why+")")
 	}
 	links = append(links, "Control panel: "+adminURL+"/panel/")
 	if s.cfg.Pprof {

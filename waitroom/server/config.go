@@ -14,48 +14,66 @@ import (
 	"github.com/waitroom-idp/waitroom/waitroom"
 )
 
-// Config is everything the server can be told. cmd/waitroom reads each
-// field from the YAML file, a WAITROOM_* environment variable and a flag,
-// in increasing order of precedence.
+// Config is everything the server can be told. cmd/waitroom binds each
+// field to a setting, read from the YAML file, a WAITROOM_* environment
+// variable and a flag, in increasing order of precedence (its settings.go
+// names and documents them).
 type Config struct {
-	HTTPAddr         string            `yaml:"http_addr"`
-	AdminAddr        string            `yaml:"admin_addr"`
-	Issuer           string            `yaml:"issuer"`
-	SecretKey        string            `yaml:"secret_key"` // never logged, no flag (command lines are visible to all)
-	RedisURL         string            `yaml:"redis_url"`
-	RedisCluster     bool              `yaml:"redis_cluster"`
-	RedisKeyPrefix   string            `yaml:"redis_key_prefix"`
-	DatabaseURL      string            `yaml:"database_url"`
-	DatabaseMaxConns int               `yaml:"database_max_conns"`
-	AdminKeyHashes   []string          `yaml:"admin_key_hashes"`
-	LogLevel         string            `yaml:"log_level"`
-	LogFormat        string            `yaml:"log_format"`
-	CORSOrigins      []string          `yaml:"cors_origins"`
-	TrustedProxies   []string          `yaml:"trusted_proxies"`
-	AssignRateLimit  int64             `yaml:"assign_rate_limit"`
-	AssignRateWindow waitroom.Duration `yaml:"assign_rate_window"`
-	MaxBodyBytes     int64             `yaml:"max_body_bytes"`
-	MaxHeaderBytes   int               `yaml:"max_header_bytes"`
-	MaxQueryBytes    int               `yaml:"max_query_bytes"`
-	ServingCache     waitroom.Duration `yaml:"serving_cache"`
-	PollCache        waitroom.Duration `yaml:"poll_cache"`
-	MetricsListener  string            `yaml:"metrics_listener"`
-	ShutdownTimeout  waitroom.Duration `yaml:"shutdown_timeout"`
-	SigningAlgorithm string            `yaml:"signing_algorithm"`
-	KeyRotation      waitroom.Duration `yaml:"key_rotation"`
-	KeyFile          string            `yaml:"key_file"`
-	ExpiryInterval   waitroom.Duration `yaml:"expiry_interval"`
-	DemoRoom         bool              `yaml:"demo_room"`
-	TemplateDir      string            `yaml:"template_dir"`
-	Pprof            bool              `yaml:"pprof"`
+	HTTPAddr  string
+	AdminAddr string
+	Issuer    string
+	// TLSCertFile and TLSKeyFile (PEM) make the public listener serve
+	// https (HTTP/2 and HTTP/1.1); AdminTLSCertFile and AdminTLSKeyFile do
+	// the same for the admin listener. The files are reread when they
+	// change.
+	TLSCertFile      string
+	TLSKeyFile       string
+	AdminTLSCertFile string
+	AdminTLSKeyFile  string
+	SecretKey        string // never logged, no flag (command lines are visible to all)
+	RedisURL         string
+	RedisCluster     bool
+	RedisKeyPrefix   string
+	DatabaseURL      string
+	DatabaseMaxConns int
+	// DataDir holds the embedded store's files (keys.json, the signing
+	// keys). cmd/waitroom fills in the default ($XDG_STATE_HOME/waitroom);
+	// empty here keeps the keys in memory.
+	DataDir          string
+	AdminKeyHashes   []string
+	LogLevel         string
+	LogFormat        string
+	CORSOrigins      []string
+	TrustedProxies   []string
+	AssignRateLimit  int64
+	AssignRateWindow waitroom.Duration
+	MaxBodyBytes     int64
+	MaxHeaderBytes   int
+	MaxQueryBytes    int
+	ServingCache     waitroom.Duration
+	PollCache        waitroom.Duration
+	MetricsListener  string
+	// MetricsToken, when set, is the bearer token /metrics requires (on
+	// the admin listener an admin key also does); it is required when
+	// /metrics is on the public listener. Never logged, no flag.
+	MetricsToken     string
+	ShutdownTimeout  waitroom.Duration
+	SigningAlgorithm string
+	KeyRotation      waitroom.Duration
+	ExpiryInterval   waitroom.Duration
+	// Demo turns the demo room, demo client and /demo/ relying party on
+	// or off; nil decides from the backend (see DemoOn).
+	Demo        *bool
+	TemplateDir string
+	Pprof       bool
 
 	// Rooms are created at start-up when missing (an existing room keeps
 	// the settings it was given through the admin API). Each entry has the
 	// fields of the admin API's room JSON; only the file can set them.
-	Rooms []map[string]any `yaml:"rooms"`
+	Rooms []map[string]any
 	// Clients are the OpenID clients (relying parties) of the file; see
 	// README.md for their schema. Read-only through the admin API.
-	Clients []waitroom.Client `yaml:"clients"`
+	Clients []waitroom.Client
 }
 
 // DefaultConfig is the configuration with nothing set: the embedded store,
@@ -77,36 +95,65 @@ func DefaultConfig() Config {
 		MetricsListener:  "admin",
 		ShutdownTimeout:  waitroom.Duration(15 * time.Second),
 		SigningAlgorithm: "RS256",
-		KeyFile:          "waitroom-data/keys.json",
 		ExpiryInterval:   waitroom.Duration(time.Minute),
-		DemoRoom:         true,
 	}
 }
+
+// DemoOn says whether this configuration serves the demo (the room
+// "demo", its client and the /demo/ relying party) and why, for the
+// banner: as the demo setting says when it is set; otherwise on with the
+// embedded store when the file configures no rooms (a first run), and
+// never on Redis + PostgreSQL, where a demo nobody asked for would be a
+// public room and a client in production.
+func (c Config) DemoOn() (on bool, why string) {
+	switch {
+	case c.Demo != nil && *c.Demo:
+		return true, "demo: true"
+	case c.Demo != nil:
+		return false, "demo: false"
+	case !c.Embedded():
+		return false, "Redis + PostgreSQL; demo: true turns it on"
+	case len(c.Rooms) > 0:
+		return false, "rooms are configured; demo: true adds it"
+	default:
+		return true, "embedded store, no rooms configured; demo: false turns it off"
+	}
+}
+
+// TLS reports whether the public listener serves https itself.
+func (c Config) TLS() bool { return c.TLSCertFile != "" }
+
+// AdminTLS reports whether the admin listener serves https itself.
+func (c Config) AdminTLS() bool { return c.AdminTLSCertFile != "" }
 
 // Embedded reports whether the server runs on the in-process store.
 func (c Config) Embedded() bool { return c.RedisURL == "" && c.DatabaseURL == "" }
 
 // PublicURL is the issuer, or one derived from the HTTP address
-// (":8080" gives http://localhost:8080).
+// (":8080" gives http://localhost:8080, https:// with TLS).
 func (c Config) PublicURL() string {
 	if c.Issuer != "" {
 		return strings.TrimSuffix(c.Issuer, "/")
 	}
-	return LocalURL(c.HTTPAddr)
+	return LocalURL(c.HTTPAddr, c.TLS())
 }
 
 // LocalURL turns a listen address into a URL a browser on this machine can
-// open.
-func LocalURL(addr string) string {
+// open: http, or https when the listener serves TLS.
+func LocalURL(addr string, tls bool) string {
+	scheme, defaultPort := "http", "80"
+	if tls {
+		scheme, defaultPort = "https", "443"
+	}
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
-		return "http://localhost"
+		return scheme + "://localhost"
 	}
 	if host == "" || host == "0.0.0.0" || host == "::" {
 		host = "localhost"
 	}
-	if port == "80" {
-		return "http://" + host
+	if port == defaultPort {
+		return scheme + "://" + host
 	}
-	return "http://" + net.JoinHostPort(host, port)
+	return scheme + "://" + net.JoinHostPort(host, port)
 }

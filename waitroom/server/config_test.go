@@ -30,8 +30,13 @@ func TestDecodeSecretKey(t *testing.T) {
 func TestLocalURL(t *testing.T) {
 	for addr, want := range map[string]string{":8080": "http://localhost:8080", "0.0.0.0:80": "http://localhost",
 		"127.0.0.1:9": "http://127.0.0.1:9", "[::]:8080": "http://localhost:8080", "[::1]:8080": "http://[::1]:8080"} {
-		if got := LocalURL(addr); got != want {
+		if got := LocalURL(addr, false); got != want {
 			t.Errorf("LocalURL(%q) = %q, want %q", addr, got, want)
+		}
+	}
+	for addr, want := range map[string]string{":8443": "https://localhost:8443", "0.0.0.0:443": "https://localhost", "127.0.0.1:80": "https://127.0.0.1:80"} {
+		if got := LocalURL(addr, true); got != want {
+			t.Errorf("LocalURL(%q, tls) = %q, want %q", addr, got, want)
 		}
 	}
 }

@@ -29,6 +29,10 @@ type Server struct {
 	issuer   string
 	adminKey string // generated for this run, "" when configured
 	links    []string
+	// publicCert and adminCert are the listeners' certificates, nil for
+	// plain http.
+	publicCert, adminCert *certificate
+	certCheckEvery        time.Duration
 
 	// jobs runs every background goroutine (leader loop, key reload,
 	// panel sampler, purges), so that Close stops and waits for all of
@@ -47,6 +51,9 @@ type Server struct {
 type Options struct {
 	Stdout io.Writer
 	Logger *slog.Logger
+	// CertCheckEvery is how often the TLS certificate files are checked
+	// for a change (DefaultCertCheckEvery when 0).
+	CertCheckEvery time.Duration
 }
 
 // Open opens the backend, listens on both addresses (so that ":0" resolves
@@ -56,9 +63,13 @@ func Open(ctx context.Context, cfg Config, opts Options) (*Server, error) {
 	if opts.Logger == nil {
 		opts.Logger = NewLogger(io.Discard, cfg)
 	}
-	s := &Server{cfg: cfg, logger: opts.Logger, stdout: opts.Stdout, failed: make(chan error, 2), jobs: newBackground()}
+	s := &Server{cfg: cfg, logger: opts.Logger, stdout: opts.Stdout, failed: make(chan error, 2), jobs: newBackground(),
+		certCheckEvery: opts.CertCheckEvery}
 	if s.stdout == nil {
 		s.stdout = io.Discard
+	}
+	if s.certCheckEvery <= 0 {
+		s.certCheckEvery = DefaultCertCheckEvery
 	}
 	if err := s.open(ctx); err != nil {
 		s.closeListeners()
@@ -80,11 +91,31 @@ func (s *Server) open(ctx context.Context) error {
 	if s.adminLn, err = net.Listen("tcp", s.cfg.AdminAddr); err != nil {
 		return fmt.Errorf("admin_addr: %w", err)
 	}
+	if err := s.loadCertificates(); err != nil {
+		return err
+	}
 	s.issuer = s.cfg.Issuer
 	if s.issuer == "" {
-		s.issuer = LocalURL(s.publicLn.Addr().String())
+		s.issuer = LocalURL(s.publicLn.Addr().String(), s.publicCert != nil)
 	}
 	return s.build(ctx, metrics)
+}
+
+// loadCertificates reads the listeners' key pairs (validated with the
+// configuration; read again here, as the files may have changed since).
+func (s *Server) loadCertificates() error {
+	var err error
+	if s.cfg.TLS() {
+		if s.publicCert, err = loadCertificate("public", s.cfg.TLSCertFile, s.cfg.TLSKeyFile, s.logger); err != nil {
+			return fmt.Errorf("tls_cert_file and tls_key_file: %w", err)
+		}
+	}
+	if s.cfg.AdminTLS() {
+		if s.adminCert, err = loadCertificate("admin", s.cfg.AdminTLSCertFile, s.cfg.AdminTLSKeyFile, s.logger); err != nil {
+			return fmt.Errorf("admin_tls_cert_file and admin_tls_key_file: %w", err)
+		}
+	}
+	return nil
 }
 
 // Start serves both listeners and starts the background jobs; it prints
@@ -105,8 +136,11 @@ func (s *Server) Start() {
 // Issuer is the public base URL the server answers as.
 func (s *Server) Issuer() string { return s.issuer }
 
+// PublicAddr is the address the public listener accepts on.
+func (s *Server) PublicAddr() string { return s.publicLn.Addr().String() }
+
 // AdminURL is the base URL of the admin listener.
-func (s *Server) AdminURL() string { return LocalURL(s.adminLn.Addr().String()) }
+func (s *Server) AdminURL() string { return LocalURL(s.adminLn.Addr().String(), s.adminCert != nil) }
 
 // Handlers are the handlers of the public and the admin listener, for a
 // program that embeds the server and serves them itself (and for
@@ -116,8 +150,10 @@ func (s *Server) Handlers() (public, admin http.Handler) { return s.public.Handl
 // Failed delivers an error if a listener stops on its own.
 func (s *Server) Failed() <-chan error { return s.failed }
 
-func (s *Server) httpServer(h http.Handler, name string) *http.Server {
-	return &http.Server{
+// httpServer is one listener's server; with a certificate it serves TLS
+// (HTTP/2 and HTTP/1.1, the certificate reread when its files change).
+func (s *Server) httpServer(h http.Handler, name string, cert *certificate) *http.Server {
+	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
@@ -126,11 +162,24 @@ func (s *Server) httpServer(h http.Handler, name string) *http.Server {
 		MaxHeaderBytes:    s.cfg.MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(s.logger.With("listener", name).Handler(), slog.LevelWarn),
 	}
+	if cert != nil {
+		srv.TLSConfig = cert.config()
+	}
+	return srv
 }
 
 func (s *Server) run(srv *http.Server, ln net.Listener, name string) {
-	s.logger.Info("listening", "listener", name, "addr", ln.Addr().String())
-	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	var err error
+	if srv.TLSConfig != nil {
+		s.logger.Info("listening", "listener", name, "addr", ln.Addr().String(), "tls", true)
+		// ServeTLS, unlike Serve on a TLS listener, sets up HTTP/2; the
+		// certificate comes from TLSConfig.GetCertificate.
+		err = srv.ServeTLS(ln, "", "")
+	} else {
+		s.logger.Info("listening", "listener", name, "addr", ln.Addr().String())
+		err = srv.Serve(ln)
+	}
+	if err != nil && !errors.Is(err, http.ErrServerClosed) {
 		s.logger.Error("listener failed", "listener", name, "err", err)
 		s.failed <- fmt.Errorf("%s listener: %w", name, err)
 	}

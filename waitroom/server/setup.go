@@ -15,9 +15,10 @@ import (
 const demoRoomID = "demo"
 
 // demoPerMinute is the demo room's rate inlet: a newcomer sees a short,
-// real wait and then gets through without touching the admin API. It is an
-// ordinary room setting, so the control panel or the admin API can change
-// it (set the inlet to manual to drive the room by hand).
+// real wait (one visitor every 5 s) and then gets through without touching
+// the admin API. It is an ordinary room setting, so the admin API can
+// change it (PATCH /v1/rooms/demo; an inlet of strategy manual leaves the
+// room to be driven by hand).
 const demoPerMinute = 12
 
 // demoRoom is the room created when no room is configured.
@@ -27,61 +28,56 @@ func demoRoom() waitroom.Room {
 	return r
 }
 
-// demoSetup says what of the demo this start has: the room created now,
-// and the demo client and relying party (the demo room in use: no room
-// configured, demo_room on, the room present).
+// demoSetup says what of the demo this start has: whether it is on and
+// why (Config.DemoOn), and whether the demo room was created now.
 type demoSetup struct {
-	created, inUse bool
+	on, created bool
+	why         string
 }
 
 // provider is the OpenID provider's demo configuration, nil without the
 // demo.
 func (d demoSetup) provider() *oidc.DemoConfig {
-	if !d.inUse {
+	if !d.on {
 		return nil
 	}
-	return &oidc.DemoConfig{Room: demoRoomID, AdvanceNote: fmt.Sprintf("The demo room lets %d visitors a minute in while someone waits (its rate inlet: change it in the control panel, or let visitors in by hand with POST /increment_serving_counter on the admin API).", demoPerMinute)}
+	return &oidc.DemoConfig{Room: demoRoomID, AdvanceNote: fmt.Sprintf("The demo room lets %d visitors a minute in while someone waits (its rate inlet, a room setting of the admin API: PATCH /v1/rooms/demo). Let visitors in by hand with POST /increment_serving_counter on the admin API, or the serving form of the control panel.", demoPerMinute)}
 }
 
-// ensureRooms creates the configured rooms that do not exist yet; existing
-// rooms keep their stored settings (the admin API may have changed them).
-// With no room configured and none stored, it creates the demo room.
+// ensureRooms creates the configured rooms that do not exist yet, and the
+// demo room when the demo is on; existing rooms keep their stored settings
+// (the admin API may have changed them).
 func ensureRooms(ctx context.Context, cfg Config, svc *waitroom.Service) (demoSetup, error) {
 	for _, raw := range cfg.Rooms {
 		r, err := RoomFromConfig(raw) // validated already
 		if err != nil {
 			return demoSetup{}, err
 		}
-		if err := createIfMissing(ctx, svc, r); err != nil {
+		if _, err := createIfMissing(ctx, svc, r); err != nil {
 			return demoSetup{}, err
 		}
 	}
-	if len(cfg.Rooms) > 0 || !cfg.DemoRoom {
-		return demoSetup{}, nil
+	d := demoSetup{}
+	d.on, d.why = cfg.DemoOn()
+	if !d.on {
+		return d, nil
 	}
-	rooms, err := svc.Rooms(ctx)
-	if err != nil {
-		return demoSetup{}, err
-	}
-	if len(rooms) == 0 {
-		return demoSetup{created: true, inUse: true}, createIfMissing(ctx, svc, demoRoom())
-	}
-	_, err = svc.Room(ctx, demoRoomID)
-	if waitroom.ErrorCode(err) == waitroom.CodeNotFound {
-		return demoSetup{}, nil
-	}
-	return demoSetup{inUse: err == nil}, err
+	var err error
+	d.created, err = createIfMissing(ctx, svc, demoRoom())
+	return d, err
 }
 
-func createIfMissing(ctx context.Context, svc *waitroom.Service, r waitroom.Room) error {
+// createIfMissing creates r unless a room of that id exists; it reports
+// whether it created it.
+func createIfMissing(ctx context.Context, svc *waitroom.Service, r waitroom.Room) (bool, error) {
 	_, err := svc.CreateRoom(ctx, r)
 	if waitroom.ErrorCode(err) == waitroom.CodeConflict {
-		return nil
+		return false, nil
 	}
 	if err != nil {
-		return fmt.Errorf("creating room %q: %w", r.ID, err)
+		return false, fmt.Errorf("creating room %q: %w", r.ID, err)
 	}
-	return nil
+	return true, nil
 }
 
 // adminKeyHashes returns the configured hashes, or generates a key for this

@@ -1,16 +1,17 @@
 package server
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
 	"net/url"
+	"os"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/waitroom-idp/waitroom/oidc"
 	"github.com/waitroom-idp/waitroom/waitroom"
 	"github.com/waitroom-idp/waitroom/waitroom/backend/redispg"
 	"github.com/waitroom-idp/waitroom/waitroom/transport/httpapi"
@@ -34,6 +35,7 @@ func (c Config) Validate() error {
 			add("issuer: %v", err)
 		}
 	}
+	problems = append(problems, c.tlsProblems()...)
 	problems = append(problems, c.backendProblems()...)
 	if _, err := httpapi.ParseAdminKeys(c.AdminKeyHashes); err != nil {
 		add("admin_key_hashes: %v", err)
@@ -53,7 +55,14 @@ func (c Config) Validate() error {
 		add("trusted_proxies: %v", err)
 	}
 	problems = append(problems, c.limitProblems()...)
+	problems = append(problems, c.metricsProblems()...)
+	if c.TemplateDir != "" {
+		if info, err := os.Stat(c.TemplateDir); err != nil || !info.IsDir() {
+			add("template_dir: %q is not a folder", c.TemplateDir)
+		}
+	}
 	problems = append(problems, c.roomProblems()...)
+	problems = append(problems, c.clientProblems()...)
 	if len(problems) == 0 {
 		return nil
 	}
@@ -104,49 +113,146 @@ func (c Config) limitProblems() []string {
 	check(c.MaxQueryBytes >= 256 && c.MaxQueryBytes <= 64<<10, "max_query_bytes: between 256 and 65536")
 	check(c.ServingCache.D() >= time.Second && c.ServingCache.D() <= 5*time.Second, "serving_cache: between 1s and 5s")
 	check(c.PollCache.D() >= 0 && c.PollCache.D() <= 5*time.Second, "poll_cache: between 0 and 5s")
-	check(c.MetricsListener == "admin" || c.MetricsListener == "public", "metrics_listener: want admin or public")
 	check(c.ShutdownTimeout.D() >= time.Second && c.ShutdownTimeout.D() <= 10*time.Minute, "shutdown_timeout: between 1s and 10m")
 	check(c.ExpiryInterval.D() >= time.Second && c.ExpiryInterval.D() <= time.Hour, "expiry_interval: between 1s and 1h")
 	return p
 }
 
-func (c Config) roomProblems() []string {
-	var p []string
-	seen := map[string]bool{}
-	for i, raw := range c.Rooms {
-		r, err := RoomFromConfig(raw)
-		if err != nil {
-			p = append(p, fmt.Sprintf("rooms[%d]: %s", i, waitroom.ErrorMessage(err)))
-			continue
-		}
-		if seen[r.ID] {
-			p = append(p, fmt.Sprintf("rooms[%d]: id %q defined twice", i, r.ID))
-		}
-		seen[r.ID] = true
+// tlsProblems checks both listeners' certificate settings: pairs that
+// load now, and an issuer whose scheme matches what the public listener
+// serves when it serves TLS itself.
+func (c Config) tlsProblems() []string {
+	p := checkCertificatePair("tls_cert_file", "tls_key_file", c.TLSCertFile, c.TLSKeyFile)
+	p = append(p, checkCertificatePair("admin_tls_cert_file", "admin_tls_key_file", c.AdminTLSCertFile, c.AdminTLSKeyFile)...)
+	if c.TLS() && strings.HasPrefix(c.Issuer, "http://") {
+		p = append(p, "issuer: the public listener serves https (tls_cert_file), so the issuer must be an https URL")
 	}
 	return p
 }
 
-// RoomFromConfig reads one room of the file the way the admin API reads
-// one: the JSON field names, over the defaults, unknown fields refused.
-func RoomFromConfig(raw map[string]any) (waitroom.Room, error) {
-	b, err := json.Marshal(raw)
-	if err != nil {
-		return waitroom.Room{}, waitroom.Errorf(waitroom.CodeInvalid, "not a room: %v", err)
+// minMetricsToken is the shortest metrics_token accepted.
+const minMetricsToken = 16
+
+func (c Config) metricsProblems() []string {
+	var p []string
+	if c.MetricsListener != "admin" && c.MetricsListener != "public" {
+		p = append(p, "metrics_listener: want admin or public")
 	}
+	if c.MetricsToken != "" && len(c.MetricsToken) < minMetricsToken {
+		p = append(p, fmt.Sprintf("metrics_token: at least %d characters (openssl rand -hex 24)", minMetricsToken))
+	}
+	if c.MetricsListener == "public" && c.MetricsToken == "" {
+		p = append(p, "metrics_token: required with metrics_listener: public (the metrics name every room and its counters)")
+	}
+	return p
+}
+
+func (c Config) roomProblems() []string {
+	var p []string
+	seen := map[string]int{}
+	for i, raw := range c.Rooms {
+		if raw == nil {
+			continue // not a mapping: reported where the file was read
+		}
+		path := fmt.Sprintf("rooms[%d]", i)
+		r, problems := decodeRoom(path, raw)
+		p = append(p, problems...)
+		if r.ID == "" {
+			continue
+		}
+		if j, dup := seen[r.ID]; dup {
+			p = append(p, fmt.Sprintf("%s.id: %q is defined twice (also rooms[%d])", path, r.ID, j))
+			continue
+		}
+		seen[r.ID] = i
+	}
+	return p
+}
+
+// clientProblems checks the file's clients: each valid on its own, ids
+// unique (the demo client's included when the demo is on), and each naming
+// a room of the file (or the demo room when the demo is on), so that a
+// client cannot send its visitors to a room that is not there. A room the
+// admin API made must be listed under rooms too: an existing room keeps
+// its stored settings.
+func (c Config) clientProblems() []string {
+	var p []string
+	rooms := map[string]bool{}
+	for _, raw := range c.Rooms {
+		if id, ok := raw["id"].(string); ok {
+			rooms[id] = true
+		}
+	}
+	demo, _ := c.DemoOn()
+	if demo {
+		rooms[demoRoomID] = true
+	}
+	seen := map[string]int{}
+	for i, cl := range c.Clients {
+		path := fmt.Sprintf("clients[%d]", i)
+		cl = cl.WithDefaults()
+		for _, problem := range cl.Problems() {
+			p = append(p, path+"."+problem)
+		}
+		if j, dup := seen[cl.ID]; dup {
+			p = append(p, fmt.Sprintf("%s.id: %q is defined twice (also clients[%d])", path, cl.ID, j))
+		}
+		seen[cl.ID] = i
+		if demo && cl.ID == oidc.DemoClientID {
+			p = append(p, fmt.Sprintf("%s.id: %q is the demo client's id; choose another, or set demo: false", path, cl.ID))
+		}
+		if waitroom.ValidRoomID(cl.Room) && !rooms[cl.Room] {
+			p = append(p, fmt.Sprintf("%s.room: no room %q in this configuration%s; add it under rooms (a room that exists already keeps its stored settings)",
+				path, cl.Room, roomsNamed(rooms)))
+		}
+	}
+	return p
+}
+
+func roomsNamed(rooms map[string]bool) string {
+	if len(rooms) == 0 {
+		return " (no rooms are configured)"
+	}
+	names := make([]string, 0, len(rooms))
+	for id := range rooms {
+		names = append(names, id)
+	}
+	sort.Strings(names)
+	return " (rooms: " + strings.Join(names, ", ") + ")"
+}
+
+// decodeRoom reads one room of the file the way the admin API reads one:
+// the JSON field names, over the defaults. Problems start with path.
+func decodeRoom(path string, raw map[string]any) (waitroom.Room, []string) {
 	r := waitroom.NewRoom("", "")
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&r); err != nil {
-		return waitroom.Room{}, waitroom.Errorf(waitroom.CodeInvalid, "%s", strings.TrimPrefix(err.Error(), "json: "))
+	problems := decodeFields(path, raw, &r, "json")
+	if len(problems) > 0 {
+		return waitroom.Room{ID: r.ID}, problems
 	}
-	if r.TokenValidity == 0 {
-		r.TokenValidity = waitroom.Duration(waitroom.DefaultTokenValidity)
+	for _, problem := range r.Problems() {
+		problems = append(problems, path+"."+problem)
 	}
-	if r.ExpiryPeriod == 0 {
-		r.ExpiryPeriod = waitroom.Duration(waitroom.DefaultExpiryPeriod)
+	return r, problems
+}
+
+// RoomFromConfig reads one room of the file the way the admin API reads
+// one: the JSON field names, over the defaults, unknown fields refused, a
+// zero duration refused rather than replaced.
+func RoomFromConfig(raw map[string]any) (waitroom.Room, error) {
+	r, problems := decodeRoom("", raw)
+	if len(problems) > 0 {
+		return waitroom.Room{}, waitroom.Errorf(waitroom.CodeInvalid, "%s", strings.Join(problems, "; "))
 	}
-	return r, r.Validate()
+	return r, nil
+}
+
+// DecodeClient reads one client of the file field by field (the file's
+// keys, README's table); problems start with path. Its validity as a
+// whole is Validate's business.
+func DecodeClient(path string, raw map[string]any) (waitroom.Client, []string) {
+	var c waitroom.Client
+	problems := decodeFields(path, raw, &c, "yaml")
+	return c, problems
 }
 
 func checkListenAddr(addr string) error {

@@ -112,7 +112,7 @@ func startReplica(t *testing.T, bin, dsn, redisAddr, prefix string) *replica {
 	r.cmd.Env = append(os.Environ(),
 		"WAITROOM_HTTP_ADDR="+r.public, "WAITROOM_ADMIN_ADDR="+r.admin,
 		"WAITROOM_DATABASE_URL="+dsn, "WAITROOM_REDIS_URL="+redisAddr, "WAITROOM_REDIS_KEY_PREFIX="+prefix,
-		"WAITROOM_ADMIN_KEY_HASHES="+httpapi.HashAdminKey(multiAdminKey), "WAITROOM_DEMO_ROOM=false",
+		"WAITROOM_ADMIN_KEY_HASHES="+httpapi.HashAdminKey(multiAdminKey), "WAITROOM_DEMO=false",
 		"WAITROOM_SIGNING_ALGORITHM=ES256", "WAITROOM_ASSIGN_RATE_LIMIT=0", "WAITROOM_DATABASE_MAX_CONNS=4")
 	stderr, err := r.cmd.StderrPipe()
 	if err != nil {

@@ -31,8 +31,13 @@ type Options struct {
 	// Metrics is the registry to record into (a new one when nil).
 	Metrics *Metrics
 	// MetricsOnPublic serves /metrics on the public listener instead of the
-	// admin listener.
+	// admin listener; it needs a MetricsToken.
 	MetricsOnPublic bool
+	// MetricsToken is the bearer token /metrics requires. On the public
+	// listener it is required; on the admin listener an admin key is
+	// accepted too, and without a token /metrics is open there (the
+	// listener is private).
+	MetricsToken string
 
 	// AdminKeys are the accepted admin keys (ParseAdminKeys). With none,
 	// every admin call is refused.
@@ -137,6 +142,9 @@ func New(opts Options) (*API, error) {
 	opts.setDefaults()
 	if opts.Service == nil || opts.Keys == nil {
 		return nil, errors.New("httpapi: Service and Keys are required")
+	}
+	if opts.MetricsOnPublic && opts.MetricsToken == "" {
+		return nil, errors.New("httpapi: /metrics on the public listener needs a MetricsToken")
 	}
 	a := &API{opts: opts, svc: opts.Service, keys: opts.Keys, metrics: opts.Metrics,
 		servingCache: web.MaxAge(opts.ServingMaxAge), queueNumCache: web.MaxAge(opts.QueueNumMaxAge), publicKeyCache: web.MaxAge(opts.PublicKeyMaxAge)}

@@ -18,11 +18,15 @@ var specFS embed.FS
 // listener that serves it.
 var metricsPath = map[string]any{
 	"get": map[string]any{
-		"summary":  "Prometheus metrics (waitroom_* plus Go runtime and process).",
+		"summary": "Prometheus metrics (waitroom_* plus Go runtime and process).",
+		"description": "With WAITROOM_METRICS_TOKEN set, requires Authorization: Bearer <metrics token> " +
+			"(on the admin listener an admin key does too); it is always set when /metrics is on the public listener. " +
+			"Without it, /metrics on the admin listener is open.",
 		"security": []any{},
 		"responses": map[string]any{
 			"200": map[string]any{"description": "Prometheus text exposition format.",
 				"content": map[string]any{"text/plain": map[string]any{"schema": map[string]any{"type": "string"}}}},
+			"401": map[string]any{"description": "A metrics token is configured and the request has neither it nor an admin key."},
 		},
 	},
 }

@@ -15,7 +15,10 @@ import (
 // and answers (not with "no such path" or 405).
 func TestOpenAPIMatchesRoutes(t *testing.T) {
 	for _, metricsOnPublic := range []bool{false, true} {
-		e := newEnv(t, backends[0], func(o *httpapi.Options) { o.MetricsOnPublic = metricsOnPublic })
+		e := newEnv(t, backends[0], func(o *httpapi.Options) {
+			o.MetricsOnPublic = metricsOnPublic
+			o.MetricsToken = "metrics-token-0123456789"
+		})
 		e.room("demo")
 		for listener, h := range map[string]http.Handler{httpapi.PublicListener: e.public, httpapi.AdminListener: e.admin} {
 			doc := fetchSpec(t, e, h)

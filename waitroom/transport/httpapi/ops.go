@@ -2,6 +2,8 @@ package httpapi
 
 import (
 	"context"
+	"crypto/sha256"
+	"crypto/subtle"
 	"net/http"
 	"time"
 
@@ -21,8 +23,37 @@ func (a *API) opsRoutes(t *routeTable, listener string, metrics bool) {
 	t.add(http.MethodGet, "/readyz", a.handle(a.readyz))
 	t.add(http.MethodGet, "/openapi.json", a.handle(a.openAPI(listener)))
 	if metrics {
-		t.add(http.MethodGet, "/metrics", a.metrics.Handler())
+		t.add(http.MethodGet, "/metrics", a.metricsAuth(listener, a.metrics.Handler()))
 	}
+}
+
+// metricsAuth guards /metrics: with a metrics token, a request must present
+// it (Authorization: Bearer <token>, compared in constant time) or, on the
+// admin listener, an admin key; without one (admin listener only: New
+// refuses a public /metrics without a token) it is open, as the admin
+// listener is private.
+func (a *API) metricsAuth(listener string, next http.Handler) http.Handler {
+	if a.opts.MetricsToken == "" {
+		return next
+	}
+	want := sha256.Sum256([]byte(a.opts.MetricsToken))
+	orAdminKey := a.requireAdmin(next)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if presented, ok := bearerToken(r); ok {
+			got := sha256.Sum256([]byte(presented))
+			if subtle.ConstantTimeCompare(got[:], want[:]) == 1 {
+				next.ServeHTTP(w, r)
+				return
+			}
+		}
+		if listener == AdminListener {
+			orAdminKey.ServeHTTP(w, r)
+			return
+		}
+		web.Error(w, r, &web.Problem{Status: http.StatusUnauthorized, Code: "unauthorized",
+			Message: "the metrics token is required: Authorization: Bearer <metrics_token>",
+			Header:  http.Header{"Www-Authenticate": {`Bearer realm="waitroom-metrics"`}}})
+	})
 }
 
 // healthz says the process is up and serving; it checks nothing else, so

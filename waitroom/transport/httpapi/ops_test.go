@@ -71,12 +71,41 @@ func TestMetrics(t *testing.T) {
 	})
 }
 
+const testMetricsToken = "metrics-token-0123456789"
+
+// TestMetricsCanMoveToThePublicListener: there, only with the metrics
+// token (an admin key is no credential on the public listener).
 func TestMetricsCanMoveToThePublicListener(t *testing.T) {
-	e := newEnv(t, backends[0], func(o *httpapi.Options) { o.MetricsOnPublic = true })
-	if a := e.get("/metrics"); a.Code != http.StatusOK {
-		t.Fatalf("public /metrics %d", a.Code)
+	e := newEnv(t, backends[0], func(o *httpapi.Options) { o.MetricsOnPublic = true; o.MetricsToken = testMetricsToken })
+	if a := e.get("/metrics", "Authorization", "Bearer "+testMetricsToken); a.Code != http.StatusOK {
+		t.Fatalf("public /metrics with the token %d", a.Code)
+	}
+	for _, auth := range []string{"", "Bearer " + testAdminKey, "Bearer " + testMetricsToken + "x", "Basic " + testMetricsToken} {
+		a := e.get("/metrics", "Authorization", auth).expect(http.StatusUnauthorized, "unauthorized")
+		if !strings.HasPrefix(a.Header().Get("WWW-Authenticate"), "Bearer") {
+			t.Fatalf("401 without a Bearer challenge: %v", a.Header())
+		}
 	}
 	e.do(e.admin, http.MethodGet, "/metrics", "").expect(http.StatusNotFound, "")
+	if _, err := httpapi.New(httpapi.Options{Service: e.svc, Keys: e.svc.Keys(), MetricsOnPublic: true}); err == nil {
+		t.Fatal("public /metrics without a token accepted")
+	}
+}
+
+// TestMetricsTokenOnTheAdminListener: with a token, the admin listener's
+// /metrics takes the token or an admin key; without one it is open.
+func TestMetricsTokenOnTheAdminListener(t *testing.T) {
+	e := newEnv(t, backends[0], func(o *httpapi.Options) { o.MetricsToken = testMetricsToken })
+	for auth, want := range map[string]int{"": http.StatusUnauthorized, "Bearer wrong-token-0123456789": http.StatusUnauthorized,
+		"Bearer " + testMetricsToken: http.StatusOK, "Bearer " + testAdminKey: http.StatusOK} {
+		if a := e.do(e.admin, http.MethodGet, "/metrics", "", "Authorization", auth); a.Code != want {
+			t.Errorf("admin /metrics with %q: %d, want %d", auth, a.Code, want)
+		}
+	}
+	open := newEnv(t, backends[0])
+	if a := open.do(open.admin, http.MethodGet, "/metrics", ""); a.Code != http.StatusOK {
+		t.Fatalf("admin /metrics without a token configured: %d", a.Code)
+	}
 }
 
 func TestUnknownPathAndRequestID(t *testing.T) {

@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 )
 
@@ -26,6 +27,18 @@ func TestRoomsResource(t *testing.T) {
 		e.adminDo(http.MethodPost, "/v1/rooms", `{"id":"bad id!","token_validity":"0s"}`).expect(http.StatusBadRequest, "invalid_argument")
 		e.adminDo(http.MethodPost, "/v1/rooms", `{"id":"x","tokn_validity":"1h"}`).expect(http.StatusBadRequest, "invalid_argument")
 		e.adminDo(http.MethodPost, "/v1/rooms", `{"id":"x","expiry_period":"soon"}`).expect(http.StatusBadRequest, "invalid_argument")
+		// A zero period is refused with a reason, never replaced by the
+		// default: "0s" must not quietly mean 15 minutes.
+		for _, body := range []string{`{"id":"zero","expiry_period":"0s"}`, `{"id":"zero","token_validity":0}`} {
+			msg := e.adminDo(http.MethodPost, "/v1/rooms", body).expect(http.StatusBadRequest, "invalid_argument").field("message").(string)
+			if !strings.Contains(msg, "between 1s and 744h") {
+				t.Fatalf("%s: message %q", body, msg)
+			}
+		}
+		if msg := e.adminDo(http.MethodPost, "/v1/rooms", `{"id":"zero","expiry_period":"0s"}`).field("message").(string); !strings.Contains(msg, "expiry_enabled: false turns expiry off") {
+			t.Fatalf("the refusal does not say how to turn expiry off: %q", msg)
+		}
+		e.adminDo(http.MethodGet, "/v1/rooms/zero", "").expect(http.StatusNotFound, "not_found")
 
 		got := e.adminDo(http.MethodGet, "/v1/rooms/sale", "").expect(http.StatusOK, "")
 		if got.field("id") != "sale" {

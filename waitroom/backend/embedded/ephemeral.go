@@ -11,14 +11,15 @@ import (
 )
 
 // ephemeral is the in-memory Ephemeral. Expired items are dropped when met
-// and by a sweep every sweepEvery writes, so memory stays bounded by the
-// live items.
+// and by a sweep every sweepEvery writes or sweepAfter, whichever comes
+// first, so memory stays bounded by the live items.
 type ephemeral struct {
 	clock func() time.Time
 
 	mu     sync.Mutex
 	items  map[string]ephemeralItem
 	writes int
+	swept  time.Time
 }
 
 type ephemeralItem struct {
@@ -26,7 +27,10 @@ type ephemeralItem struct {
 	expires time.Time
 }
 
-const sweepEvery = 4096
+const (
+	sweepEvery = 4096
+	sweepAfter = time.Minute
+)
 
 var errNoValue = waitroom.Errorf(waitroom.CodeNotFound, "not found")
 
@@ -42,15 +46,16 @@ func (e *ephemeral) live(key string) (ephemeralItem, bool) {
 
 // put stores an item. Caller holds mu.
 func (e *ephemeral) put(key string, value []byte, ttl time.Duration) {
-	e.items[key] = ephemeralItem{value: slices.Clone(value), expires: e.clock().Add(ttl)}
-	if e.writes++; e.writes >= sweepEvery {
-		e.sweep()
+	now := e.clock()
+	e.items[key] = ephemeralItem{value: slices.Clone(value), expires: now.Add(ttl)}
+	if e.writes++; e.writes >= sweepEvery || now.Sub(e.swept) >= sweepAfter {
+		e.sweep(now)
 	}
 }
 
-func (e *ephemeral) sweep() {
+func (e *ephemeral) sweep(now time.Time) {
 	e.writes = 0
-	now := e.clock()
+	e.swept = now
 	for k, it := range e.items {
 		if !now.Before(it.expires) {
 			delete(e.items, k)

@@ -29,9 +29,10 @@ func (s *Store) Enqueue(_ context.Context, room string, nt waitroom.NewTicket) (
 			Status: waitroom.TicketAssigned, Generation: rs.counters.Generation,
 		}
 		rs.tickets[t.ID] = t
-		rs.entries = append(rs.entries, t.EntryTime)
+		rs.entries = append(rs.entries, t.EntryTime.UnixNano())
 		if nt.Key != "" {
 			rs.byKey[nt.Key] = t.ID
+			rs.keyOf[t.ID] = nt.Key
 		}
 		created = true
 		return nil
@@ -96,7 +97,7 @@ func (s *Store) EntryTimeAt(_ context.Context, room string, position int64) (tim
 	)
 	err := s.locked(room, func(rs *roomState) error {
 		if position >= 1 && position <= int64(len(rs.entries)) {
-			at, found = rs.entries[position-1], true
+			at, found = time.Unix(0, rs.entries[position-1]), true
 		}
 		return nil
 	})

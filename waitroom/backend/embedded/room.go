@@ -16,14 +16,17 @@ type roomState struct {
 	room     waitroom.Room
 	counters waitroom.Counters
 	tickets  map[string]waitroom.Ticket
-	entries  []time.Time       // entry time by position (position p at p-1)
+	entries  []int64           // entry time (unix ns) by position (position p at p-1)
 	byKey    map[string]string // idempotency key -> ticket id
+	keyOf    map[string]string // ticket id -> idempotency key, for forgetServed
 	tokens   map[string]*waitroom.TokenRecord
 
 	tokenPositions sortedInts  // positions with a token, for CountTokens
 	expiries       expiryIndex // every token, for ActiveTokens/ExpiredTokens
 	closed         expiryIndex // tokens whose session was closed
 	history        history
+
+	forgotAt time.Time // last forgetServed pass
 }
 
 func newRoomState(room waitroom.Room, gen int64) *roomState {
@@ -38,6 +41,7 @@ func (rs *roomState) clear(gen int64) {
 	rs.tickets = make(map[string]waitroom.Ticket)
 	rs.entries = nil
 	rs.byKey = make(map[string]string)
+	rs.keyOf = make(map[string]string)
 	rs.tokens = make(map[string]*waitroom.TokenRecord)
 	rs.tokenPositions = nil
 	rs.expiries = nil

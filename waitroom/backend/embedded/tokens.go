@@ -26,6 +26,7 @@ func (s *Store) CreateToken(_ context.Context, rec waitroom.TokenRecord) (waitro
 			return nil
 		}
 		rec.SessionStatus = waitroom.SessionActive
+		rs.forgetServed(rec.IssuedAt)
 		rs.addToken(rec)
 		stored, created = rec, true
 		return nil

@@ -17,6 +17,10 @@ var b4Targets = map[string]float64{"ES256": 1500, "RS256": 500}
 // b4Aim is how many times the reference's rate B4 aims at; 1 is the floor.
 const b4Aim = 2.0
 
+// b4DurableFloor is how many times the durable reference's rate (dex on
+// PostgreSQL: both keep every login durably) waitroom must reach.
+const b4DurableFloor = 3.0
+
 // b4Algs is the order the algorithms are reported in.
 var b4Algs = []string{"ES256", "RS256"}
 
@@ -92,14 +96,20 @@ func writeB4(b *strings.Builder, groups []Group, opts ReportOptions) {
 	fmt.Fprintf(b, "## <a id=\"b4\"></a>B4: full login, waitroom and %s\n\n", ref)
 	fmt.Fprintf(b, "The same browser login (authorize → … → callback → token with PKCE → userinfo) against waitroom (with its room, every visitor admitted at once) and against %s, on the same machine in the same session, with the same load and pinning. ", ref)
 	fmt.Fprintf(b, "Target: ≥ %.0f flows/s with ES256, ≥ %.0f/s with RS256, and at least %s's rate, aiming for %g ×.\n\n", b4Targets["ES256"], b4Targets["RS256"], ref, b4Aim)
-	fmt.Fprintf(b, "| provider | alg | load | runs | flows /s | p50 ms | p99 ms | errors | server CPU %% | waitroom / %s |\n", ref)
-	b.WriteString("|---|---|---|---|---|---|---|---|---|---|\n")
+	refs := opts.references()
+	b.WriteString("| provider | alg | load | runs | flows /s | p50 ms | p99 ms | errors | server CPU % |")
+	for _, r := range refs {
+		fmt.Fprintf(b, " waitroom / %s |", r)
+	}
+	b.WriteString("\n|---|---|---|---|---|---|---|---|---|" + strings.Repeat("---|", len(refs)) + "\n")
 	for _, alg := range b4AlgsOf(runs) {
 		for _, r := range b4Rows(runs, alg, ref) {
-			writeB4Row(b, r, runs, ref)
+			writeB4Row(b, r, runs, refs)
 		}
-		if !slices.ContainsFunc(runs, func(r b4Run) bool { return r.provider == ref && r.alg == alg }) {
-			fmt.Fprintf(b, "| %s | %s | not measured | | | | | | | |\n", ref, alg)
+		for _, name := range refs {
+			if !slices.ContainsFunc(runs, func(r b4Run) bool { return r.provider == name && r.alg == alg }) {
+				fmt.Fprintf(b, "| %s | %s | not measured | | | | | | |%s\n", name, alg, strings.Repeat(" |", len(refs)))
+			}
 		}
 	}
 	b.WriteString("\n")
@@ -146,25 +156,29 @@ func b4Rows(runs []b4Run, alg, ref string) []b4Run {
 	return out
 }
 
-func writeB4Row(b *strings.Builder, r b4Run, runs []b4Run, ref string) {
+func writeB4Row(b *strings.Builder, r b4Run, runs []b4Run, refs []string) {
 	name := r.provider
 	if r.withoutUserinfo() {
 		name += " (no userinfo)"
 	}
-	ratio := ""
-	if r.provider == providerWaitroom {
-		ratio = "–"
-		// A full flow compared through waitroom's run stopped at the token
-		// shows its ratio on that run's row.
-		if c, ok := b4Compare(runs, r, ref); ok && c.w.n == r.n {
-			ratio = c.ratioText()
-		}
-	}
-	fmt.Fprintf(b, "| [%s](#run-%d) | %s | %s | %d | %s | %s | %s | %d | %s | %s |\n",
+	fmt.Fprintf(b, "| [%s](#run-%d) | %s | %s | %d | %s | %s | %s | %d | %s |",
 		name, r.n, r.alg, r.load(), len(r.g.Runs), r.rate().format("%.0f"),
 		spreadOf(r.g.Runs, func(x Result) float64 { return x.Latency.P50 }).format("%.2f"),
 		spreadOf(r.g.Runs, func(x Result) float64 { return x.Latency.P99 }).format("%.2f"),
-		r.errors(), serverText(r.g.Runs, func(u procUsage) float64 { return u.CPUPercent }, "%.0f"), ratio)
+		r.errors(), serverText(r.g.Runs, func(u procUsage) float64 { return u.CPUPercent }, "%.0f"))
+	for _, ref := range refs {
+		ratio := ""
+		if r.provider == providerWaitroom {
+			ratio = "–"
+			// A full flow compared through waitroom's run stopped at the
+			// token shows its ratio on that run's row.
+			if c, ok := b4Compare(runs, r, ref); ok && c.w.n == r.n {
+				ratio = c.ratioText()
+			}
+		}
+		fmt.Fprintf(b, " %s |", ratio)
+	}
+	b.WriteString("\n")
 }
 
 // b4Comparison is a waitroom run set against the reference's.
@@ -224,7 +238,7 @@ type b4Verdict struct {
 
 // judgeB4 judges each algorithm waitroom was measured with against the
 // absolute target and against the reference.
-func judgeB4(runs []b4Run, ref string) b4Verdict {
+func judgeB4(runs []b4Run, opts ReportOptions) b4Verdict {
 	v := b4Verdict{judged: true}
 	for _, alg := range b4AlgsOf(runs) {
 		full := func(r b4Run) bool { return r.provider == providerWaitroom && r.alg == alg && !r.withoutUserinfo() }
@@ -237,7 +251,7 @@ func judgeB4(runs []b4Run, ref string) b4Verdict {
 		}
 		for _, r := range runs {
 			if full(r) {
-				line, misses, complete := b4Judge(r, runs, ref)
+				line, misses, complete := b4Judge(r, runs, opts)
 				v.lines, v.misses, v.full = append(v.lines, line), append(v.misses, misses...), append(v.full, r)
 				v.judged = v.judged && complete
 			}
@@ -249,7 +263,7 @@ func judgeB4(runs []b4Run, ref string) b4Verdict {
 // writeB4Verdict writes judgeB4's lines, then B4 as a whole.
 func writeB4Verdict(b *strings.Builder, runs []b4Run, opts ReportOptions) {
 	ref := opts.reference()
-	v := judgeB4(runs, ref)
+	v := judgeB4(runs, opts)
 	b.WriteString("Verdict:\n\n")
 	for _, line := range v.lines {
 		fmt.Fprintf(b, "- %s\n", line)
@@ -267,7 +281,8 @@ func writeB4Verdict(b *strings.Builder, runs []b4Run, opts ReportOptions) {
 // b4Judge is the verdict line of one full waitroom run, with what missed
 // a target (none: met); complete is false when something could not be
 // judged.
-func b4Judge(r b4Run, runs []b4Run, ref string) (line string, misses []string, complete bool) {
+func b4Judge(r b4Run, runs []b4Run, opts ReportOptions) (line string, misses []string, complete bool) {
+	ref := opts.reference()
 	rate := r.rate().Median
 	complete = true
 	which := fmt.Sprintf("%s, %d users", r.alg, r.g.Runs[0].Users)
@@ -287,6 +302,25 @@ func b4Judge(r b4Run, runs []b4Run, ref string) (line string, misses []string, c
 		parts = append(parts, "no target for this algorithm")
 		complete = false
 	}
+	for _, name := range opts.references() {
+		floor, aim := 1.0, b4Aim
+		if name != ref {
+			floor, aim = b4DurableFloor, 0
+		}
+		part, miss, ok := b4JudgeAgainst(r, runs, name, floor, aim)
+		parts = append(parts, part)
+		if miss != "" {
+			misses = append(misses, which+": "+miss)
+		}
+		complete = complete && ok
+	}
+	return fmt.Sprintf("%s: waitroom %.0f flows/s — %s", r.alg, rate, strings.Join(parts, "; ")), misses, complete
+}
+
+// b4JudgeAgainst compares the waitroom run r with one reference: the part
+// of the verdict line, what missed (empty: nothing), and whether it could
+// be judged.
+func b4JudgeAgainst(r b4Run, runs []b4Run, ref string, floor, aim float64) (part, miss string, complete bool) {
 	c, found := b4Compare(runs, r, ref)
 	switch {
 	case !found:
@@ -294,35 +328,41 @@ func b4Judge(r b4Run, runs []b4Run, ref string) (line string, misses []string, c
 		if slices.ContainsFunc(runs, func(o b4Run) bool { return o.provider == ref && o.alg == r.alg }) {
 			where = " at this load"
 		}
-		parts = append(parts, fmt.Sprintf("%s not measured with %s%s: no comparison", ref, r.alg, where))
-		complete = false
+		return fmt.Sprintf("%s not measured with %s%s: no comparison", ref, r.alg, where), "", false
 	case c.ref.errors()+c.w.errors() > 0:
-		parts = append(parts, fmt.Sprintf("the runs compared had %d errors: no valid comparison with %s", c.ref.errors()+c.w.errors(), ref))
-		complete = false
-	default:
-		line, cmpOK, cmpComplete := c.judge(ref)
-		parts = append(parts, line)
-		if !cmpOK {
-			misses = append(misses, fmt.Sprintf("%s: below %s (waitroom / %s = %s)", which, ref, ref, c.ratioText()))
-		}
-		complete = complete && cmpComplete
+		return fmt.Sprintf("the runs compared had %d errors: no valid comparison with %s", c.ref.errors()+c.w.errors(), ref), "", false
 	}
-	return fmt.Sprintf("%s: waitroom %.0f flows/s — %s", r.alg, rate, strings.Join(parts, "; ")), misses, complete
+	part, ok, complete := c.judge(ref, floor, aim)
+	if !ok {
+		miss = fmt.Sprintf("below %s (waitroom / %s = %s)", floorText(ref, floor), ref, c.ratioText())
+	}
+	return part, miss, complete
 }
 
-// judge says how the comparison stands against "at least the reference,
-// aiming for twice it".
-func (c b4Comparison) judge(ref string) (line string, ok, complete bool) {
+// floorText names a floor: "dex" for 1 ×, "3 × dex-postgres" otherwise.
+func floorText(ref string, floor float64) string {
+	if floor == 1 {
+		return ref
+	}
+	return fmt.Sprintf("%g × %s", floor, ref)
+}
+
+// judge says how the comparison stands against "at least floor × the
+// reference", aiming for aim × it (0: no aim beyond the floor).
+func (c b4Comparison) judge(ref string, floor, aim float64) (line string, ok, complete bool) {
 	x := c.ratio()
 	ok, complete = true, true
-	verdict := fmt.Sprintf("at least %s, short of the %g × aim", ref, b4Aim)
+	verdict := fmt.Sprintf("at least %s", floorText(ref, floor))
+	if aim > floor {
+		verdict += fmt.Sprintf(", short of the %g × aim", aim)
+	}
 	switch {
-	case x < 1 && c.lowerBound:
-		verdict, complete = fmt.Sprintf("below %s's upper bound: not judged", ref), false
-	case x < 1:
-		verdict, ok = fmt.Sprintf("**below %s**", ref), false
-	case x >= b4Aim:
-		verdict = fmt.Sprintf("%g × %s or more: aim met", b4Aim, ref)
+	case x < floor && c.lowerBound:
+		verdict, complete = fmt.Sprintf("below %s's upper bound: not judged", floorText(ref, floor)), false
+	case x < floor:
+		verdict, ok = fmt.Sprintf("**below %s**", floorText(ref, floor)), false
+	case aim > floor && x >= aim:
+		verdict = fmt.Sprintf("%g × %s or more: aim met", aim, ref)
 	}
 	how := fmt.Sprintf("%s %.0f flows/s: waitroom / %s = %.2f", ref, c.ref.rate().Median, ref, x)
 	switch {

@@ -15,21 +15,15 @@
 #
 # B4 compares the full login with dex's, measured the same way in the same
 # session: before waitroom's runs of each signing algorithm, bench.sh starts
-# DEX_BIN (memory storage, a mockCallback connector so that /auth redirects
-# straight through, approval skipped, the bench's client), pinned like the
-# server, and runs the same oidc-flow against it (-provider dex). A dex
-# that cannot sign with an algorithm, or whose flow fails a check run, is
-# reported as such in the B4 section. Without DEX_BIN the comparison is
-# skipped and the report says so. dex is not part of this repository;
-# build it once, e.g.:
-#   git clone https://github.com/dexidp/dex /tmp/dex-src && cd /tmp/dex-src
-#   git checkout ab64ed778070e983cbb10cfc07ea4bb397d14312   # master of 2026-08-06: RS256 and ES256
-#   go build -ldflags "-X main.version=$(git describe --tags)" -o /tmp/dex ./cmd/dex
-#   DEX_BIN=/tmp/dex make bench
-# (The release v2.45.1 signs only RS256. At the commit above dex's
-# /userinfo rejects its own ES256 tokens, so its ES256 flows stop at the
-# token; waitroom's are then measured a second time stopped at the token
-# too, and B4 compares those.)
+# DEX_BIN once per storage of DEX_STORAGES (memory, then PostgreSQL in a
+# database of its own, dex_bench), with a mockCallback connector so that
+# /auth redirects straight through, approval skipped, the bench's client,
+# pinned like the server, and runs the same oidc-flow against it (-provider
+# dex, or dex-postgres). A dex that cannot sign with an algorithm, or whose
+# flow fails a check run, is reported as such in the B4 section. Without
+# DEX_BIN the comparison is skipped and the report says so. dex is a peer,
+# not part of this repository: bring any build of it; the report names the
+# version it prints.
 #
 # Settings (environment):
 #   RUNS=3            repeated runs per figure (the report gives the median and spread)
@@ -45,7 +39,13 @@
 #   DOC=docs/benchmarks.md
 #   GOBENCH_TIME=1s   -benchtime of the Go benchmarks (go test -bench) run after the load
 #   DEX_BIN=          a dex binary, the reference of B4 (unset: not compared)
+#   DEX_STORAGES="memory postgres"   dex's storages measured (provider dex, dex-postgres)
 #   DEX_ADDR=127.0.0.1:28490   where dex listens
+#   ONLY=             run only these groups, e.g. ONLY="b1 b2 b4" (b1 enqueue, b2 polls
+#                     with wrk and room status, b3 token, b4 logins with dex, b5
+#                     userinfo, flow queue-flow, b6 depths and b7, b8 burst, go the Go
+#                     benchmarks; unset: all). The report then goes to $OUT/benchmarks.md
+#                     unless DOC is set and KEEP_DOC_TARGET=1.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -68,6 +68,9 @@ PUBLIC_ADDR=${PUBLIC_ADDR:-127.0.0.1:28480}
 ADMIN_ADDR=${ADMIN_ADDR:-127.0.0.1:28481}
 DEX_BIN=${DEX_BIN:-}
 DEX_ADDR=${DEX_ADDR:-127.0.0.1:28490}
+DEX_STORAGES=${DEX_STORAGES:-memory postgres}
+DEX_DB=dex_bench
+ONLY=${ONLY:-}
 PG_BASE=postgresql://postgres@127.0.0.1:5432
 DB=waitroom_bench
 REDIS_PREFIX="wrbench:$$:"
@@ -89,10 +92,8 @@ stop_server() {
 }
 trap 'stop_dex; stop_server' EXIT
 
-# The OpenID provider reads its clients from the config file once the
-# server mounts it; older trees reject the key, so it is only written when
-# the server knows it.
-oidc_available() { grep -q 'yaml:"clients"' cmd/waitroom/config.go; }
+# want GROUP: the group is to be run (ONLY unset, or naming it).
+want() { [ -z "$ONLY" ] || [[ " $ONLY " == *" $1 "* ]]; }
 
 write_config() { # ALG
 	local alg=$1
@@ -112,16 +113,12 @@ rooms:
   - {id: bench, name: Benchmark}
   - {id: bench-depth, name: Benchmark depth}
   - {id: bench-oidc, name: Benchmark OpenID, expiry_enabled: false}
-EOF
-	if oidc_available; then
-		cat >>"$OUT/server-$alg.yaml" <<EOF
 clients:
   - id: bench
     secret: "$CLIENT_SECRET"
     room: bench-oidc
     redirect_uris: ["http://127.0.0.1:9999/callback"]
 EOF
-	fi
 }
 
 port_taken() { ss -ltn | awk '{print $4}' | grep -qx "$1"; }
@@ -181,14 +178,31 @@ stop_dex() {
 		wait "$DEX_PID" 2>/dev/null || true
 		DEX_PID=""
 	fi
+	psql -q "$PG_BASE/postgres" -c "DROP DATABASE IF EXISTS $DEX_DB" >/dev/null 2>&1 || true
 }
 
-write_dex_config() { # ALG
-	local alg=$1
-	cat >"$OUT/dex-$alg.yaml" <<EOF
+# dex_provider STORAGE: the provider name its results carry.
+dex_provider() { if [ "$1" = memory ]; then echo dex; else echo "dex-$1"; fi; }
+
+# dex_storage STORAGE: the storage block of dex's config.
+dex_storage() {
+	case $1 in
+	memory) printf 'storage:\n  type: memory\n' ;;
+	postgres)
+		printf 'storage:\n  type: postgres\n  config:\n    host: 127.0.0.1\n    port: 5432\n    database: %s\n    user: postgres\n    ssl:\n      mode: disable\n' "$DEX_DB"
+		;;
+	*)
+		log "DEX_STORAGES: unknown storage $1 (memory or postgres)"
+		exit 1
+		;;
+	esac
+}
+
+write_dex_config() { # ALG STORAGE
+	local alg=$1 storage=$2
+	cat >"$OUT/dex-$alg-$storage.yaml" <<EOF
 issuer: http://$DEX_ADDR/dex
-storage:
-  type: memory
+$(dex_storage "$storage")
 web:
   http: $DEX_ADDR
 oauth2:
@@ -210,74 +224,89 @@ EOF
 	# RS256 is every dex's default; the local signer's algorithm setting is
 	# newer than the last release, so it is only written for another one.
 	if [ "$alg" != RS256 ]; then
-		printf 'signer:\n  type: local\n  config:\n    keysRotationPeriod: 6h\n    algorithm: %s\n' "$alg" >>"$OUT/dex-$alg.yaml"
+		printf 'signer:\n  type: local\n  config:\n    keysRotationPeriod: 6h\n    algorithm: %s\n' "$alg" >>"$OUT/dex-$alg-$storage.yaml"
 	fi
 }
 
 # start_dex ALG: dex pinned like the server; fails, after a B4 note, when
 # it does not come up.
-start_dex() {
-	local alg=$1
+start_dex() { # ALG STORAGE
+	local alg=$1 storage=$2 name
+	name=$(dex_provider "$storage")
 	stop_dex
 	if port_taken "$DEX_ADDR"; then
 		log "$DEX_ADDR is already in use by another process; set DEX_ADDR"
 		exit 1
 	fi
-	write_dex_config "$alg"
-	taskset -c "$SERVER_CORES" "$DEX_BIN" serve "$OUT/dex-$alg.yaml" >"$OUT/dex-$alg.log" 2>&1 &
+	if [ "$storage" = postgres ]; then
+		psql -q "$PG_BASE/postgres" -c "CREATE DATABASE $DEX_DB" >/dev/null
+	fi
+	write_dex_config "$alg" "$storage"
+	taskset -c "$SERVER_CORES" "$DEX_BIN" serve "$OUT/dex-$alg-$storage.yaml" >"$OUT/dex-$alg-$storage.log" 2>&1 &
 	DEX_PID=$!
-	TARGET_ARGS=(-provider dex -target "http://$DEX_ADDR" -issuer "http://$DEX_ADDR/dex" -server-pid "$DEX_PID")
+	TARGET_ARGS=(-provider "$name" -target "http://$DEX_ADDR" -issuer "http://$DEX_ADDR/dex" -server-pid "$DEX_PID")
 	for _ in $(seq 1 150); do
 		kill -0 "$DEX_PID" 2>/dev/null || break
 		if curl -fsS "http://$DEX_ADDR/dex/.well-known/openid-configuration" >"$OUT/dex-$alg-discovery.json" 2>/dev/null; then
-			log "dex ($alg) ready, pid $DEX_PID, cores $SERVER_CORES"
+			log "dex ($alg, $storage storage) ready, pid $DEX_PID, cores $SERVER_CORES"
 			return 0
 		fi
 		sleep 0.2
 	done
-	log "dex ($alg) did not start; its log is $OUT/dex-$alg.log"
-	B4_NOTES+=("dex $DEX_VERSION did not start with $alg signing keys ($(tail -n 1 "$OUT/dex-$alg.log")): $alg not measured for dex")
+	log "dex ($alg, $storage storage) did not start; its log is $OUT/dex-$alg-$storage.log"
+	B4_NOTES+=("dex $DEX_VERSION did not start with $alg signing keys and $storage storage ($(tail -n 1 "$OUT/dex-$alg-$storage.log")): not measured as $name")
 	stop_dex
 	return 1
 }
 
-# dex_check ALG ARGS...: one smoke run of the flow against dex (a second,
+# dex_check ALG ARGS...: (storage from the caller) one smoke run of the flow against dex (a second,
 # two browsers; any error fails it), its log kept.
 dex_check() {
 	local alg=$1
 	shift
-	taskset -c "$GEN_CORES" "$OUT/waitroom-bench" "${TARGET_ARGS[@]}" -scenario oidc-flow -smoke -q "$@" 2>"$OUT/dex-$alg-check.log"
+	taskset -c "$GEN_CORES" "$OUT/waitroom-bench" "${TARGET_ARGS[@]}" -scenario oidc-flow -smoke -q "$@" 2>"$OUT/dex-$alg-$storage-check.log"
 }
 
-# compare_dex ALG: B4's reference, the same flow against dex signing with
-# ALG, or a note saying why it was not measured.
+# compare_dex ALG: B4's references, the same flow against dex signing with
+# ALG on each storage of DEX_STORAGES, or notes saying why not. DEX_FLOW
+# is -userinfo=false when any of them had to stop at the token.
 compare_dex() {
-	local alg=$1 algs why
+	local alg=$1 storage
 	DEX_FLOW=()
 	if [ -z "$DEX_BIN" ]; then return 0; fi
-	start_dex "$alg" || return 0
+	for storage in $DEX_STORAGES; do
+		compare_dex_on "$alg" "$storage"
+	done
+}
+
+# compare_dex_on ALG STORAGE: one reference of B4.
+compare_dex_on() {
+	local alg=$1 storage=$2 algs why name flow=()
+	name=$(dex_provider "$storage")
+	start_dex "$alg" "$storage" || return 0
 	algs=$(tr -d ' \n' <"$OUT/dex-$alg-discovery.json" | sed -n 's/.*"id_token_signing_alg_values_supported":\(\[[^]]*\]\).*/\1/p')
 	if [[ "$algs" != *"\"$alg\""* ]]; then
 		log "dex $DEX_VERSION does not sign with $alg (it offers $algs); not measured"
-		B4_NOTES+=("dex $DEX_VERSION cannot sign ID tokens with $alg (asked to, it still offers $algs): $alg not measured for dex")
+		B4_NOTES+=("dex $DEX_VERSION cannot sign ID tokens with $alg (asked to, it still offers $algs): $alg not measured for $name")
 		stop_dex
 		return 0
 	fi
 	if ! dex_check "$alg"; then
-		why=$(tail -n 1 "$OUT/dex-$alg-check.log" | sed 's/^waitroom-bench: //')
+		why=$(tail -n 1 "$OUT/dex-$alg-$storage-check.log" | sed 's/^waitroom-bench: //')
 		if ! dex_check "$alg" -userinfo=false; then
-			log "dex ($alg): the flow failed a check run ($why); not measured"
-			B4_NOTES+=("dex $DEX_VERSION with $alg: the flow failed a check run ($why): not measured")
+			log "$name ($alg): the flow failed a check run ($why); not measured"
+			B4_NOTES+=("dex $DEX_VERSION ($storage storage) with $alg: the flow failed a check run ($why): not measured")
 			stop_dex
 			return 0
 		fi
-		log "dex ($alg): the full flow failed a check run ($why); measuring it without userinfo"
-		B4_NOTES+=("dex $DEX_VERSION with $alg: the full flow failed a check run ($why), so its $alg flows stop at the token")
+		log "$name ($alg): the full flow failed a check run ($why); measuring it without userinfo"
+		B4_NOTES+=("dex $DEX_VERSION ($storage storage) with $alg: the full flow failed a check run ($why), so its $alg flows stop at the token")
+		flow=(-userinfo=false)
 		DEX_FLOW=(-userinfo=false)
 	fi
 	for users in $B4_USERS; do
-		bench oidc-dex-$alg-$users "B4 dex $alg" "reference for B4: dex $DEX_VERSION, memory storage, mockCallback connector, approval screen skipped" \
-			-scenario oidc-flow -c "$users" "${DEX_FLOW[@]}"
+		bench "oidc-$name-$alg-$users" "B4 $name $alg" "reference for B4: dex $DEX_VERSION, $storage storage, mockCallback connector, approval screen skipped" \
+			-scenario oidc-flow -c "$users" "${flow[@]}"
 	done
 	stop_dex
 }
@@ -365,7 +394,7 @@ go_benchmarks() {
 
 log "results in $OUT"
 if [ -z "$DEX_BIN" ]; then
-	log "DEX_BIN unset: B4 is not compared with dex (the head of this script says how to build it)"
+	log "DEX_BIN unset: B4 is not compared with dex (set DEX_BIN to a dex binary)"
 	B4_NOTES+=("dex not measured (DEX_BIN unset)")
 elif [ ! -x "$DEX_BIN" ]; then
 	log "DEX_BIN=$DEX_BIN is not an executable"
@@ -377,12 +406,22 @@ fi
 go build -o "$OUT/waitroom" ./cmd/waitroom
 go build -o "$OUT/waitroom-bench" ./cmd/waitroom-bench
 
+# A partial run (ONLY) does not overwrite the whole report by default.
+if [ -n "$ONLY" ] && [ "$DOC" = docs/benchmarks.md ] && [ -z "${KEEP_DOC_TARGET:-}" ]; then
+	DOC=$OUT/benchmarks.md
+	log "ONLY=$ONLY: the report goes to $DOC"
+fi
+: >"$OUT/wrk.md"
+: >"$OUT/gobench.md"
+
 for alg in RS256 ES256; do
 	# dex first, alone on the machine, then waitroom with the same algorithm.
-	if oidc_available; then compare_dex "$alg"; fi
+	if want b4; then compare_dex "$alg"; fi
 	start_server "$alg"
-	bench token-$alg "B3 token $alg" "target B3: ≥ 5,000/s with ES256, ≥ 1,200/s with RS256" -scenario token -c 32
-	if oidc_available; then
+	if want b3; then
+		bench token-$alg "B3 token $alg" "target B3: ≥ 5,000/s with ES256, ≥ 1,200/s with RS256" -scenario token -c 32
+	fi
+	if want b4; then
 		for users in $B4_USERS; do
 			bench oidc-$alg-$users "B4 OIDC flow $alg" "target B4: ≥ 1,500 flows/s with ES256, ≥ 500/s with RS256" -scenario oidc-flow -c "$users"
 			if [ ${#DEX_FLOW[@]} -gt 0 ]; then # dex's flow was cut short: waitroom's too, like for like
@@ -393,19 +432,26 @@ for alg in RS256 ES256; do
 	fi
 	if [ "$alg" = ES256 ]; then continue; fi
 
-	bench enqueue "B1 enqueue" "target B1: ≥ 10,000/s, p99 ≤ 50 ms" -scenario enqueue -c 64
-	bench poll "B2 poll" "target B2: ≥ 50,000/s, p99 ≤ 20 ms" -scenario poll -c 64
-	wrk_poll
-	if oidc_available; then
+	if want b1; then
+		bench enqueue "B1 enqueue" "target B1: ≥ 10,000/s, p99 ≤ 50 ms" -scenario enqueue -c 64
+	fi
+	if want b2; then
+		bench poll "B2 poll" "target B2: ≥ 50,000/s, p99 ≤ 20 ms" -scenario poll -c 64
+		wrk_poll
 		bench room-status "B2 room status" "target B2: ≥ 50,000/s, p99 ≤ 20 ms" -scenario room-status -c 64
+	fi
+	if want b5; then
 		bench userinfo "B5 userinfo" "target B5: ≥ 10,000/s" -scenario userinfo -c 64
 	fi
-	bench queue-flow "queue flow" "AWS load-test flow, open loop, everyone admitted as they queue" \
-		-scenario queue-flow -mode open -rate 300 -c 4000 -poll-interval 1s
-	if [ "$BURST_RATE" != 0 ]; then
+	if want flow; then
+		bench queue-flow "queue flow" "AWS load-test flow, open loop, everyone admitted as they queue" \
+			-scenario queue-flow -mode open -rate 300 -c 4000 -poll-interval 1s
+	fi
+	if [ "$BURST_RATE" != 0 ] && want b8; then
 		bench burst "B8 burst" "target B8: 3 × B1 for 30 s, no 5xx, nothing lost" \
 			-scenario enqueue -mode open -rate "$BURST_RATE" -c 5000 -duration 30s
 	fi
+	want b6 || continue
 	for depth in $DEPTHS; do
 		MEMORY_NOTE="room filled through the admin API's bulk path (POST /v1/rooms/{id}/fill: the server enqueues, group-committed)"
 		if [ "$depth" != 0 ]; then memory_per_ticket "$depth"; fi
@@ -414,7 +460,7 @@ for alg in RS256 ES256; do
 done
 stop_server
 GOBENCH_LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
-go_benchmarks
+if want go; then go_benchmarks; fi
 
 {
 	cat cmd/waitroom-bench/benchmarks-intro.md
@@ -424,6 +470,6 @@ go_benchmarks
 } >"$OUT/intro.md"
 B4_ARGS=()
 for note in "${B4_NOTES[@]}"; do B4_ARGS+=(-b4-note "$note"); done
-"$OUT/waitroom-bench" summarize -intro "$OUT/intro.md" -out "$DOC" "${B4_ARGS[@]}" "$OUT"/results/*.json
+"$OUT/waitroom-bench" summarize -intro "$OUT/intro.md" -out "$DOC" -durable-reference dex-postgres "${B4_ARGS[@]}" "$OUT"/results/*.json
 cat "$OUT/wrk.md" "$OUT/gobench.md" >>"$DOC"
 log "wrote $DOC (raw results in $OUT/results)"

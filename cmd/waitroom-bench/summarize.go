@@ -24,6 +24,7 @@ func Summarize(args []string, stdout, stderr io.Writer) error {
 	intro := fs.String("intro", "", "Markdown `file` placed after the title (method, set-up)")
 	var opts ReportOptions
 	fs.StringVar(&opts.Reference, "reference", "dex", "the `provider` B4 compares waitroom with (the -provider of its oidc-flow runs)")
+	fs.StringVar(&opts.Durable, "durable-reference", "", "a second `provider` B4 compares waitroom with, one that keeps its data durably too (e.g. dex-postgres); waitroom must reach "+fmt.Sprint(b4DurableFloor)+" × its rate")
 	fs.Var((*listFlag)(&opts.B4Notes), "b4-note", "a note for the B4 section, e.g. why the reference was not measured (repeatable)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -135,10 +136,19 @@ func (s Spread) format(verb string) string {
 // ReportOptions are what the report needs beyond the results.
 type ReportOptions struct {
 	Reference string   // the provider B4 compares waitroom with; "dex" when empty
+	Durable   string   // a second reference with durable storage, judged against b4DurableFloor; none when empty
 	B4Notes   []string // e.g. why the reference was not measured
 }
 
 func (o ReportOptions) reference() string { return cmpOr(o.Reference, "dex") }
+
+// references is the reference, then the durable one if any.
+func (o ReportOptions) references() []string {
+	if o.Durable == "" {
+		return []string{o.reference()}
+	}
+	return []string{o.reference(), o.Durable}
+}
 
 // RenderMarkdown writes the report: the intro, the machine, the verdict
 // on each target, one summary table, the B4 comparison, then for each

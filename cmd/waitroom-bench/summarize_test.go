@@ -199,6 +199,23 @@ func TestB4Verdicts(t *testing.T) {
 			oidcRun("waitroom", "RS256", 600, true, 0), oidcRun("dex", "RS256", 300, true, 5)},
 		want: []string{"ES256: waitroom 1600 flows/s — 3 errors: **not met**", "the runs compared had 5 errors: no valid comparison with dex", "**B4 not met.**"},
 	}, {
+		name: "dex on PostgreSQL too: 3 × met and missed",
+		results: []Result{oidcRun("waitroom", "ES256", 1600, true, 0), oidcRun("dex", "ES256", 1500, true, 0), oidcRun("dex-postgres", "ES256", 400, true, 0),
+			oidcRun("waitroom", "RS256", 600, true, 0), oidcRun("dex", "RS256", 300, true, 0), oidcRun("dex-postgres", "RS256", 250, true, 0)},
+		opts: ReportOptions{Durable: "dex-postgres"},
+		want: []string{"| server CPU % | waitroom / dex | waitroom / dex-postgres |",
+			"| [waitroom](#run-1) | ES256 | closed loop, 32 users | 1 | 1600 | 1.00 | 5.00 | 0 | 95 | 1.07 | 4.00 |",
+			"dex-postgres 400 flows/s: waitroom / dex-postgres = 4.00, at least 3 × dex-postgres\n",
+			"dex-postgres 250 flows/s: waitroom / dex-postgres = 2.40, **below 3 × dex-postgres**\n",
+			"RS256, 32 users: below 3 × dex-postgres (waitroom / dex-postgres = 2.40)",
+			"**B4 not met.**"},
+	}, {
+		name: "dex on PostgreSQL not measured",
+		results: []Result{oidcRun("waitroom", "ES256", 1600, true, 0), oidcRun("dex", "ES256", 1500, true, 0),
+			oidcRun("waitroom", "RS256", 600, true, 0), oidcRun("dex", "RS256", 300, true, 0)},
+		opts: ReportOptions{Durable: "dex-postgres"},
+		want: []string{"| dex-postgres | ES256 | not measured |", "dex-postgres not measured with ES256: no comparison", "**B4 not fully judged**"},
+	}, {
 		name: "another reference, older results without the alg",
 		results: func() []Result {
 			w, k := oidcRun("", "", 1600, true, 0), oidcRun("keycloak", "ES256", 400, true, 0)

@@ -226,8 +226,11 @@ func b4VerdictRow(groups []Group, opts ReportOptions) verdictRow {
 	ref := opts.reference()
 	row := verdictRow{id: "B4", target: fmt.Sprintf("full login ≥ %s flows/s with ES256, ≥ %s/s with RS256, at least %s's rate, aiming for %g ×",
 		thousands(b4Targets["ES256"]), thousands(b4Targets["RS256"]), ref, b4Aim)}
+	if opts.Durable != "" {
+		row.target += fmt.Sprintf("; at least %g × %s's", b4DurableFloor, opts.Durable)
+	}
 	runs := b4Runs(groups)
-	v := judgeB4(runs, ref)
+	v := judgeB4(runs, opts)
 	if len(v.full) == 0 {
 		row.verdict = verdictNotMeasured + ": no full login on waitroom in these results"
 		return row
@@ -235,12 +238,14 @@ func b4VerdictRow(groups []Group, opts ReportOptions) verdictRow {
 	var figures []string
 	for _, r := range v.full {
 		f := fmt.Sprintf("[%s, %d users: %s flows/s](#run-%d)", r.alg, r.g.Runs[0].Users, r.rate().format("%.0f"), r.n)
-		if c, ok := b4Compare(runs, r, ref); ok {
-			how := ""
-			if c.w.n != r.n {
-				how = "both stopped at the token: "
+		for _, name := range opts.references() {
+			if c, ok := b4Compare(runs, r, name); ok {
+				how := ""
+				if c.w.n != r.n {
+					how = "both stopped at the token: "
+				}
+				f += fmt.Sprintf(" (%s%s / %s %s)", how, providerWaitroom, name, c.ratioText())
 			}
-			f += fmt.Sprintf(" (%s%s / %s %s)", how, providerWaitroom, ref, c.ratioText())
 		}
 		figures = append(figures, f)
 	}

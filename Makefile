@@ -48,3 +48,11 @@ nginx-test:
 .PHONY: systemd-verify
 systemd-verify:
 	deploy/systemd-verify.sh
+
+# The per-request costs of docs/capacity.md: counts of Redis commands,
+# PostgreSQL statements, commits and WAL per request type, on a private
+# PostgreSQL and Redis with several replicas (needs root or the postgres
+# user for initdb, and jq). See cmd/waitroom-bench/capacity.sh.
+.PHONY: capacity
+capacity:
+	cmd/waitroom-bench/capacity.sh

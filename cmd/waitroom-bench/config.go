@@ -59,6 +59,10 @@ type Config struct {
 
 	ServerPID int
 	JSONOut   string
+	// WindowCmd is a shell command run with "start" when the measured
+	// window opens and with "end" when it closes (e.g. to snapshot the
+	// stores' statistics for per-request costs).
+	WindowCmd string
 	Label     string
 	Notes     []string
 	Smoke     bool
@@ -125,6 +129,7 @@ func ParseConfig(args []string, stderr io.Writer) (Config, error) {
 	fs.StringVar(&c.Scope, "scope", "openid profile", "OIDC scope")
 	fs.BoolVar(&userinfo, "userinfo", true, "oidc-flow: end each login with a userinfo request (-userinfo=false stops at the token, for a provider whose userinfo fails)")
 	fs.IntVar(&c.ServerPID, "server-pid", 0, "server process id, to report its CPU and memory")
+	fs.StringVar(&c.WindowCmd, "window-cmd", "", "shell `command` run with the argument start when the measured window opens and end when it closes (e.g. to snapshot Redis and PostgreSQL statistics)")
 	fs.StringVar(&c.JSONOut, "json", "", "also write the results as JSON to this `file` (- for stdout)")
 	fs.StringVar(&c.Label, "label", "", "free text stored with the results (e.g. ES256)")
 	fs.Var((*listFlag)(&c.Notes), "note", "a note stored with the results (repeatable)")

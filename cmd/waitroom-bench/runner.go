@@ -56,6 +56,8 @@ func (b *Bench) measure(ctx context.Context, sc Scenario) window {
 	// the end of the warm-up.
 	switchRec := time.AfterFunc(b.cfg.Warmup, func() { b.rec.Store(r.meas) })
 	defer switchRec.Stop()
+	hooks := b.windowHooks()
+	defer hooks.finish()
 	if sc.Background != nil {
 		bg, stopBG := context.WithCancel(ctx)
 		defer stopBG()
@@ -69,6 +71,7 @@ func (b *Bench) measure(ctx context.Context, sc Scenario) window {
 		r.closedLoop(ctx, &wg)
 	}
 	inFlight := r.drain(&wg, cancel)
+	hooks.finish()
 	w := window{rec: r.meas, start: r.measStart, delayed: r.delayed.Load(), stopped: r.exhausted.Load(), inFlight: inFlight}
 	w.server, w.self = watch()
 	w.elapsed = r.window()

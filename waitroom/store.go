@@ -91,6 +91,13 @@ type QueueStore interface {
 	Enqueue(ctx context.Context, room string, t NewTicket) (ticket Ticket, created bool, err error)
 	// Ticket returns a ticket of the room's current generation.
 	Ticket(ctx context.Context, room, id string) (Ticket, error)
+	// LookupTicket is Ticket for reads that may lag behind a write by a
+	// moment (a visitor polling their position): a backend may answer
+	// from a read replica. A ticket the replica does not hold yet is
+	// looked up where it was written, so a ticket just created is always
+	// found; after a reset, a lagging replica may show the previous
+	// generation's ticket for the length of its lag. Never for admission.
+	LookupTicket(ctx context.Context, room, id string) (Ticket, error)
 	// Counters returns the room's counters. If the fast copy of the counters
 	// was lost (Redis restarted empty), it is rebuilt from durable state
 	// first.

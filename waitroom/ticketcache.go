@@ -89,19 +89,19 @@ func (s *Service) Ticket(ctx context.Context, room, id string) (Ticket, error) {
 		return Ticket{}, err
 	}
 	if s.polls.ttl <= 0 {
-		return s.store.Ticket(ctx, room, id)
+		return s.store.LookupTicket(ctx, room, id)
 	}
 	c, err := s.pollCounters(ctx, room)
 	if err != nil {
 		// The cache cannot be checked; the store may still answer.
-		return s.store.Ticket(ctx, room, id)
+		return s.store.LookupTicket(ctx, room, id)
 	}
 	uid, _ := uuid.Parse(id) // id is canonical already
 	key := ticketKey{room: r.ID, id: uid}
 	if e, ok := s.tickets.get(key); ok && e.generation == c.Generation && e.roomCreated.Equal(r.CreatedAt) {
 		return Ticket{ID: id, Room: room, Position: e.position, EntryTime: e.entry, Status: TicketAssigned, Generation: e.generation}, nil
 	}
-	t, err := s.store.Ticket(ctx, room, id)
+	t, err := s.store.LookupTicket(ctx, room, id)
 	if err == nil && t.Status == TicketAssigned && t.ID == id {
 		s.tickets.put(key, ticketEntry{position: t.Position, entry: t.EntryTime, generation: t.Generation, roomCreated: r.CreatedAt})
 	}

@@ -87,6 +87,8 @@ func settings(c *server.Config) []setting {
 		boolean("redis_cluster", &c.RedisCluster, groupStorage, "redis_url names Redis Cluster seed nodes (redis://node1:6379?addr=node2:6379&addr=node3:6379).", ""),
 		text("redis_key_prefix", "text", &c.RedisKeyPrefix, groupStorage, "Prefix of every Redis key, to share one Redis between deployments.", ""),
 		text("database_url", "URL", &c.DatabaseURL, groupStorage, "PostgreSQL URL or key=value DSN (postgres://user:pass@host:5432/db?sslmode=require).", ""),
+		text("database_read_url", "URL", &c.DatabaseReadURL, groupStorage, "Optional read replica of database_url (a hot standby) for position lookups.",
+			"Only reads that tolerate lag go there (a visitor polling /queue_num); a ticket the replica does not hold yet is read from database_url, and admissions, enqueues and tokens always are. Same pool size as database_url."),
 		integer("database_max_conns", &c.DatabaseMaxConns, groupStorage, "Maximum PostgreSQL connections of this process.", ""),
 		withDefault(text("data_dir", "path", &c.DataDir, groupStorage, "Folder of the embedded store's files (keys.json, the signing keys).",
 			"Default: $XDG_STATE_HOME/waitroom when XDG_STATE_HOME is set, else ~/.local/state/waitroom, whatever the working directory. Unused on Redis + PostgreSQL. The container image sets /data, the systemd unit /var/lib/waitroom."), defaultDataDirText),

@@ -21,13 +21,14 @@ func openBackend(ctx context.Context, cfg Config, logger *slog.Logger, onBatch f
 		return openEmbedded(cfg, logger)
 	}
 	b, err := redispg.Open(ctx, redispg.Config{
-		DatabaseURL:    cfg.DatabaseURL,
-		RedisURL:       cfg.RedisURL,
-		RedisCluster:   cfg.RedisCluster,
-		KeyPrefix:      cfg.RedisKeyPrefix,
-		MaxOpenConns:   cfg.DatabaseMaxConns,
-		OnEnqueueBatch: onBatch,
-		Logger:         logger,
+		DatabaseURL:     cfg.DatabaseURL,
+		DatabaseReadURL: cfg.DatabaseReadURL,
+		RedisURL:        cfg.RedisURL,
+		RedisCluster:    cfg.RedisCluster,
+		KeyPrefix:       cfg.RedisKeyPrefix,
+		MaxOpenConns:    cfg.DatabaseMaxConns,
+		OnEnqueueBatch:  onBatch,
+		Logger:          logger,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("opening the Redis + PostgreSQL backend (redis %s, database %s): %s",
@@ -41,7 +42,7 @@ func openBackend(ctx context.Context, cfg Config, logger *slog.Logger, onBatch f
 // not answer, and why) without any password.
 func describeOpenError(err error, cfg Config) string {
 	msg := err.Error()
-	for _, u := range []string{cfg.DatabaseURL, cfg.RedisURL} {
+	for _, u := range []string{cfg.DatabaseURL, cfg.DatabaseReadURL, cfg.RedisURL} {
 		msg = redactPassword(msg, u)
 	}
 	return msg

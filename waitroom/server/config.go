@@ -35,6 +35,9 @@ type Config struct {
 	RedisCluster     bool
 	RedisKeyPrefix   string
 	DatabaseURL      string
+	// DatabaseReadURL is an optional read replica of DatabaseURL for
+	// the reads that tolerate lag (position lookups).
+	DatabaseReadURL  string
 	DatabaseMaxConns int
 	// DataDir holds the embedded store's files (keys.json, the signing
 	// keys). cmd/waitroom fills in the default ($XDG_STATE_HOME/waitroom);

@@ -81,6 +81,12 @@ func (c Config) backendProblems() []string {
 	if (c.RedisURL == "") != (c.DatabaseURL == "") {
 		p = append(p, "redis_url and database_url: set both (production backend) or neither (embedded store)")
 	}
+	if c.DatabaseReadURL != "" && c.DatabaseURL == "" {
+		p = append(p, "database_read_url: a read replica of database_url, which is not set")
+	}
+	for _, msg := range redispg.CheckURLs("", false, c.DatabaseReadURL) {
+		p = append(p, strings.Replace(msg, "database_url", "database_read_url", 1))
+	}
 	p = append(p, redispg.CheckURLs(c.RedisURL, c.RedisCluster, c.DatabaseURL)...)
 	if c.DatabaseMaxConns < 1 || c.DatabaseMaxConns > 1000 {
 		p = append(p, "database_max_conns: between 1 and 1000")

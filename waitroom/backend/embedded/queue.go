@@ -53,6 +53,11 @@ func (s *Store) Ticket(_ context.Context, room, id string) (waitroom.Ticket, err
 	return t, err
 }
 
+// LookupTicket is Ticket: the embedded store has no replica.
+func (s *Store) LookupTicket(ctx context.Context, room, id string) (waitroom.Ticket, error) {
+	return s.Ticket(ctx, room, id)
+}
+
 // Counters returns the room's counters.
 func (s *Store) Counters(_ context.Context, room string) (waitroom.Counters, error) {
 	var c waitroom.Counters

@@ -37,12 +37,30 @@ type ticketReadResult struct {
 // a flood of position polls and first issues costs PostgreSQL and this
 // process a fraction of a statement each. A lone call waits for one read.
 func (s *Store) Ticket(ctx context.Context, room, id string) (waitroom.Ticket, error) {
+	return s.batchedTicket(ctx, s.ticketReads, room, id)
+}
+
+// LookupTicket reads from the read replica when there is one, batched the
+// same way, and asks the primary for a ticket the replica does not hold
+// (yet): a replica lags, and a ticket just created must be found.
+func (s *Store) LookupTicket(ctx context.Context, room, id string) (waitroom.Ticket, error) {
+	if s.read == nil {
+		return s.Ticket(ctx, room, id)
+	}
+	t, err := s.batchedTicket(ctx, s.lookupReads, room, id)
+	if waitroom.ErrorCode(err) == waitroom.CodeNotFound || waitroom.ErrorCode(err) == waitroom.CodeUnavailable {
+		return s.Ticket(ctx, room, id)
+	}
+	return t, err
+}
+
+func (s *Store) batchedTicket(ctx context.Context, reads *batcher[*ticketRead], room, id string) (waitroom.Ticket, error) {
 	uid, err := uuid.Parse(id)
 	if err != nil {
 		return waitroom.Ticket{}, notFound("ticket")
 	}
 	req := &ticketRead{ctx: ctx, id: uid.String(), done: make(chan ticketReadResult, 1)}
-	res, err := await(ctx, s.ticketReads, room, req, req.done, "the ticket was read")
+	res, err := await(ctx, reads, room, req, req.done, "the ticket was read")
 	if err != nil {
 		return waitroom.Ticket{}, err
 	}
@@ -63,8 +81,18 @@ const ticketsByID = `
 	SELECT id, room, position, entry_time, generation, ` + currentGeneration + ` AS current
 	FROM tickets WHERE id = ANY($2::uuid[])`
 
-// readTickets answers one batch of Ticket calls of a room.
+// readTickets answers one batch of Ticket calls of a room, on the primary.
 func (s *Store) readTickets(room string, batch []*ticketRead) {
+	s.readTicketsWith(room, batch, s.sel)
+}
+
+// readReplicaTickets answers one batch of LookupTicket calls on the read
+// replica (unprepared statements: the replica's pool is not the primary's).
+func (s *Store) readReplicaTickets(room string, batch []*ticketRead) {
+	s.readTicketsWith(room, batch, s.read.SelectContext)
+}
+
+func (s *Store) readTicketsWith(room string, batch []*ticketRead, sel func(ctx context.Context, dest any, query string, args ...any) error) {
 	ids := make([]string, 0, len(batch))
 	seen := make(map[string]bool, len(batch))
 	for _, r := range batch {
@@ -83,7 +111,7 @@ func (s *Store) readTickets(room string, batch []*ticketRead) {
 	// room's tickets through the primary key instead (it did). Ids are
 	// unique; the room and generation are checked here.
 	var rows []ticketRow
-	err := s.sel(ctx, &rows, ticketsByID, room, pq.Array(ids))
+	err := sel(ctx, &rows, ticketsByID, room, pq.Array(ids))
 	found := make(map[string]ticketRow, len(rows))
 	for _, row := range rows {
 		if row.Room == room && row.Current.Valid && row.Generation == row.Current.Int64 {

@@ -36,6 +36,11 @@ import (
 type Config struct {
 	// DatabaseURL is a lib/pq connection string (URL or key=value).
 	DatabaseURL string
+	// DatabaseReadURL, when set, is a read replica of DatabaseURL (a hot
+	// standby) for the reads that tolerate lag: LookupTicket. Everything
+	// else, and every ticket the replica does not hold yet, goes to
+	// DatabaseURL.
+	DatabaseReadURL string
 	// RedisURL is a redis:// or rediss:// URL, or a bare host:port. With
 	// RedisCluster set it names one or more seed nodes of a Redis Cluster:
 	// "redis://node1:6379?addr=node2:6379&addr=node3:6379".
@@ -69,8 +74,11 @@ type Store struct {
 	closed   bool
 	enqueues *batcher[*enqueueRequest] // group commit of Enqueue
 	tokens   *batcher[*tokenRequest]   // group commit of CreateToken
-	// ticketReads batches the Ticket lookups of a room.
+	// ticketReads batches the Ticket lookups of a room; lookupReads the
+	// LookupTicket ones that go to the read replica (read).
 	ticketReads *batcher[*ticketRead]
+	lookupReads *batcher[*ticketRead]
+	read        *sqlx.DB // nil without a read replica
 	flushing    sync.WaitGroup
 	// observeBatch, when set, hears the size of every group commit.
 	observeBatch atomic.Pointer[func(size int)]
@@ -146,14 +154,20 @@ func openStore(ctx context.Context, cfg Config) (*Store, error) {
 	s.enqueues = newBatcher(s, s.batchMax, s.commitBatch)
 	s.tokens = newBatcher(s, s.batchMax, s.commitTokens)
 	s.ticketReads = newBatcher(s, s.batchMax, s.readTickets)
+	s.lookupReads = newBatcher(s, s.batchMax, s.readReplicaTickets)
 	if s.log == nil {
 		s.log = slog.Default()
 	}
 	if err := s.openPostgres(ctx, cfg); err != nil {
 		return nil, err
 	}
+	if err := s.openReadReplica(ctx, cfg); err != nil {
+		s.db.Close()
+		return nil, err
+	}
 	if err := s.openRedis(ctx, cfg); err != nil {
 		s.db.Close()
+		s.closeReadReplica()
 		return nil, err
 	}
 	s.stale = map[string]bool{}
@@ -190,11 +204,46 @@ func (cfg Config) validate() error {
 }
 
 func (s *Store) openPostgres(ctx context.Context, cfg Config) error {
-	db, err := sqlx.Open("postgres", withBinaryParameters(cfg.DatabaseURL))
+	db, err := openPool(ctx, cfg.DatabaseURL, cfg.MaxOpenConns)
 	if err != nil {
-		return waitroom.Wrap(waitroom.CodeInvalid, err, "database url is not valid")
+		return err
 	}
-	maxOpen := cfg.MaxOpenConns
+	if !cfg.SkipMigrations {
+		if err := migrations.Apply(ctx, db.DB); err != nil {
+			db.Close()
+			return mapErr(err, "applying database migrations failed")
+		}
+	}
+	s.db = db
+	return nil
+}
+
+// openReadReplica opens the pool of DatabaseReadURL, if set (no
+// migrations: a replica follows its primary's schema).
+func (s *Store) openReadReplica(ctx context.Context, cfg Config) error {
+	if cfg.DatabaseReadURL == "" {
+		return nil
+	}
+	db, err := openPool(ctx, cfg.DatabaseReadURL, cfg.MaxOpenConns)
+	if err != nil {
+		return waitroom.Wrap(waitroom.ErrorCode(err), err, "database read replica")
+	}
+	s.read = db
+	return nil
+}
+
+func (s *Store) closeReadReplica() {
+	if s.read != nil {
+		s.read.Close()
+	}
+}
+
+// openPool opens and pings one PostgreSQL pool.
+func openPool(ctx context.Context, dsn string, maxOpen int) (*sqlx.DB, error) {
+	db, err := sqlx.Open("postgres", withBinaryParameters(dsn))
+	if err != nil {
+		return nil, waitroom.Wrap(waitroom.CodeInvalid, err, "database url is not valid")
+	}
 	if maxOpen <= 0 {
 		maxOpen = 32
 	}
@@ -205,16 +254,9 @@ func (s *Store) openPostgres(ctx context.Context, cfg Config) error {
 	defer cancel()
 	if err := db.PingContext(pctx); err != nil {
 		db.Close()
-		return waitroom.Wrap(waitroom.CodeUnavailable, err, "PostgreSQL is unreachable")
+		return nil, waitroom.Wrap(waitroom.CodeUnavailable, err, "PostgreSQL is unreachable")
 	}
-	if !cfg.SkipMigrations {
-		if err := migrations.Apply(ctx, db.DB); err != nil {
-			db.Close()
-			return mapErr(err, "applying database migrations failed")
-		}
-	}
-	s.db = db
-	return nil
+	return db, nil
 }
 
 // withBinaryParameters turns on lib/pq's binary_parameters unless the DSN
@@ -343,7 +385,11 @@ func (s *Store) Close() error {
 	s.stopBG()
 	s.bgWork.Wait()
 	s.closeStmts()
-	return errors.Join(s.db.Close(), s.rdb.Close())
+	var readErr error
+	if s.read != nil {
+		readErr = s.read.Close()
+	}
+	return errors.Join(s.db.Close(), readErr, s.rdb.Close())
 }
 
 // Migrate applies the pending migrations to the database at databaseURL

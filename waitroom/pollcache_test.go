@@ -100,15 +100,15 @@ func (c *counterReads) Counters(ctx context.Context, room string) (waitroom.Coun
 	return c.Store.Counters(ctx, room)
 }
 
-// ticketReads counts Ticket calls.
+// ticketReads counts the lookups' store reads (LookupTicket).
 type ticketReads struct {
 	waitroom.Store
 	n atomic.Int64
 }
 
-func (c *ticketReads) Ticket(ctx context.Context, room, id string) (waitroom.Ticket, error) {
+func (c *ticketReads) LookupTicket(ctx context.Context, room, id string) (waitroom.Ticket, error) {
 	c.n.Add(1)
-	return c.Store.Ticket(ctx, room, id)
+	return c.Store.LookupTicket(ctx, room, id)
 }
 
 // TestTicketLookupCache: with a PollTTL, repeated lookups of a ticket read

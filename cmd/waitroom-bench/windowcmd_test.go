@@ -9,27 +9,33 @@ import (
 )
 
 // The window command runs once with start and once with end, in that
-// order, also when the run is cut short before the planned end.
+// order, also when the run is cut short before the planned end; a window
+// that never opened runs neither.
 func TestWindowCmd(t *testing.T) {
+	read := func(log string) string {
+		got, _ := os.ReadFile(log)
+		return strings.ReplaceAll(string(got), " ", "")
+	}
 	for _, tc := range []struct {
-		name     string
-		finishAt time.Duration
-		want     string
+		name             string
+		warmup, duration time.Duration
+		wait             string // wait until the log reads this before finishing
+		want             string
 	}{
-		{"full window", 400 * time.Millisecond, "start\nend\n"},
-		{"cut short", 150 * time.Millisecond, "start\nend\n"},
-		{"never opened", 10 * time.Millisecond, ""},
+		{"full window", time.Millisecond, 20 * time.Millisecond, "start\nend\n", "start\nend\n"},
+		{"cut short", time.Millisecond, time.Hour, "start\n", "start\nend\n"},
+		{"never opened", time.Hour, time.Hour, "", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			log := filepath.Join(t.TempDir(), "log")
-			b := &Bench{cfg: Config{Warmup: 50 * time.Millisecond, Duration: 200 * time.Millisecond,
-				WindowCmd: "echo >>" + log}}
+			b := &Bench{cfg: Config{Warmup: tc.warmup, Duration: tc.duration, WindowCmd: "echo >>" + log}}
 			h := b.windowHooks()
-			time.Sleep(tc.finishAt)
+			for deadline := time.Now().Add(30 * time.Second); read(log) != tc.wait && time.Now().Before(deadline); {
+				time.Sleep(5 * time.Millisecond)
+			}
 			h.finish()
 			h.finish() // a second call changes nothing
-			got, _ := os.ReadFile(log)
-			if strings.ReplaceAll(string(got), " ", "") != tc.want {
+			if got := read(log); got != tc.want {
 				t.Errorf("commands ran as %q, want %q", got, tc.want)
 			}
 		})

@@ -43,6 +43,8 @@ type visit struct {
 	room   waitroom.Room
 	mode   string
 	now    time.Time
+	// ticket is what Enqueue returned in this request (zero otherwise).
+	ticket waitroom.Ticket
 }
 
 // login is the room page, the client's login URL. It completes the login
@@ -134,6 +136,7 @@ func (p *Provider) ensureTicket(w http.ResponseWriter, r *http.Request, v *visit
 	if err != nil {
 		return tc, err
 	}
+	v.ticket = t
 	fresh := ticketCookie{Key: tc.Key, TicketID: t.ID, Position: t.Position, QueuedAt: t.EntryTime.Unix()}
 	if fresh != tc {
 		p.cookies.set(w, ticketCookieName(v.room.ID), fresh, ticketCookieTTL)
@@ -171,7 +174,13 @@ func (p *Provider) complete(w http.ResponseWriter, r *http.Request, v *visit, ad
 	// The room records the admission now (tokens counter, active
 	// session), which also re-checks it: an admission that expired or
 	// whose session ended is caught here, not as a failed code exchange.
-	rec, err := p.queue.Admit(r.Context(), v.room.ID, adm.TicketID, p.cfg.Issuer)
+	var rec waitroom.TokenRecord
+	var err error
+	if v.ticket.ID != "" && v.ticket.ID == adm.TicketID {
+		rec, err = p.queue.AdmitTicket(r.Context(), v.room.ID, v.ticket, p.cfg.Issuer)
+	} else {
+		rec, err = p.queue.Admit(r.Context(), v.room.ID, adm.TicketID, p.cfg.Issuer)
+	}
 	if err != nil {
 		return p.admissionRefused(w, r, v, err)
 	}

@@ -23,6 +23,9 @@ type Queue interface {
 	// returns the same record. CodeNotServed, CodeExpired and
 	// CodeSessionClosed say why a ticket cannot be admitted.
 	Admit(ctx context.Context, room, id, issuer string) (waitroom.TokenRecord, error)
+	// AdmitTicket is Admit for a ticket Enqueue returned in the same
+	// request, which is then not read back from the store.
+	AdmitTicket(ctx context.Context, room string, t waitroom.Ticket, issuer string) (waitroom.TokenRecord, error)
 	UpdateSession(ctx context.Context, room, id string, status waitroom.SessionStatus) error
 }
 

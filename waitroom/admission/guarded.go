@@ -106,6 +106,19 @@ func (g *Guarded) Admit(ctx context.Context, room, id, issuer string) (waitroom.
 			return waitroom.TokenRecord{}, perr
 		}
 	}
+	return g.admitted(ctx, room, rec, err, start)
+}
+
+// AdmitTicket is Admit for a ticket just returned by Enqueue in the same
+// request (see Service.AdmitTicket): it is not read again.
+func (g *Guarded) AdmitTicket(ctx context.Context, room string, t waitroom.Ticket, issuer string) (waitroom.TokenRecord, error) {
+	start := g.clock()
+	rec, err := g.Service.AdmitTicket(ctx, room, t, issuer)
+	return g.admitted(ctx, room, rec, err, start)
+}
+
+// admitted sends the events of an admission that succeeded.
+func (g *Guarded) admitted(ctx context.Context, room string, rec waitroom.TokenRecord, err error, start time.Time) (waitroom.TokenRecord, error) {
 	if err != nil {
 		return waitroom.TokenRecord{}, err
 	}

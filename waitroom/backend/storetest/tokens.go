@@ -21,6 +21,7 @@ func tokenTests() []testCase {
 		{"IssueTokenExpiredPosition", true, testIssueTokenExpiredPosition},
 		{"IssueTokenConcurrentFirstIssue", true, testIssueTokenConcurrent},
 		{"AdmitRecordsWithoutSigning", true, testAdmit},
+		{"AdmitTicketJustEnqueued", true, testAdmitTicket},
 		{"CreateTokenStaleGeneration", true, testCreateTokenStaleGeneration},
 		{"UpdateSession", true, testUpdateSession},
 		{"ActiveTokens", true, testActiveTokens},
@@ -381,4 +382,40 @@ func testAdmit(t *testing.T, b Backend) {
 	e.clock.Advance(11 * time.Minute)
 	_, err = e.svc.Admit(e.ctx, r.ID, tks[0].ID, "https://issuer.test")
 	wantCode(t, err, waitroom.CodeExpired)
+}
+
+// testAdmitTicket: AdmitTicket, given the ticket Enqueue has just
+// returned, stores the same record Admit would, refuses a ticket not
+// served yet, and refuses a ticket whose room was reset in between (the
+// store checks the record's generation, since the ticket is not read
+// again).
+func testAdmitTicket(t *testing.T, b Backend) {
+	e := newEnv(t, b)
+	r := e.newRoom(func(r *waitroom.Room) { r.TokenValidity = waitroom.Duration(10 * time.Minute) })
+	tks := e.enqueueN(r.ID, 2)
+	e.setServing(r.ID, 1)
+	_, err := e.svc.AdmitTicket(e.ctx, r.ID, tks[1], "https://issuer.test")
+	wantCode(t, err, waitroom.CodeNotServed)
+
+	rec, err := e.svc.AdmitTicket(e.ctx, r.ID, tks[0], "https://issuer.test")
+	noErr(t, err)
+	if rec.RequestID != tks[0].ID || rec.Position != 1 || rec.Generation != tks[0].Generation {
+		t.Fatalf("AdmitTicket record = %+v, ticket %+v", rec, tks[0])
+	}
+	again, err := e.svc.Admit(e.ctx, r.ID, tks[0].ID, "https://issuer.test")
+	noErr(t, err)
+	if !again.IssuedAt.Equal(rec.IssuedAt) || e.counters(r.ID).Tokens != 1 {
+		t.Fatalf("Admit after AdmitTicket: %+v (first %+v), tokens %d", again, rec, e.counters(r.ID).Tokens)
+	}
+
+	// A reset between the enqueue and the admission: the ticket in hand is
+	// of the previous generation, and nothing is admitted.
+	fresh := e.enqueueN(r.ID, 1)[0]
+	noErr(t, e.svc.Reset(e.ctx, r.ID))
+	e.setServing(r.ID, 10)
+	_, err = e.svc.AdmitTicket(e.ctx, r.ID, fresh, "https://issuer.test")
+	wantCode(t, err, waitroom.CodeNotFound)
+	if c := e.counters(r.ID); c.Tokens != 0 {
+		t.Fatalf("tokens counter = %d after an admission of a reset room's ticket, want 0", c.Tokens)
+	}
 }

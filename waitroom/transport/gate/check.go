@@ -52,14 +52,26 @@ func (o original) URL() string { return o.scheme + "://" + o.host + o.uri }
 // originalRequest reads the protected request from what the proxy sent:
 // X-Forwarded-Method/Proto/Host/Uri (Traefik, Caddy, and the nginx guide's
 // configuration), else X-Original-URI (nginx's usual name), else the path
-// Envoy appends to the check path, with the request's own Host.
+// Envoy appends to the check path, with the request's own Host. (The
+// callback and logout need only the scheme and host: a proxy that rewrites
+// /.waitroom/... to the gate sends X-Forwarded-Host and -Proto.)
 func originalRequest(r *http.Request) (original, bool) {
+	return forwardedRequest(r, "")
+}
+
+// siteRequest is a request the proxy sent on from the site's host to the
+// gate's callback or logout: the URI may be the gate's own.
+func siteRequest(r *http.Request) (original, bool) {
+	return forwardedRequest(r, r.URL.RequestURI())
+}
+
+func forwardedRequest(r *http.Request, ownURI string) (original, bool) {
 	h := r.Header
 	o := original{
 		method: first(h.Get("X-Forwarded-Method"), h.Get("X-Original-Method"), r.Method),
 		scheme: strings.ToLower(first(h.Get("X-Forwarded-Proto"), "http")),
 		host:   first(h.Get("X-Forwarded-Host"), r.Host),
-		uri:    first(h.Get("X-Forwarded-Uri"), h.Get("X-Original-URI"), envoyURI(r)),
+		uri:    first(h.Get("X-Forwarded-Uri"), h.Get("X-Original-URI"), envoyURI(r), ownURI),
 	}
 	if o.scheme != "http" && o.scheme != "https" || o.host == "" || !strings.HasPrefix(o.uri, "/") || strings.HasPrefix(o.uri, "//") {
 		return o, false

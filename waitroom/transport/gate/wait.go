@@ -146,7 +146,7 @@ func (g *Gate) callback(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	o, ok := originalRequest(r)
+	o, ok := siteRequest(r)
 	if !ok || o.host != back.Host {
 		return errBadReturn // the code was made for another host
 	}
@@ -179,9 +179,9 @@ func (g *Gate) logout(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	o, ok := originalRequest(r)
+	o, ok := siteRequest(r)
 	if !ok {
-		return web.Invalid("the proxy did not say which request it asks about")
+		return web.Invalid("the proxy did not say which host the request is for")
 	}
 	if c, err := g.verifier(room.ID).Verify(r.Context(), verify.TokenFrom(r, room.ID)); err == nil {
 		if err := g.endSession(r, room.ID, c.Subject); err != nil {

@@ -69,12 +69,12 @@ type Options struct {
 
 // Gate serves the gate's endpoints.
 type Gate struct {
-	opts    Options
-	issuer  *url.URL
-	tickets ticketJar
-	visitor []byte // keys the visitor id the site sees
+	opts      Options
+	issuer    *url.URL
+	tickets   ticketJar
+	visitor   []byte // keys the visitor id the site sees
 	verifiers verifierCache
-	handler http.Handler
+	handler   http.Handler
 }
 
 // Paths on the protected site's host that the proxy sends to the gate.

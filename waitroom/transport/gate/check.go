@@ -19,9 +19,14 @@ import (
 type flavor int
 
 const (
-	// redirectFlavor (Traefik, Caddy, Envoy): the proxy passes a non-2xx
-	// answer to the client as it is: 302 to the room page, or 503.
+	// redirectFlavor (Traefik, Caddy): the proxy passes a non-2xx answer
+	// to the client as it is: 302 to the room page, or 503.
 	redirectFlavor flavor = iota
+	// envoyFlavor: Envoy's HTTP ext_authz passes a denial (302) to the
+	// client, but takes a 5xx for a failure of the authorization service
+	// (403, headers dropped), so "busy" is 429 Too Many Requests with
+	// Retry-After. Envoy appends the original path to the check path.
+	envoyFlavor
 	// nginxFlavor: auth_request only understands 2xx, 401 and 403, so the
 	// room page is 401 with X-Waitroom-Location and "busy" is 403 with
 	// X-Waitroom-Retry-After; the nginx configuration turns them into the
@@ -84,10 +89,11 @@ func forwardedRequest(r *http.Request, ownURI string) (original, bool) {
 	return o, true
 }
 
-// envoyURI is what follows /check in the path (Envoy appends the original
-// request's path, query included, to the configured path prefix).
+// envoyURI is what follows /ext_authz in the path (Envoy appends the
+// original request's path, query included, to the configured path
+// prefix).
 func envoyURI(r *http.Request) string {
-	_, rest, ok := strings.Cut(r.URL.EscapedPath(), "/check/")
+	_, rest, ok := strings.Cut(r.URL.EscapedPath(), "/ext_authz/")
 	if !ok {
 		return ""
 	}
@@ -190,9 +196,12 @@ func (g *Gate) busy(fl flavor, rules *waitroom.Gate) error {
 	after := rules.EffectiveRetryAfter()
 	p := &web.Problem{Status: http.StatusServiceUnavailable, Code: "queued",
 		Message: "this site has a waiting room: retry later", RetryAfter: after, Expected: true}
-	if fl == nginxFlavor {
+	switch fl {
+	case nginxFlavor:
 		p.Status, p.RetryAfter = http.StatusForbidden, 0
 		p.Header = http.Header{HeaderRetryAfter: {strconv.Itoa(int(after / time.Second))}}
+	case envoyFlavor:
+		p.Status = http.StatusTooManyRequests
 	}
 	return p
 }

@@ -113,10 +113,10 @@ func (g *Gate) Handler() http.Handler { return g.handler }
 func (g *Gate) routes() http.Handler {
 	r := mux.NewRouter()
 	base := g.issuer.Path + "/gate/{room}"
-	check := web.JSONHandler(g.check(redirectFlavor))
-	r.Handle(base+"/check", check)
-	r.PathPrefix(base + "/check/").Handler(check) // Envoy appends the original path
+	r.Handle(base+"/check", web.JSONHandler(g.check(redirectFlavor)))
 	r.Handle(base+"/auth_request", web.JSONHandler(g.check(nginxFlavor)))
+	// Envoy appends the original path to the check path.
+	r.PathPrefix(base + "/ext_authz/").Handler(web.JSONHandler(g.check(envoyFlavor)))
 	r.Handle(base+"/wait", g.page(g.wait)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle(base+"/status", web.JSONHandler(g.status)).Methods(http.MethodGet)
 	r.Handle(base+"/callback", g.page(g.callback)).Methods(http.MethodGet)

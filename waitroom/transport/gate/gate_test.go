@@ -193,6 +193,7 @@ func TestGateRules(t *testing.T) {
 	e := newEnv(t, backendtest.Factory{Name: "embedded", Open: backendtest.Embedded})
 	check := "/gate/" + roomID + "/check"
 	nginx := "/gate/" + roomID + "/auth_request"
+	envoy := "/gate/" + roomID + "/ext_authz"
 	cases := []struct {
 		name   string
 		path   string
@@ -214,7 +215,9 @@ func TestGateRules(t *testing.T) {
 		{"nginx: page is 401 with the room", nginx, map[string]string{"X-Original-URI": "/p?q=1", "X-Forwarded-Proto": "https",
 			"X-Forwarded-Host": "shop.test", "Accept": "text/html"}, 401, nil},
 		{"nginx: api is 403 with retry", nginx, with(forwarded("/api/x")), 403, map[string]string{gate.HeaderRetryAfter: "7"}},
-		{"envoy: original path appended", check + "/static/x.js", map[string]string{"Accept": "text/html"}, 200, nil},
+		{"envoy: original path appended", envoy + "/static/x.js", map[string]string{"Accept": "text/html"}, 200, nil},
+		{"envoy: page redirects", envoy + "/p?q=1", map[string]string{"Accept": "text/html"}, 302, nil},
+		{"envoy: api is 429 with retry", envoy + "/api/cart", map[string]string{"Accept": "application/json"}, 429, map[string]string{"Retry-After": "7"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -243,6 +246,13 @@ func TestGateRules(t *testing.T) {
 	e.h.ServeHTTP(w, r)
 	if loc := w.Header().Get(gate.HeaderLocation); loc != issuer+"/gate/launch/wait?return="+url.QueryEscape(site+"/p?q=1") {
 		t.Errorf("nginx room location %q", loc)
+	}
+	r = httptest.NewRequest(http.MethodGet, issuer+envoy+"/p?q=1", nil)
+	r.Host, r.Header["Accept"] = "shop.test", []string{"text/html"}
+	w = httptest.NewRecorder()
+	e.h.ServeHTTP(w, r)
+	if loc := w.Header().Get("Location"); loc != issuer+"/gate/launch/wait?return="+url.QueryEscape("http://shop.test/p?q=1") {
+		t.Errorf("envoy room location %q", loc)
 	}
 }
 

@@ -79,3 +79,24 @@ func startCaddy(t *testing.T, listen, room, site, waitroom string) {
 	t.Setenv("XDG_CONFIG_HOME", filepath.Join(dir, "config"))
 	runProxy(t, listen, filepath.Join(dir, "caddy.log"), caddy, "run", "--config", file, "--adapter", "caddyfile")
 }
+
+// TestGateGuidesShowTheirFiles: each gate guide shows its configuration
+// file verbatim, so the text an operator copies is the file the browser
+// test runs (nginx, Caddy) or the one checked against the proxy's
+// reference (Traefik, Envoy).
+func TestGateGuidesShowTheirFiles(t *testing.T) {
+	docs := filepath.Join(moduleRoot(t), "docs", "integrations")
+	for guide, file := range map[string]string{"nginx.md": "nginx.conf", "caddy.md": "Caddyfile", "traefik.md": "traefik.yml", "envoy.md": "envoy.yaml"} {
+		g, err := os.ReadFile(filepath.Join(docs, guide))
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := os.ReadFile(filepath.Join(docs, "gate", file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(g), string(f)) {
+			t.Errorf("%s no longer shows gate/%s as it is", guide, file)
+		}
+	}
+}

@@ -133,6 +133,9 @@ func (g *Gate) check(fl flavor) web.Handler {
 		}
 		w.Header().Set(HeaderRoom, room.ID)
 		if !needsAdmission(rules, o.path) {
+			// Empty values: a proxy that copies these headers to the site
+			// then overwrites any a client sent itself.
+			g.admittedHeaders(w, verify.Claims{})
 			return pass(w)
 		}
 		if c, err := g.verifier(room.ID).Verify(r.Context(), verify.TokenFrom(r, room.ID)); err == nil {
@@ -176,8 +179,14 @@ func pass(w http.ResponseWriter) error {
 	return nil
 }
 
+// admittedHeaders describes the admission to the site; a request without
+// one (zero claims) gets the headers empty.
 func (g *Gate) admittedHeaders(w http.ResponseWriter, c verify.Claims) {
 	h := w.Header()
+	if c.Subject == "" {
+		h[HeaderPosition], h[HeaderAdmittedAt], h[HeaderVisitor] = []string{""}, []string{""}, []string{""}
+		return
+	}
 	h.Set(HeaderPosition, strconv.FormatInt(c.Position, 10))
 	h.Set(HeaderAdmittedAt, time.Unix(c.IssuedAt, 0).UTC().Format(time.RFC3339))
 	h.Set(HeaderVisitor, g.visitorID(c))

@@ -2,6 +2,7 @@ package gate_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -32,18 +33,21 @@ type env struct {
 	now   time.Time
 	svc   *waitroom.Service
 	store *switchableStore
+	keys  *waitroom.Keys
 	h     http.Handler
 }
 
-func newEnv(t testing.TB, f backendtest.Factory) *env {
+func newEnv(t testing.TB, f backendtest.Factory) *env { return newEnvAlg(t, f, "") }
+
+func newEnvAlg(t testing.TB, f backendtest.Factory, alg string) *env {
 	e := &env{t: t, ctx: context.Background(), now: time.Now().UTC().Truncate(time.Second)}
 	clock := func() time.Time { return e.now }
 	b := f.Open(t, clock).Backend
-	keys, err := waitroom.LoadKeys(e.ctx, b.Store, waitroom.KeyOptions{Clock: clock})
+	keys, err := waitroom.LoadKeys(e.ctx, b.Store, waitroom.KeyOptions{Clock: clock, Algorithm: alg})
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.store = &switchableStore{b.Store}
+	e.store, e.keys = &switchableStore{b.Store}, keys
 	e.svc = waitroom.NewService(e.store, keys, waitroom.Options{Clock: clock})
 	room := waitroom.NewRoom(roomID, "Launch")
 	room.Gate = &waitroom.Gate{Hosts: []string{"shop.test"}, Pass: []string{"/static/", "/healthz"},
@@ -236,6 +240,9 @@ func TestGateRules(t *testing.T) {
 					t.Errorf("%s = %q, want %q", k, got, v)
 				}
 			}
+			if _, sent := w.Header()[gate.HeaderPosition]; c.status == http.StatusOK && !sent {
+				t.Errorf("a pass without admission does not blank %s (a client could send its own)", gate.HeaderPosition)
+			}
 		})
 	}
 	r := httptest.NewRequest(http.MethodGet, issuer+nginx, nil)
@@ -310,6 +317,27 @@ func TestGateLogoutFreesTheSlot(t *testing.T) {
 			}
 			if n, _ := e.svc.ActiveTokens(e.ctx, roomID); n != 0 {
 				t.Fatalf("active sessions after logout: %d, want 0", n)
+			}
+		})
+	}
+}
+
+// TestCookieVerifiesWithThePublishedJWKS: what a site's own check sees
+// (package verify over HTTP, the JWKS as <issuer>/keys publishes it)
+// accepts the gate's cookie, with either signing algorithm.
+func TestCookieVerifiesWithThePublishedJWKS(t *testing.T) {
+	for _, alg := range []string{"ES256", "RS256"} {
+		t.Run(alg, func(t *testing.T) {
+			e := newEnvAlg(t, backendtest.Factory{Name: "embedded", Open: backendtest.Embedded}, alg)
+			adm, _, _ := e.admit("/")
+			jwks := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+				_ = json.NewEncoder(w).Encode(e.keys.JWKS())
+			}))
+			defer jwks.Close()
+			v := &verify.Verifier{Issuer: issuer, Room: roomID, Keys: verify.NewJWKS(jwks.URL, nil), Clock: func() time.Time { return e.now }}
+			c, err := v.Verify(e.ctx, adm.Value)
+			if err != nil || c.Position != 1 || c.Room != roomID {
+				t.Fatalf("Verify = %+v, %v", c, err)
 			}
 		})
 	}

@@ -100,7 +100,7 @@ var scenarios = map[string]Scenario{
 	"get": {
 		About: "GET -url with the -header lines, 200 expected (any HTTP service, e.g. a site behind a proxy with and without the gate)",
 		Unit:  "requests", Steps: []string{stepGet},
-		Op:    getOne,
+		Op: getOne,
 	},
 	"depth": {
 		About: "fill the room to -depth waiting tickets, then run " + fmt.Sprint(depthScenarios),

@@ -13,7 +13,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -26,11 +25,7 @@ import (
 // *.localhost to loopback), waitroom is 127.0.0.1: two hosts, as in a
 // deployment.
 func TestGateBehindProxies(t *testing.T) {
-	chromium := requireChromium(t)
-	root := moduleRoot(t)
-	dir := filepath.Join(root, "waitroom", "e2e")
-	installNodeModules(t, dir)
-	bin := buildServer(t, root)
+	chromium, dir, bin := prepareBrowserTest(t)
 	srv := startServer(t, bin, "-http-addr", freeAddr(t), "-admin-addr", freeAddr(t))
 	site := httptest.NewServer(http.HandlerFunc(shop))
 	t.Cleanup(site.Close)
@@ -142,14 +137,7 @@ func runProxy(t *testing.T, listen string, logFile string, name string, args ...
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		_ = cmd.Wait()
-		if t.Failed() {
-			b, _ := os.ReadFile(logFile)
-			t.Logf("%s log:\n%s", filepath.Base(name), b)
-		}
-	})
+	stopAtCleanup(t, cmd, logFile, filepath.Base(name))
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
 		if c, err := net.Dial("tcp", listen); err == nil {

@@ -56,16 +56,23 @@ func returnURL(rules *waitroom.Gate, raw string) (*url.URL, error) {
 	return u, nil
 }
 
+// roomAndReturn reads the room and the ?return= URL of a room-page
+// request.
+func (g *Gate) roomAndReturn(r *http.Request) (waitroom.Room, *url.URL, error) {
+	room, err := g.room(r)
+	if err != nil {
+		return room, nil, err
+	}
+	back, err := returnURL(room.Gate, r.URL.Query().Get("return"))
+	return room, back, err
+}
+
 // wait is the room page for a site's visitor: it queues the browser once
 // (a signed ticket cookie keeps the place), shows the line, and once the
 // serving counter has reached the ticket admits it and sends the browser
 // to the site's callback with a one-time code.
 func (g *Gate) wait(w http.ResponseWriter, r *http.Request) error {
-	room, err := g.room(r)
-	if err != nil {
-		return err
-	}
-	back, err := returnURL(room.Gate, r.URL.Query().Get("return"))
+	room, back, err := g.roomAndReturn(r)
 	if err != nil {
 		return err
 	}
@@ -225,11 +232,7 @@ func localPath(p string) bool {
 // status answers the room page's poll from the ticket cookie and the
 // serving counter.
 func (g *Gate) status(w http.ResponseWriter, r *http.Request) error {
-	room, err := g.room(r)
-	if err != nil {
-		return err
-	}
-	back, err := returnURL(room.Gate, r.URL.Query().Get("return"))
+	room, back, err := g.roomAndReturn(r)
 	if err != nil {
 		return err
 	}

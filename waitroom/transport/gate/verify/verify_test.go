@@ -98,6 +98,16 @@ func claims() verify.Claims {
 		IssuedAt: now.Unix(), NotBefore: now.Unix(), Expires: now.Add(time.Hour).Unix()}
 }
 
+// started is a key server publishing one ES256 key, its signer, and a
+// verifier reading it on a clock the test moves.
+func started(t *testing.T) (*keyServer, *signer, *verify.Verifier, *time.Time) {
+	ks := newKeyServer(t)
+	s := newSigner(t, "k1", jose.ES256)
+	ks.publish(s)
+	clock := now
+	return ks, s, newVerifier(ks, &clock), &clock
+}
+
 func newVerifier(ks *keyServer, clock *time.Time) *verify.Verifier {
 	jwks := verify.NewJWKS(ks.srv.URL, nil)
 	jwks.Clock = func() time.Time { return *clock }
@@ -172,11 +182,7 @@ func splitJWT(s string) [3]string {
 }
 
 func TestVerifiedTokensAreCachedUntilExpiry(t *testing.T) {
-	ks := newKeyServer(t)
-	s := newSigner(t, "k1", jose.ES256)
-	ks.publish(s)
-	clock := now
-	v := newVerifier(ks, &clock)
+	ks, s, v, clock := started(t)
 	token := s.sign(t, claims())
 	for range 3 {
 		if _, err := v.Verify(context.Background(), token); err != nil {
@@ -186,7 +192,7 @@ func TestVerifiedTokensAreCachedUntilExpiry(t *testing.T) {
 	if n := ks.fetches.Load(); n != 1 {
 		t.Fatalf("%d key fetches for one token, want 1", n)
 	}
-	clock = now.Add(time.Hour)
+	*clock = now.Add(time.Hour)
 	if _, err := v.Verify(context.Background(), token); !errors.Is(err, verify.ErrExpired) {
 		t.Fatalf("a cached token past its expiry: %v, want ErrExpired", err)
 	}
@@ -234,17 +240,13 @@ func TestKeyRotation(t *testing.T) {
 }
 
 func TestStaleKeysKeepWorkingWhenTheFetchFails(t *testing.T) {
-	ks := newKeyServer(t)
-	s := newSigner(t, "k1", jose.ES256)
-	ks.publish(s)
-	clock := now
-	v := newVerifier(ks, &clock)
+	ks, s, v, clock := started(t)
 	ctx := context.Background()
 	if _, err := v.Verify(ctx, s.sign(t, claims())); err != nil {
 		t.Fatal(err)
 	}
 	ks.srv.Close()
-	clock = now.Add(2 * time.Hour)
+	*clock = now.Add(2 * time.Hour)
 	fresh := claims()
 	fresh.Expires = clock.Add(time.Hour).Unix()
 	if _, err := v.Verify(ctx, s.sign(t, fresh)); err != nil {
@@ -253,11 +255,7 @@ func TestStaleKeysKeepWorkingWhenTheFetchFails(t *testing.T) {
 }
 
 func TestMiddleware(t *testing.T) {
-	ks := newKeyServer(t)
-	s := newSigner(t, "k1", jose.ES256)
-	ks.publish(s)
-	clock := now
-	v := newVerifier(ks, &clock)
+	_, s, v, _ := started(t)
 	h := v.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, _ := verify.FromContext(r.Context())
 		w.Header().Set("X-Position", json.Number(rune('0'+c.Position)).String())

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/waitroom-idp/waitroom/waitroom"
+	"github.com/waitroom-idp/waitroom/waitroom/admission"
 	"github.com/waitroom-idp/waitroom/waitroom/backend/backendtest"
 	"github.com/waitroom-idp/waitroom/waitroom/transport/gate"
 	"github.com/waitroom-idp/waitroom/waitroom/transport/gate/verify"
@@ -37,9 +38,19 @@ type env struct {
 	h     http.Handler
 }
 
-func newEnv(t testing.TB, f backendtest.Factory) *env { return newEnvAlg(t, f, "") }
+func newEnv(t testing.TB, f backendtest.Factory) *env { return newEnvWith(t, f, envOptions{}) }
 
-func newEnvAlg(t testing.TB, f backendtest.Factory, alg string) *env {
+// envOptions vary the test server: the signing algorithm, and a schedule
+// for the room (the gate then queues through admission.Guarded, whose
+// entrance knows the pre-queue).
+type envOptions struct {
+	alg      string
+	schedule *waitroom.Schedule
+	pre      **admission.Prequeue
+}
+
+func newEnvWith(t testing.TB, f backendtest.Factory, o envOptions) *env {
+	alg := o.alg
 	e := &env{t: t, ctx: context.Background(), now: time.Now().UTC().Truncate(time.Second)}
 	clock := func() time.Time { return e.now }
 	b := f.Open(t, clock).Backend
@@ -52,6 +63,12 @@ func newEnvAlg(t testing.TB, f backendtest.Factory, alg string) *env {
 	room := waitroom.NewRoom(roomID, "Launch")
 	room.Gate = &waitroom.Gate{Hosts: []string{"shop.test"}, Pass: []string{"/static/", "/healthz"},
 		Busy: []string{"/api/**"}, ReturnHosts: []string{"www.shop.test"}, RetryAfter: waitroom.Duration(7 * time.Second)}
+	var queue gate.Queue = e.svc
+	if o.schedule != nil {
+		room.Schedule = *o.schedule
+		*o.pre = admission.NewPrequeue(b.Prequeue, b.Store, clock)
+		queue = admission.NewGuarded(e.svc, admission.NewEntrance(e.svc, *o.pre, clock), nil, clock)
+	}
 	if _, err := e.svc.CreateRoom(e.ctx, room); err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +77,7 @@ func newEnvAlg(t testing.TB, f backendtest.Factory, alg string) *env {
 		t.Fatal(err)
 	}
 	g, err := gate.New(gate.Options{Issuer: issuer, SecretKey: []byte("0123456789abcdef0123456789abcdef"), Keys: keys,
-		Queue: e.svc, Handoffs: b.Ephemeral, Page: page, Clock: clock})
+		Queue: queue, Handoffs: b.Ephemeral, Page: page, Clock: clock})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -328,7 +345,7 @@ func TestGateLogoutFreesTheSlot(t *testing.T) {
 func TestCookieVerifiesWithThePublishedJWKS(t *testing.T) {
 	for _, alg := range []string{"ES256", "RS256"} {
 		t.Run(alg, func(t *testing.T) {
-			e := newEnvAlg(t, backendtest.Factory{Name: "embedded", Open: backendtest.Embedded}, alg)
+			e := newEnvWith(t, backendtest.Factory{Name: "embedded", Open: backendtest.Embedded}, envOptions{alg: alg})
 			adm, _, _ := e.admit("/")
 			jwks := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 				_ = json.NewEncoder(w).Encode(e.keys.JWKS())
@@ -340,6 +357,46 @@ func TestCookieVerifiesWithThePublishedJWKS(t *testing.T) {
 				t.Fatalf("Verify = %+v, %v", c, err)
 			}
 		})
+	}
+}
+
+// TestGatePrequeue: in a scheduled room's pre-queue the room page says
+// when it opens (no place yet, nothing to admit, whatever the counter);
+// after the opening draw the same browser has its place and is admitted.
+func TestGatePrequeue(t *testing.T) {
+	var pre *admission.Prequeue
+	now := time.Now().UTC().Truncate(time.Second)
+	opens := now.Add(time.Hour)
+	e := newEnvWith(t, backendtest.Factory{Name: "embedded", Open: backendtest.Embedded},
+		envOptions{schedule: &waitroom.Schedule{OpensAt: opens, Prequeue: waitroom.Duration(2 * time.Hour)}, pre: &pre})
+	e.now = now
+	wait := "/gate/" + roomID + "/wait?return=" + url.QueryEscape(site+"/tickets?row=3")
+	resp := e.do(request{path: wait, header: map[string]string{"Accept": "text/html"}})
+	expectStatus(t, resp, http.StatusOK)
+	ticket := cookieNamed(resp, "wr_g_"+roomID)
+	status := e.do(request{path: "/gate/" + roomID + "/status?return=" + url.QueryEscape(site+"/tickets?row=3"), cookies: []*http.Cookie{ticket}})
+	var st struct{ State string }
+	if err := json.NewDecoder(status.Body).Decode(&st); err != nil || st.State != "not_open" {
+		t.Fatalf("pre-queue status %+v (%v), want not_open", st, err)
+	}
+	expectStatus(t, e.do(request{path: wait, cookies: []*http.Cookie{ticket}}), http.StatusOK) // still no place: no admission
+
+	e.now = opens
+	room, err := e.svc.Room(e.ctx, roomID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pre.Open(e.ctx, room, opens); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.AdvanceServing(e.ctx, roomID, 1); err != nil {
+		t.Fatal(err)
+	}
+	e.now = opens.Add(5 * time.Second)
+	resp = e.do(request{path: wait, cookies: []*http.Cookie{ticket}})
+	expectStatus(t, resp, http.StatusSeeOther)
+	if cb, _ := url.Parse(resp.Header.Get("Location")); cb.Path != gate.CallbackPath {
+		t.Fatalf("after opening: sent to %s, want the site's callback", cb)
 	}
 }
 

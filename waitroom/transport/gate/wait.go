@@ -89,10 +89,15 @@ func (g *Gate) wait(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	v.Position, v.Serving, v.Queue = tc.Position, c.Serving, c.Queue
-	if c.Serving < tc.Position || v.Paused {
+	// Position 0 is a pre-queue entry: no place yet, nothing to admit.
+	if tc.Position == 0 || c.Serving < tc.Position || v.Paused {
 		return g.opts.Page.Render(w, r, v)
 	}
-	return g.admit(w, r, room, tc, back)
+	err = g.admit(w, r, room, tc, back)
+	if err != nil && waitroom.ErrorCode(err) == waitroom.CodeNotServed {
+		return g.opts.Page.Render(w, r, v) // the counter moved back (a reset)
+	}
+	return err
 }
 
 // admit records the admission (the room's token record: tokens counter,

@@ -31,7 +31,7 @@ type keyServer struct {
 	srv     *httptest.Server
 }
 
-func newKeyServer(t *testing.T) *keyServer {
+func newKeyServer(t testing.TB) *keyServer {
 	ks := &keyServer{}
 	ks.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		ks.fetches.Add(1)
@@ -59,7 +59,7 @@ type signer struct {
 	key crypto.Signer
 }
 
-func newSigner(t *testing.T, kid string, alg jose.SignatureAlgorithm) *signer {
+func newSigner(t testing.TB, kid string, alg jose.SignatureAlgorithm) *signer {
 	var key crypto.Signer
 	var err error
 	if alg == jose.RS256 {
@@ -73,7 +73,7 @@ func newSigner(t *testing.T, kid string, alg jose.SignatureAlgorithm) *signer {
 	return &signer{kid: kid, alg: alg, key: key}
 }
 
-func (s *signer) sign(t *testing.T, c verify.Claims) string {
+func (s *signer) sign(t testing.TB, c verify.Claims) string {
 	opts := (&jose.SignerOptions{}).WithHeader("kid", s.kid).WithType("JWT")
 	sig, err := jose.NewSigner(jose.SigningKey{Algorithm: s.alg, Key: s.key}, opts)
 	if err != nil {
@@ -100,7 +100,7 @@ func claims() verify.Claims {
 
 // started is a key server publishing one ES256 key, its signer, and a
 // verifier reading it on a clock the test moves.
-func started(t *testing.T) (*keyServer, *signer, *verify.Verifier, *time.Time) {
+func started(t testing.TB) (*keyServer, *signer, *verify.Verifier, *time.Time) {
 	ks := newKeyServer(t)
 	s := newSigner(t, "k1", jose.ES256)
 	ks.publish(s)

@@ -143,7 +143,7 @@ func (g *Gate) check(fl flavor) web.Handler {
 			return pass(w)
 		}
 		if busy(rules, o, r) {
-			return g.busy(fl, rules)
+			return g.busyAnswer(fl, rules)
 		}
 		return g.toRoom(w, r, fl, room.ID, o)
 	}
@@ -201,7 +201,8 @@ func (g *Gate) visitorID(c verify.Claims) string {
 	return hex.EncodeToString(m.Sum(nil)[:16])
 }
 
-func (g *Gate) busy(fl flavor, rules *waitroom.Gate) error {
+// busyAnswer is the "retry later" for a request that may not be redirected.
+func (g *Gate) busyAnswer(fl flavor, rules *waitroom.Gate) error {
 	after := rules.EffectiveRetryAfter()
 	p := &web.Problem{Status: http.StatusServiceUnavailable, Code: "queued",
 		Message: "this site has a waiting room: retry later", RetryAfter: after, Expected: true}

@@ -128,7 +128,7 @@ func newGate(s *Server, secret []byte, keys *waitroom.Keys, queue gate.Queue) (*
 		return nil, err
 	}
 	return gate.New(gate.Options{Issuer: s.issuer, SecretKey: secret, Keys: keys, Queue: queue,
-		Handoffs: s.backend.Ephemeral, Page: page, Logger: s.logger})
+		Handoffs: s.backend.Ephemeral, Page: page})
 }
 
 // adminMounts are the handlers of the admin listener besides the REST API:

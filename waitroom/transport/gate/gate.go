@@ -17,7 +17,6 @@ package gate
 import (
 	"context"
 	"crypto"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -62,9 +61,8 @@ type Options struct {
 	// the site's host (one-time codes with a short life).
 	Handoffs waitroom.Ephemeral
 	// Page draws the room page and notices.
-	Page   *roompage.Page
-	Clock  func() time.Time
-	Logger *slog.Logger
+	Page  *roompage.Page
+	Clock func() time.Time
 }
 
 // Gate serves the gate's endpoints.
@@ -88,9 +86,6 @@ const (
 func New(opts Options) (*Gate, error) {
 	if opts.Clock == nil {
 		opts.Clock = time.Now
-	}
-	if opts.Logger == nil {
-		opts.Logger = slog.Default()
 	}
 	u, err := url.Parse(strings.TrimSuffix(opts.Issuer, "/"))
 	if err != nil || u.Host == "" {

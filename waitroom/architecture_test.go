@@ -21,7 +21,9 @@ import (
 //     module: it knows the server only through its public HTTP contract;
 //   - the command (cmd/waitroom) reaches the backends only through
 //     waitroom/server;
-//   - no program imports a test helper (storetest, backendtest, testenv).
+//   - no program imports a test helper (storetest, backendtest, testenv);
+//   - the admission verifier for websites (waitroom/transport/gate/verify)
+//     imports nothing of the module: a site that uses it pulls in only it.
 
 const module = "github.com/waitroom-idp/waitroom/"
 
@@ -76,6 +78,8 @@ var rules = []rule{
 	{"the command reaches backends only through the server", func(p string) bool { return p == module+"cmd/waitroom" },
 		func(d string) bool { return backends(d) || isDriver(d) }, true},
 	{"no program imports a test helper", programs, testHelpers, false},
+	{"the website verifier imports nothing of the module", under("waitroom/transport/gate/verify"),
+		func(d string) bool { return strings.HasPrefix(d, module) }, false},
 }
 
 type listed struct {

@@ -34,6 +34,9 @@ type Room struct {
 	Policy
 	// Branding is the look of the room's waiting page (branding.go).
 	Branding Branding `json:"branding,omitzero"`
+	// Gate, when set, lets reverse proxies protect a website with the room
+	// (gate.go).
+	Gate *Gate `json:"gate,omitempty"`
 
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
@@ -77,6 +80,9 @@ func (r Room) Problems() []string {
 		problems = append(problems, "expiry_period: between 1s and 744h (expiry_enabled: false turns expiry off)")
 	}
 	problems = append(problems, r.Policy.problems()...)
+	if r.Gate != nil {
+		problems = append(problems, r.Gate.problems()...)
+	}
 	return append(problems, r.Branding.problems()...)
 }
 

@@ -57,6 +57,10 @@ type Config struct {
 	// ending it with a userinfo request.
 	SkipUserinfo bool
 
+	// GetURL and GetHeaders are the request of the get scenario.
+	GetURL     string
+	GetHeaders []string
+
 	ServerPID int
 	JSONOut   string
 	// WindowCmd is a shell command run with "start" when the measured
@@ -128,6 +132,8 @@ func ParseConfig(args []string, stderr io.Writer) (Config, error) {
 	fs.StringVar(&c.RedirectURI, "redirect-uri", "http://127.0.0.1:9999/callback", "OIDC redirect URI registered for the client")
 	fs.StringVar(&c.Scope, "scope", "openid profile", "OIDC scope")
 	fs.BoolVar(&userinfo, "userinfo", true, "oidc-flow: end each login with a userinfo request (-userinfo=false stops at the token, for a provider whose userinfo fails)")
+	fs.StringVar(&c.GetURL, "url", "", "get: the `URL` to request")
+	fs.Var((*headerList)(&c.GetHeaders), "header", "get: a request header `\"Name: value\"` (repeatable)")
 	fs.IntVar(&c.ServerPID, "server-pid", 0, "server process id, to report its CPU and memory")
 	fs.StringVar(&c.WindowCmd, "window-cmd", "", "shell `command` run with the argument start when the measured window opens and end when it closes (e.g. to snapshot Redis and PostgreSQL statistics)")
 	fs.StringVar(&c.JSONOut, "json", "", "also write the results as JSON to this `file` (- for stdout)")
@@ -183,6 +189,11 @@ func (c Config) Validate() error {
 		}
 		if c.CreateRoom || c.Depth > 0 {
 			errs = append(errs, fmt.Errorf("-create-room, -depth: no rooms at -provider %s", c.Provider))
+		}
+	}
+	if slices.Contains(c.Scenarios, "get") {
+		if p, err := url.Parse(c.GetURL); err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
+			errs = append(errs, fmt.Errorf("-url: the get scenario needs an http(s) URL, got %q", c.GetURL))
 		}
 	}
 	if c.Mode != "open" && c.Mode != "closed" {

@@ -97,6 +97,11 @@ var scenarios = map[string]Scenario{
 		},
 		Op: func(ctx context.Context, b *Bench, rec *Recorder) error { return b.oidc.pollStatus(ctx, rec) },
 	},
+	"get": {
+		About: "GET -url with the -header lines, 200 expected (any HTTP service, e.g. a site behind a proxy with and without the gate)",
+		Unit:  "requests", Steps: []string{stepGet},
+		Op: getOne,
+	},
 	"depth": {
 		About: "fill the room to -depth waiting tickets, then run " + fmt.Sprint(depthScenarios),
 	},

@@ -18,11 +18,7 @@ import (
 const defaultChromium = "/usr/bin/chromium"
 
 func TestBrowser(t *testing.T) {
-	chromium := requireChromium(t)
-	root := moduleRoot(t)
-	dir := filepath.Join(root, "waitroom", "e2e")
-	installNodeModules(t, dir)
-	bin := buildServer(t, root)
+	chromium, dir, bin := prepareBrowserTest(t)
 	srv := startServer(t, bin, "-http-addr", freeAddr(t), "-admin-addr", freeAddr(t), "-demo")
 
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
@@ -43,6 +39,16 @@ func TestBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatalf("browser tests failed: %v", err)
 	}
+}
+
+// prepareBrowserTest returns the browser, the folder of the JavaScript
+// tests (their node modules installed) and a freshly built server binary.
+func prepareBrowserTest(t *testing.T) (chromium, dir, bin string) {
+	chromium = requireChromium(t)
+	root := moduleRoot(t)
+	dir = filepath.Join(root, "waitroom", "e2e")
+	installNodeModules(t, dir)
+	return chromium, dir, buildServer(t, root)
 }
 
 // requireChromium returns the browser's path, or skips (fails under CI).
@@ -124,14 +130,7 @@ func startServer(t *testing.T, bin string, args ...string) server {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		_ = cmd.Wait()
-		if t.Failed() {
-			b, _ := os.ReadFile(logs.Name())
-			t.Logf("server log:\n%s", b)
-		}
-	})
+	stopAtCleanup(t, cmd, logs.Name(), "server")
 	var s server
 	found := make(chan struct{})
 	exited := make(chan struct{})
@@ -162,6 +161,19 @@ func startServer(t *testing.T, bin string, args ...string) server {
 		t.Fatal("the server printed no banner with URLs and an admin key")
 	}
 	return s
+}
+
+// stopAtCleanup stops a started child (SIGTERM) when the test ends and,
+// if the test failed, logs what the child wrote to logPath.
+func stopAtCleanup(t *testing.T, cmd *exec.Cmd, logPath, label string) {
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		_ = cmd.Wait()
+		if t.Failed() {
+			b, _ := os.ReadFile(logPath)
+			t.Logf("%s log:\n%s", label, b)
+		}
+	})
 }
 
 // freeAddr returns a loopback address with a port free right now (the

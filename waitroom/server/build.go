@@ -13,9 +13,11 @@ import (
 	"github.com/waitroom-idp/waitroom/static"
 	"github.com/waitroom-idp/waitroom/waitroom"
 	"github.com/waitroom-idp/waitroom/waitroom/admission"
+	"github.com/waitroom-idp/waitroom/waitroom/transport/gate"
 	"github.com/waitroom-idp/waitroom/waitroom/transport/httpapi"
 	"github.com/waitroom-idp/waitroom/waitroom/transport/middleware"
 	"github.com/waitroom-idp/waitroom/waitroom/transport/panel"
+	"github.com/waitroom-idp/waitroom/waitroom/transport/roompage"
 )
 
 // panelSampleEvery is how often the control panel's chart samples every
@@ -54,6 +56,10 @@ func (s *Server) build(ctx context.Context, metrics *httpapi.Metrics) error {
 	if err != nil {
 		return fmt.Errorf("openid provider: %w", err)
 	}
+	siteGate, err := newGate(s, secret, keys, pol.guarded)
+	if err != nil {
+		return fmt.Errorf("gate: %w", err)
+	}
 	hashes, generated := adminKeyHashes(cfg)
 	s.adminKey = generated
 	adminKeys, err := httpapi.ParseAdminKeys(hashes)
@@ -85,7 +91,8 @@ func (s *Server) build(ctx context.Context, metrics *httpapi.Metrics) error {
 		return err
 	}
 	issuer, _ := url.Parse(s.issuer) // validated with the configuration
-	public := api.PublicHandler(httpapi.Mount{Prefix: issuer.Path + "/", Handler: provider.Handler()})
+	public := api.PublicHandler(httpapi.Mount{Prefix: issuer.Path + "/gate/", Handler: siteGate.Handler()},
+		httpapi.Mount{Prefix: issuer.Path + "/", Handler: provider.Handler()})
 	admin := api.AdminHandler(s.adminMounts(registry, controlPanel)...)
 	if issuer.Scheme == "https" {
 		public = withHSTS(public)
@@ -110,6 +117,18 @@ func (s *Server) build(ctx context.Context, metrics *httpapi.Metrics) error {
 	}
 	s.links = s.bannerLinks(demo)
 	return nil
+}
+
+// newGate builds the forward-auth gate: the room page for websites behind
+// a reverse proxy (package gate).
+func newGate(s *Server, secret []byte, keys *waitroom.Keys, queue gate.Queue) (*gate.Gate, error) {
+	issuer, _ := url.Parse(s.issuer) // validated with the configuration
+	page, err := roompage.New(roompage.Options{TemplateDir: s.cfg.TemplateDir, StaticPrefix: issuer.Path + "/static", Logger: s.logger})
+	if err != nil {
+		return nil, err
+	}
+	return gate.New(gate.Options{Issuer: s.issuer, SecretKey: secret, Keys: keys, Queue: queue,
+		Handoffs: s.backend.Ephemeral, Page: page})
 }
 
 // adminMounts are the handlers of the admin listener besides the REST API:

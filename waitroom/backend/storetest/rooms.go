@@ -35,6 +35,8 @@ func fullRoom(r *waitroom.Room) {
 	r.HealthGate = &waitroom.HealthGate{URL: "https://shop.test/health", Interval: waitroom.Duration(5 * time.Second)}
 	r.Webhooks = []waitroom.Webhook{{URL: "https://hooks.test/a", Secret: "0123456789abcdef", Events: []string{"admitted"}}}
 	r.Branding = waitroom.Branding{Title: "Sale", AccentColor: "#123456", Messages: map[string]string{"en": "Doors at 9", "fr": "Ouverture à 9 h"}}
+	r.Gate = &waitroom.Gate{Hosts: []string{"shop.test"}, Pass: []string{"/static/"}, Busy: []string{"/api/**"},
+		RetryAfter: waitroom.Duration(10 * time.Second)}
 }
 
 // testRoomUpdateClears: an update that empties optional settings is what a
@@ -45,12 +47,14 @@ func testRoomUpdateClears(t *testing.T, b Backend) {
 	got, err := e.store.Room(e.ctx, r.ID)
 	noErr(t, err)
 	if got.HealthGate == nil || len(got.Webhooks) != 1 || got.Inlet.Increment != 5 || got.Schedule.OpensAt.IsZero() ||
-		got.Branding.Title != "Sale" || got.Branding.Messages["fr"] != "Ouverture à 9 h" || got.Mode != waitroom.ModePassthrough || got.SafetyNetThreshold != 50 {
+		got.Branding.Title != "Sale" || got.Branding.Messages["fr"] != "Ouverture à 9 h" || got.Mode != waitroom.ModePassthrough || got.SafetyNetThreshold != 50 ||
+		got.Gate == nil || got.Gate.Busy[0] != "/api/**" || got.Gate.RetryAfter.D() != 10*time.Second {
 		t.Fatalf("full room read back as %+v", got)
 	}
 	_, err = e.store.UpdateRoom(e.ctx, r.ID, func(r *waitroom.Room) error {
 		r.Policy = waitroom.Policy{}
 		r.Branding = waitroom.Branding{}
+		r.Gate = nil
 		return nil
 	})
 	noErr(t, err)
@@ -59,7 +63,7 @@ func testRoomUpdateClears(t *testing.T, b Backend) {
 		noErr(t, err)
 		if got.HealthGate != nil || len(got.Webhooks) != 0 || got.Inlet != (waitroom.Inlet{}) ||
 			got.Schedule != (waitroom.Schedule{}) || !reflect.DeepEqual(got.Branding, waitroom.Branding{}) || got.Mode != "" ||
-			got.SafetyNetThreshold != 0 {
+			got.SafetyNetThreshold != 0 || got.Gate != nil {
 			t.Fatalf("%s: cleared settings read back as %+v", name, got)
 		}
 	}

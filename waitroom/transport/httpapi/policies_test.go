@@ -142,3 +142,30 @@ func TestPatchIsAMergePatch(t *testing.T) {
 	e.adminDo(http.MethodPatch, "/v1/rooms/sale", `{"token_validity":null}`).expect(http.StatusBadRequest, "invalid_argument")
 	e.adminDo(http.MethodPatch, "/v1/rooms/sale", `[1,2]`).expect(http.StatusBadRequest, "invalid_argument")
 }
+
+// TestPatchGate: a room's gate is set, changed field by field, refused
+// when invalid (every problem named) and removed with null.
+func TestPatchGate(t *testing.T) {
+	e := newEnv(t, backends[0])
+	e.room("sale")
+	e.adminDo(http.MethodPatch, "/v1/rooms/sale", `{"gate":{"hosts":["shop.example"],"busy":["/api/**"]}}`).expect(http.StatusOK, "")
+	e.adminDo(http.MethodPatch, "/v1/rooms/sale", `{"gate":{"pass":["/static/"]}}`).expect(http.StatusOK, "")
+	r, err := e.svc.Room(context.Background(), "sale")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Gate == nil || r.Gate.Hosts[0] != "shop.example" || r.Gate.Busy[0] != "/api/**" || r.Gate.Pass[0] != "/static/" {
+		t.Fatalf("gate %+v, want hosts and busy kept, pass added", r.Gate)
+	}
+	a := e.adminDo(http.MethodPatch, "/v1/rooms/sale", `{"gate":{"hosts":["bad host"],"protect":["nope"]}}`)
+	a.expect(http.StatusBadRequest, "invalid_argument")
+	for _, want := range []string{"gate.hosts[0]", "gate.protect[0]"} {
+		if !strings.Contains(a.Body.String(), want) {
+			t.Errorf("refusal %s does not name %s", a.Body, want)
+		}
+	}
+	e.adminDo(http.MethodPatch, "/v1/rooms/sale", `{"gate":null}`).expect(http.StatusOK, "")
+	if r, _ := e.svc.Room(context.Background(), "sale"); r.Gate != nil {
+		t.Errorf("gate %+v after null, want none", r.Gate)
+	}
+}

@@ -42,6 +42,10 @@ type Problem struct {
 	Header http.Header
 	// Cause is kept for the logs only.
 	Cause error
+	// Expected marks a 5xx that is a deliberate answer, not a failure (the
+	// gate's "busy, retry later" to a visitor without admission): logged
+	// at debug level like a client error.
+	Expected bool
 }
 
 func (p *Problem) Error() string {
@@ -232,7 +236,7 @@ func report(r *http.Request, p *Problem, err error) {
 	}
 	log := middleware.LoggerFrom(ctx)
 	switch {
-	case p.Status < 500:
+	case p.Status < 500 || p.Expected:
 		log.Debug("request refused", "status", p.Status, "code", p.Code, "err", err.Error())
 	case p.Status == http.StatusServiceUnavailable:
 		if suppressed, ok := outages.allow(); ok {

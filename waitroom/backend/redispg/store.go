@@ -83,6 +83,10 @@ type Store struct {
 	staleMu sync.Mutex
 	stale   map[string]bool // rooms whose Redis copy is behind
 
+	// lastCounters holds, by room, the counters last read from Redis: the
+	// token counts of a read while Redis is unreachable (fallback.go).
+	lastCounters sync.Map
+
 	// background work (repair loop, purges of reset generations) runs
 	// under bg and is stopped and awaited by Close.
 	bg     context.Context
@@ -274,8 +278,7 @@ func newRedisClient(cfg Config) (redis.UniversalClient, error) {
 		if err != nil {
 			return nil, err
 		}
-		opts.MaxRetries, opts.DialerRetries = noRetries(opts.MaxRetries), fewDialRetries(opts.DialerRetries)
-		return redis.NewClusterClient(opts), nil
+		return newClusterClient(opts), nil
 	}
 	opts, err := redis.ParseURL(url)
 	if err != nil {
@@ -288,7 +291,8 @@ func newRedisClient(cfg Config) (redis.UniversalClient, error) {
 // noRetries turns off command retries unless the URL asked for them: a
 // retried HINCRBY or GETDEL whose first attempt did run would count twice
 // or lose a value, and a waiting room under an outage should answer
-// "unavailable" quickly rather than pile up callers.
+// "unavailable" quickly rather than pile up callers. (Redis Cluster: see
+// cluster.go.)
 func noRetries(n int) int {
 	if n == 0 {
 		return -1

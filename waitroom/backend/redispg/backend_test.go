@@ -638,3 +638,37 @@ func TestUpdateRoomKeepsKeysOfNewerVersions(t *testing.T) {
 		t.Fatalf("after the update: future_setting %d, health_gate still stored %v; want 7 and false", future, gate)
 	}
 }
+
+// A Redis copy older than one this process read before (a promoted replica
+// that missed its master's last writes) is not believed: the counters come
+// from PostgreSQL, marked stale, and the copy is repaired.
+func TestCopyMovedBackIsRepaired(t *testing.T) {
+	onEveryRedis(t, func(t *testing.T, kind testenv.RedisKind) {
+		s := newBackendOn(t, kind).open(t)
+		room := mustRoom(t, s)
+		now := time.Now()
+		for range 3 {
+			if _, _, err := s.Enqueue(ctx, room, newTicket(now, "")); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := s.SetServing(ctx, room, 2, now); err != nil {
+			t.Fatal(err)
+		}
+		if c, err := s.Counters(ctx, room); err != nil || c.Stale || c.Queue != 3 || c.Serving != 2 {
+			t.Fatalf("counters = %+v, %v", c, err)
+		}
+		// As a replica a few writes behind would hold it.
+		if err := s.Redis().HSet(ctx, s.CountersKeyForTest(room), "q", 1, "s", 0, "v", 0).Err(); err != nil {
+			t.Fatal(err)
+		}
+		c, err := s.Counters(ctx, room)
+		if err != nil || !c.Stale || c.Queue != 3 || c.Serving != 2 {
+			t.Fatalf("counters over a copy that moved back = %+v, %v; want queue 3 serving 2 from PostgreSQL, stale", c, err)
+		}
+		s.RepairStaleNow(ctx)
+		if c, err := s.Counters(ctx, room); err != nil || c.Stale || c.Queue != 3 || c.Serving != 2 {
+			t.Fatalf("counters after the repair = %+v, %v; want queue 3 serving 2, fresh", c, err)
+		}
+	})
+}

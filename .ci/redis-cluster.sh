@@ -9,7 +9,8 @@
 # Ports come from WAITROOM_CLUSTER_PORT (first port, default 7101) and the
 # five after it; data lives in WAITROOM_CLUSTER_DIR (default
 # ${TMPDIR:-/tmp}/waitroom-redis-cluster-<first port>). No persistence, and
-# a short cluster-node-timeout (2000 ms) so that a failover takes seconds.
+# a short cluster-node-timeout (2000 ms) so that a failover takes seconds;
+# replicas synchronise at once (no diskless-sync delay).
 set -euo pipefail
 
 first=${WAITROOM_CLUSTER_PORT:-7101}
@@ -26,7 +27,8 @@ addrs() {
 }
 
 # healthy: every node answers, the cluster state is ok with 16384 slots
-# served, and there are 3 masters each with a replica.
+# served, there are 3 masters each with a replica, and every replica has
+# synchronised with its master (a replica that never did cannot take over).
 healthy() {
 	local p info
 	for p in $ports; do
@@ -36,7 +38,13 @@ healthy() {
 	grep -q '^cluster_state:ok' <<<"$info" || return 1
 	grep -q '^cluster_slots_ok:16384' <<<"$info" || return 1
 	grep -q '^cluster_known_nodes:6' <<<"$info" || return 1
-	[ "$(cli "$first" cluster nodes 2>/dev/null | grep -c ' slave ')" = 3 ]
+	[ "$(cli "$first" cluster nodes 2>/dev/null | grep -c ' slave ')" = 3 ] || return 1
+	for p in $ports; do
+		info=$(cli "$p" info replication 2>/dev/null) || return 1
+		if grep -q '^role:slave' <<<"$info"; then
+			grep -q '^master_link_status:up' <<<"$info" || return 1
+		fi
+	done
 }
 
 stop() {
@@ -58,7 +66,7 @@ start_node() {
 	mkdir -p "$dir/$p"
 	redis-server --daemonize yes --bind 127.0.0.1 --port "$p" --dir "$dir/$p" \
 		--cluster-enabled yes --cluster-config-file nodes.conf --cluster-node-timeout 2000 \
-		--save "" --appendonly no --maxmemory-policy noeviction \
+		--save "" --appendonly no --maxmemory-policy noeviction --repl-diskless-sync-delay 0 \
 		--logfile "$dir/$p/redis.log" --pidfile "$dir/$p/redis.pid" >/dev/null
 }
 

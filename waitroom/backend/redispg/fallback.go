@@ -16,7 +16,9 @@ import (
 // or counted from the tokens table when it has none; such an answer carries
 // Stale, since token events of other replicas may be missing from it.
 // Active sessions are counted from the tokens table. The room is marked for
-// repair, so its Redis copy is rewritten from PostgreSQL once Redis answers.
+// repair, so its Redis copy is rewritten from PostgreSQL once Redis
+// answers; until then its counters keep coming from PostgreSQL, since the
+// copy misses the writes that failed to reach it.
 //
 // A Redis copy can also move back: a replica promoted after its master died
 // may lack the master's last writes. Within a generation the queue, the
@@ -33,8 +35,12 @@ type seenCounters struct {
 var errCopyMovedBack = errors.New("the Redis copy is older than one read before (a failover lost writes)")
 
 // Counters reads the fast copy in Redis, rebuilt from PostgreSQL if lost,
-// and falls back to PostgreSQL while Redis is unreachable.
+// and falls back to PostgreSQL while Redis is unreachable or the room's
+// copy is known to be behind (marked for repair).
 func (s *Store) Counters(ctx context.Context, room string) (waitroom.Counters, error) {
+	if s.isStale(room) {
+		return s.fallbackCounters(ctx, room, true, nil)
+	}
 	// Only a value seen before this read began must not be above it:
 	// concurrent reads may finish in any order.
 	before, _ := s.lastCounters.Load(room)
@@ -82,6 +88,7 @@ func (s *Store) fallbackCounters(ctx context.Context, room string, useLast bool,
 	if v, ok := s.lastCounters.Load(room); useLast && ok && v.(seenCounters).c.Generation == st.Generation {
 		last := v.(seenCounters).c
 		c.Tokens, c.Completed, c.Abandoned = last.Tokens, last.Completed, last.Abandoned
+		s.lastCounters.Store(room, seenCounters{c: c, version: st.Version})
 		return c, nil
 	}
 	err = s.db.QueryRowContext(ctx, `

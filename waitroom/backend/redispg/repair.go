@@ -24,6 +24,12 @@ func (s *Store) markStale(room string, err error) {
 	}
 }
 
+func (s *Store) isStale(room string) bool {
+	s.staleMu.Lock()
+	defer s.staleMu.Unlock()
+	return s.stale[room]
+}
+
 func (s *Store) staleRooms() []string {
 	s.staleMu.Lock()
 	defer s.staleMu.Unlock()

@@ -445,6 +445,15 @@ func TestRedisClientChoice(t *testing.T) {
 		}
 		c.Close()
 	}
+	sentinels := "redis://s1:26379?master_name=waitroom&addr=s2:26379"
+	if c, err := redispg.NewRedisClient(redispg.Config{RedisURL: sentinels}); err != nil {
+		t.Fatalf("Sentinel URL: %v", err)
+	} else {
+		c.Close()
+	}
+	if _, err := redispg.NewRedisClient(redispg.Config{RedisURL: sentinels, RedisCluster: true}); err == nil {
+		t.Fatal("a Sentinel URL with RedisCluster was accepted")
+	}
 }
 
 // A rebuild streams the active set in chunks: a room with more tokens than

@@ -26,12 +26,7 @@ import (
 // test that kills its nodes, and returns its seed addresses.
 func ownCluster(t *testing.T) []string {
 	t.Helper()
-	if _, err := exec.LookPath("redis-server"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("redis-server is not installed and CI=true: %v", err)
-		}
-		t.Skipf("\n!!!!!!!! SKIPPED: redis-server is not installed (%v); with CI=true this fails.", err)
-	}
+	needRedisServer(t)
 	script, err := filepath.Abs("../../../.ci/redis-cluster.sh")
 	if err != nil {
 		t.Fatal(err)

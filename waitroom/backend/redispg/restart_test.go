@@ -21,10 +21,31 @@ type ownRedis struct {
 	t    *testing.T
 	port int
 	dir  string
+	conf string   // a configuration file, for a Sentinel
+	args []string // more arguments of redis-server
 	cmd  *exec.Cmd
 }
 
-func newOwnRedis(t *testing.T) *ownRedis {
+// newOwnRedis starts a Redis server on a free port; args are passed on to
+// redis-server.
+func newOwnRedis(t *testing.T, args ...string) *ownRedis {
+	t.Helper()
+	return newOwnServer(t, "", args...)
+}
+
+// newOwnServer is newOwnRedis with a configuration file (for a Sentinel).
+func newOwnServer(t *testing.T, conf string, args ...string) *ownRedis {
+	t.Helper()
+	needRedisServer(t)
+	r := &ownRedis{t: t, port: freeClusterPorts(t), dir: t.TempDir(), conf: conf, args: args}
+	r.start()
+	t.Cleanup(r.kill)
+	return r
+}
+
+// needRedisServer skips, loudly, or fails under CI=true, without the
+// redis-server binary.
+func needRedisServer(t *testing.T) {
 	t.Helper()
 	if _, err := exec.LookPath("redis-server"); err != nil {
 		if os.Getenv("CI") == "true" {
@@ -32,17 +53,17 @@ func newOwnRedis(t *testing.T) *ownRedis {
 		}
 		t.Skipf("\n!!!!!!!! SKIPPED: redis-server is not installed (%v); with CI=true this fails.", err)
 	}
-	r := &ownRedis{t: t, port: freeClusterPorts(t), dir: t.TempDir()}
-	r.start()
-	t.Cleanup(r.kill)
-	return r
 }
 
 func (r *ownRedis) addr() string { return "127.0.0.1:" + strconv.Itoa(r.port) }
 
 func (r *ownRedis) start() {
-	r.cmd = exec.Command("redis-server", "--bind", "127.0.0.1", "--port", strconv.Itoa(r.port),
-		"--save", "", "--appendonly", "no", "--dir", r.dir, "--logfile", filepath.Join(r.dir, "redis.log"))
+	args := append([]string{"--bind", "127.0.0.1", "--port", strconv.Itoa(r.port),
+		"--save", "", "--appendonly", "no", "--dir", r.dir, "--logfile", filepath.Join(r.dir, "redis.log")}, r.args...)
+	if r.conf != "" {
+		args = append([]string{r.conf}, args...) // the file comes first
+	}
+	r.cmd = exec.Command("redis-server", args...)
 	if err := r.cmd.Start(); err != nil {
 		r.t.Fatal(err)
 	}

@@ -38,7 +38,10 @@ type Config struct {
 	DatabaseURL string
 	// RedisURL is a redis:// or rediss:// URL, or a bare host:port. With
 	// RedisCluster set it names one or more seed nodes of a Redis Cluster:
-	// "redis://node1:6379?addr=node2:6379&addr=node3:6379".
+	// "redis://node1:6379?addr=node2:6379&addr=node3:6379". With a
+	// master_name parameter it names Redis Sentinels, which say where the
+	// master of that name is:
+	// "redis://sentinel1:26379?master_name=waitroom&addr=sentinel2:26379".
 	RedisURL     string
 	RedisCluster bool
 	// KeyPrefix goes in front of every Redis key ("" by default), so that
@@ -273,12 +276,23 @@ func newRedisClient(cfg Config) (redis.UniversalClient, error) {
 	if !strings.Contains(url, "://") {
 		url = "redis://" + url
 	}
-	if cfg.RedisCluster {
+	sentinel := strings.Contains(url, "master_name=")
+	switch {
+	case cfg.RedisCluster && sentinel:
+		return nil, errors.New("redis: a Sentinel URL (master_name) and Redis Cluster cannot be combined")
+	case cfg.RedisCluster:
 		opts, err := redis.ParseClusterURL(url)
 		if err != nil {
 			return nil, err
 		}
 		return newClusterClient(opts), nil
+	case sentinel:
+		opts, err := redis.ParseFailoverURL(url)
+		if err != nil {
+			return nil, err
+		}
+		opts.MaxRetries, opts.DialerRetries = noRetries(opts.MaxRetries), fewDialRetries(opts.DialerRetries)
+		return redis.NewFailoverClient(opts), nil
 	}
 	opts, err := redis.ParseURL(url)
 	if err != nil {

@@ -7,10 +7,12 @@ import (
 	"net"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
 	"github.com/waitroom-idp/waitroom/waitroom"
+	"github.com/waitroom-idp/waitroom/waitroom/testenv"
 )
 
 // A command that may have run is never handed back to go-redis as a
@@ -71,5 +73,55 @@ func TestClusterClientSettings(t *testing.T) {
 	}
 	if opts.MaxRetries != -1 {
 		t.Fatalf("node retries %d, want none", opts.MaxRetries)
+	}
+}
+
+// slowIncrement counts, then keeps its node busy for 300 ms: a client whose
+// read timeout is shorter sees a broken connection after the write ran.
+var slowIncrement = redis.NewScript(`
+redis.call('INCR', KEYS[1])
+local function now() local t = redis.call('TIME') return t[1] * 1000000 + t[2] end
+local start = now()
+while now() - start < 300000 do end
+return 1`)
+
+// On a real cluster: a script that ran but whose answer timed out is not
+// run again by the backend's client, where go-redis' own cluster client
+// runs it again (the pitfall the hook exists for).
+func TestClusterDoesNotResendAWriteThatMayHaveRun(t *testing.T) {
+	t.Parallel()
+	addr, prefix := testenv.RedisOf(t, testenv.Cluster)
+	addr += "&read_timeout=100ms"
+	runs := func(c redis.UniversalClient, key string) (int64, error) {
+		err := slowIncrement.Run(context.Background(), c, []string{key}).Err()
+		time.Sleep(400 * time.Millisecond) // the last run ends
+		n, getErr := c.Get(context.Background(), key).Int64()
+		if getErr != nil {
+			t.Fatal(getErr)
+		}
+		return n, err
+	}
+
+	ours, err := newRedisClient(Config{RedisURL: addr, RedisCluster: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ours.Close()
+	n, err := runs(ours, prefix+"{resend}:ours")
+	if n != 1 {
+		t.Fatalf("the backend's client ran the script %d times", n)
+	}
+	if code := waitroom.ErrorCode(mapErr(err, "x")); code != waitroom.CodeUnavailable {
+		t.Fatalf("the timed-out script answered %v (code %s), want unavailable", err, code)
+	}
+
+	opts, err := redis.ParseClusterURL(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain := redis.NewClusterClient(opts)
+	defer plain.Close()
+	if n, _ := runs(plain, prefix+"{resend}:plain"); n < 2 {
+		t.Logf("go-redis' cluster client ran the script %d time(s): it no longer re-sends on a timeout", n)
 	}
 }

@@ -120,15 +120,19 @@ func RedisOf(t testing.TB, kind RedisKind) (addr, prefix string) {
 	if kind.Cluster {
 		addr = ClusterURL(envOr("WAITROOM_TEST_REDIS_CLUSTER", defaultCluster))
 	}
+	what := "Redis"
+	if kind.Cluster {
+		what = clusterName
+	}
 	client, err := RedisClient(addr, kind.Cluster)
 	if err != nil {
-		unreachable(t, "Redis", addr, err)
+		unreachable(t, what, addr, err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), reachTimeout)
 	defer cancel()
 	if err := client.Ping(ctx).Err(); err != nil {
 		client.Close()
-		unreachable(t, kind.Name, addr, err)
+		unreachable(t, what, addr, err)
 	}
 	prefix = "t:" + randomHex(8) + ":"
 	t.Cleanup(func() {
@@ -228,8 +232,10 @@ func unreachable(t testing.TB, what, addr string, err error) {
 	t.Skipf("\n!!!!!!!! SKIPPED: %s at %s is unreachable (%v).%s\n!!!!!!!! Start it or set the WAITROOM_TEST_* override; with CI=true this fails.", what, redact(addr), err, hint(what))
 }
 
+const clusterName = "Redis Cluster"
+
 func hint(what string) string {
-	if what == Cluster.Name {
+	if what == clusterName {
 		return " (start a Redis Cluster with .ci/redis-cluster.sh start, or set WAITROOM_TEST_REDIS_CLUSTER)"
 	}
 	return ""

@@ -4,7 +4,14 @@
 .PHONY: test lint build e2e screenshots bench
 
 test: lint
-	go test -race ./...
+	go test -race $$(go list ./... | grep -v $(BOTH_REDIS:./%=-e /%$$))
+	bash -o pipefail -c 'go test -race -v $(BOTH_REDIS) | grep -E "$(SHOWN)"'
+
+# The packages whose suites run on plain Redis and on Redis Cluster run
+# verbose, so that the log names each suite's redis and cluster subtests
+# (two levels deep), its log lines (failover figures) and any failure.
+BOTH_REDIS = ./waitroom/backend/redispg ./waitroom/admission/replicas ./waitroom/testenv
+SHOWN = ^(ok|FAIL|panic|--- |    --- )|^[[:space:]]+[[:alnum:]_]+\.go:[0-9]+: 
 
 # go vet and staticcheck (pinned in go.mod as a tool); the import rules of
 # the layout are a test (waitroom/architecture_test.go).

@@ -129,6 +129,10 @@ type Counters struct {
 	MaxExpired int64 `json:"max_expired"`
 	// Generation counts the room's resets.
 	Generation int64 `json:"generation"`
+	// Stale is set when the backend's fast copy could not be read and the
+	// counters come from the durable store: queue, serving and expiry
+	// values are exact, the token counts may lag behind.
+	Stale bool `json:"stale,omitempty"`
 }
 
 // Waiting is the AWS waiting_num: queue − tokens − expired, never negative.

@@ -83,7 +83,7 @@ func settings(c *server.Config) []setting {
 			"Comma-separated. Exactly the addresses the proxies connect from: the per-address rate limit and the logs use the address they forward."),
 
 		text("redis_url", "URL", &c.RedisURL, groupStorage, "Redis URL (redis://[user:pass@]host:6379/0, rediss:// for TLS).",
-			"With database_url: the production backend. Neither: the embedded store."),
+			"With database_url: the production backend. Neither: the embedded store. Redis Sentinel: list the Sentinels and name the master (redis://sentinel1:26379?master_name=NAME&addr=sentinel2:26379)."),
 		boolean("redis_cluster", &c.RedisCluster, groupStorage, "redis_url names Redis Cluster seed nodes (redis://node1:6379?addr=node2:6379&addr=node3:6379).", ""),
 		text("redis_key_prefix", "text", &c.RedisKeyPrefix, groupStorage, "Prefix of every Redis key, to share one Redis between deployments.", ""),
 		text("database_url", "URL", &c.DatabaseURL, groupStorage, "PostgreSQL URL or key=value DSN (postgres://user:pass@host:5432/db?sslmode=require).", ""),

@@ -19,8 +19,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/waitroom-idp/waitroom/waitroom/admission"
 	"github.com/waitroom-idp/waitroom/waitroom/backend/redispg"
 	"github.com/waitroom-idp/waitroom/waitroom/testenv"
@@ -69,15 +67,24 @@ func TestThreeReplicasLeaderKilled(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and runs three processes for ~30s")
 	}
-	dsn := testenv.Postgres(t)
-	redisAddr, prefix := testenv.Redis(t)
 	bin := filepath.Join(t.TempDir(), "waitroom")
 	if out, err := exec.Command("go", "build", "-o", bin, "github.com/waitroom-idp/waitroom/cmd/waitroom").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
+	for _, kind := range testenv.RedisKinds() {
+		t.Run(kind.Name, func(t *testing.T) {
+			t.Parallel()
+			threeReplicasLeaderKilled(t, bin, kind)
+		})
+	}
+}
+
+func threeReplicasLeaderKilled(t *testing.T, bin string, kind testenv.RedisKind) {
+	dsn := testenv.Postgres(t)
+	redisAddr, prefix := testenv.RedisOf(t, kind)
 	reps := make([]*replica, 3)
 	for i := range reps {
-		reps[i] = startReplica(t, bin, dsn, redisAddr, prefix)
+		reps[i] = startReplica(t, bin, dsn, redisAddr, prefix, kind.Cluster)
 	}
 	for _, r := range reps {
 		waitHealthy(t, r)
@@ -103,17 +110,18 @@ func TestThreeReplicasLeaderKilled(t *testing.T) {
 			r.cmd.Wait()
 		}
 	}
-	checkTicks(t, dsn, redisAddr, prefix)
+	checkTicks(t, dsn, redisAddr, prefix, kind.Cluster)
 }
 
-func startReplica(t *testing.T, bin, dsn, redisAddr, prefix string) *replica {
+func startReplica(t *testing.T, bin, dsn, redisAddr, prefix string, cluster bool) *replica {
 	r := &replica{public: freeAddr(t), admin: freeAddr(t)}
 	r.cmd = exec.Command(bin, "serve")
 	r.cmd.Env = append(os.Environ(),
 		"WAITROOM_HTTP_ADDR="+r.public, "WAITROOM_ADMIN_ADDR="+r.admin,
 		"WAITROOM_DATABASE_URL="+dsn, "WAITROOM_REDIS_URL="+redisAddr, "WAITROOM_REDIS_KEY_PREFIX="+prefix,
 		"WAITROOM_ADMIN_KEY_HASHES="+httpapi.HashAdminKey(multiAdminKey), "WAITROOM_DEMO=false",
-		"WAITROOM_SIGNING_ALGORITHM=ES256", "WAITROOM_ASSIGN_RATE_LIMIT=0", "WAITROOM_DATABASE_MAX_CONNS=4")
+		"WAITROOM_SIGNING_ALGORITHM=ES256", "WAITROOM_ASSIGN_RATE_LIMIT=0", "WAITROOM_DATABASE_MAX_CONNS=4",
+		"WAITROOM_REDIS_CLUSTER="+strconv.FormatBool(cluster))
 	stderr, err := r.cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -214,20 +222,19 @@ func post(t *testing.T, url, body, _ string) {
 
 // checkTicks reads the claimed ticks of room mp from Redis and its serving
 // counter, and checks them against the rate strategy.
-func checkTicks(t *testing.T, dsn, redisAddr, prefix string) {
+func checkTicks(t *testing.T, dsn, redisAddr, prefix string, cluster bool) {
 	ctx := context.Background()
-	st, err := redispg.Open(ctx, redispg.Config{DatabaseURL: dsn, RedisURL: redisAddr, KeyPrefix: prefix, MaxOpenConns: 2})
+	st, err := redispg.Open(ctx, redispg.Config{DatabaseURL: dsn, RedisURL: redisAddr, RedisCluster: cluster, KeyPrefix: prefix, MaxOpenConns: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer st.Store.Close()
-	opts, err := redis.ParseURL(redisAddr)
+	rdb, err := testenv.RedisClient(redisAddr, cluster)
 	if err != nil {
 		t.Fatal(err)
 	}
-	rdb := redis.NewClient(opts)
 	defer rdb.Close()
-	keys, err := rdb.Keys(ctx, prefix+"lease:{admission}:step:tick:mp:*").Result()
+	keys, err := testenv.ScanKeys(ctx, rdb, prefix+"lease:{admission}:step:tick:mp:*")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -34,6 +34,10 @@ func All() []Factory {
 	return []Factory{{Name: "embedded", Open: Embedded}, {Name: "redispg", Open: RedisPG}}
 }
 
+// ClusterFactory is the production backend on Redis Cluster, for the suites
+// that run on both kinds of Redis.
+func ClusterFactory() Factory { return Factory{Name: "redispg-cluster", Open: RedisPGCluster} }
+
 // Suite is f as the conformance suite takes it.
 func (f Factory) Suite() storetest.Backend {
 	return storetest.Backend{Open: func(t *testing.T) storetest.Instance {
@@ -63,12 +67,20 @@ func RedisPG(t testing.TB, _ func() time.Time) storetest.Instance {
 	return RedisPGInstance(t, cfg)
 }
 
+// RedisPGCluster is RedisPG on Redis Cluster.
+func RedisPGCluster(t testing.TB, _ func() time.Time) storetest.Instance {
+	return RedisPGInstance(t, RedisPGConfigOn(t, testenv.Cluster))
+}
+
 // RedisPGConfig is the configuration of a fresh schema and key prefix.
-func RedisPGConfig(t testing.TB) redispg.Config {
+func RedisPGConfig(t testing.TB) redispg.Config { return RedisPGConfigOn(t, testenv.Plain) }
+
+// RedisPGConfigOn is RedisPGConfig on the given kind of Redis.
+func RedisPGConfigOn(t testing.TB, kind testenv.RedisKind) redispg.Config {
 	dsn := testenv.Postgres(t)
-	addr, prefix := testenv.Redis(t)
-	return redispg.Config{DatabaseURL: dsn, RedisURL: addr, KeyPrefix: prefix, MaxOpenConns: 4,
-		Logger: slog.New(slog.DiscardHandler)}
+	addr, prefix := testenv.RedisOf(t, kind)
+	return redispg.Config{DatabaseURL: dsn, RedisURL: addr, RedisCluster: kind.Cluster, KeyPrefix: prefix,
+		MaxOpenConns: 4, Logger: slog.New(slog.DiscardHandler)}
 }
 
 // RedisPGInstance opens cfg as a test instance with its hooks.
@@ -81,7 +93,7 @@ func RedisPGInstance(t testing.TB, cfg redispg.Config) storetest.Instance {
 		t.Cleanup(func() { _ = b.Store.Close() })
 		return b
 	}
-	rdb := redisClient(t, cfg.RedisURL)
+	rdb := redisClient(t, cfg)
 	return storetest.Instance{
 		Backend: open(t),
 		Another: open,
@@ -100,12 +112,11 @@ func RedisPGInstance(t testing.TB, cfg redispg.Config) storetest.Instance {
 	}
 }
 
-func redisClient(t testing.TB, addr string) *redis.Client {
-	opts, err := redis.ParseURL(addr)
+func redisClient(t testing.TB, cfg redispg.Config) redis.UniversalClient {
+	c, err := testenv.RedisClient(cfg.RedisURL, cfg.RedisCluster)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := redis.NewClient(opts)
 	t.Cleanup(func() { c.Close() })
 	return c
 }

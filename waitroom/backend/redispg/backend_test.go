@@ -14,6 +14,7 @@ import (
 
 	"github.com/waitroom-idp/waitroom/waitroom"
 	"github.com/waitroom-idp/waitroom/waitroom/backend/redispg"
+	"github.com/waitroom-idp/waitroom/waitroom/testenv"
 )
 
 var ctx = context.Background()
@@ -127,9 +128,10 @@ func TestPostgresDownEnqueueUnavailable(t *testing.T) {
 	}
 }
 
-// With Redis gone, durable writes still succeed (PostgreSQL holds them) and
-// reads of the counters answer unavailable; once Redis is back, the copy is
-// repaired from PostgreSQL.
+// With Redis gone, durable writes still succeed (PostgreSQL holds them),
+// reads of the counters are answered from PostgreSQL and marked stale, and
+// Ephemeral answers unavailable; once Redis is back, the copy is repaired
+// from PostgreSQL.
 func TestRedisDownWritesStayDurable(t *testing.T) {
 	t.Parallel()
 	b := newBackend(t)
@@ -161,8 +163,14 @@ func TestRedisDownWritesStayDurable(t *testing.T) {
 	if _, created, err := s.CreateToken(ctx, rec); err != nil || !created {
 		t.Fatalf("CreateToken with Redis down: %v %v", created, err)
 	}
-	_, err = s.Counters(ctx, room)
-	wantCode(t, err, waitroom.CodeUnavailable)
+	// The counters come from PostgreSQL, marked stale; the token counted
+	// there although its Redis increment failed.
+	if c, err := s.Counters(ctx, room); err != nil || !c.Stale || c.Queue != 2 || c.Serving != 2 || c.Tokens != 1 {
+		t.Fatalf("counters with Redis down = %+v, %v; want queue 2 serving 2 tokens 1, stale", c, err)
+	}
+	if n, err := s.ActiveTokens(ctx, room, now); err != nil || n != 1 {
+		t.Fatalf("active tokens with Redis down = %d, %v; want 1", n, err)
+	}
 	_, err = s.Get(ctx, "x")
 	wantCode(t, err, waitroom.CodeUnavailable)
 
@@ -178,8 +186,8 @@ func TestRedisDownWritesStayDurable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Queue != 2 || c.Serving != 2 || c.Tokens != 1 {
-		t.Fatalf("counters after Redis came back = %+v, want queue 2 serving 2 tokens 1", c)
+	if c.Queue != 2 || c.Serving != 2 || c.Tokens != 1 || c.Stale {
+		t.Fatalf("counters after Redis came back = %+v, want queue 2 serving 2 tokens 1, fresh", c)
 	}
 	if n, err := s.ActiveTokens(ctx, room, now); err != nil || n != 1 {
 		t.Fatalf("active tokens after repair = %d, %v", n, err)
@@ -283,42 +291,43 @@ func TestCloseFlushesPendingBatches(t *testing.T) {
 // The active-token set is rebuilt with the counters when Redis loses the
 // room; ids of completed sessions stay out of it.
 func TestActiveTokensSurviveRedisLoss(t *testing.T) {
-	t.Parallel()
-	b := newBackend(t)
-	inst := b.instance(t)
-	s := inst.Store.(*redispg.Store)
-	room := mustRoom(t, s)
-	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-	var ids []string
-	for i := range 5 {
-		tk, _, err := s.Enqueue(ctx, room, newTicket(now, ""))
-		if err != nil {
+	onEveryRedis(t, func(t *testing.T, kind testenv.RedisKind) {
+		b := newBackendOn(t, kind)
+		inst := b.instance(t)
+		s := inst.Store.(*redispg.Store)
+		room := mustRoom(t, s)
+		now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+		var ids []string
+		for i := range 5 {
+			tk, _, err := s.Enqueue(ctx, room, newTicket(now, ""))
+			if err != nil {
+				t.Fatal(err)
+			}
+			rec := waitroom.TokenRecord{Room: room, RequestID: tk.ID, Position: tk.Position, IssuedAt: now, NotBefore: now,
+				ExpiresAt: now.Add(time.Duration(i+1) * time.Minute), KeyID: "k", Generation: tk.Generation}
+			if _, _, err := s.CreateToken(ctx, rec); err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, tk.ID)
+		}
+		if err := s.UpdateSession(ctx, room, ids[4], waitroom.SessionCompleted); err != nil {
 			t.Fatal(err)
 		}
-		rec := waitroom.TokenRecord{Room: room, RequestID: tk.ID, Position: tk.Position, IssuedAt: now, NotBefore: now,
-			ExpiresAt: now.Add(time.Duration(i+1) * time.Minute), KeyID: "k", Generation: tk.Generation}
-		if _, _, err := s.CreateToken(ctx, rec); err != nil {
-			t.Fatal(err)
+		inst.LoseFastState(t)
+		for _, step := range []struct {
+			at   time.Duration
+			want int64
+		}{{0, 4}, {90 * time.Second, 3}, {10 * time.Minute, 0}} {
+			n, err := s.ActiveTokens(ctx, room, now.Add(step.at))
+			if err != nil || n != step.want {
+				t.Fatalf("ActiveTokens(+%v) after Redis loss = %d, %v; want %d", step.at, n, err, step.want)
+			}
 		}
-		ids = append(ids, tk.ID)
-	}
-	if err := s.UpdateSession(ctx, room, ids[4], waitroom.SessionCompleted); err != nil {
-		t.Fatal(err)
-	}
-	inst.LoseFastState(t)
-	for _, step := range []struct {
-		at   time.Duration
-		want int64
-	}{{0, 4}, {90 * time.Second, 3}, {10 * time.Minute, 0}} {
-		n, err := s.ActiveTokens(ctx, room, now.Add(step.at))
-		if err != nil || n != step.want {
-			t.Fatalf("ActiveTokens(+%v) after Redis loss = %d, %v; want %d", step.at, n, err, step.want)
+		c, _ := s.Counters(ctx, room)
+		if c.Tokens != 5 || c.Completed != 1 || c.Queue != 5 {
+			t.Fatalf("counters after rebuild = %+v", c)
 		}
-	}
-	c, _ := s.Counters(ctx, room)
-	if c.Tokens != 5 || c.Completed != 1 || c.Queue != 5 {
-		t.Fatalf("counters after rebuild = %+v", c)
-	}
+	})
 }
 
 func TestErrorsAreDomainErrors(t *testing.T) {
@@ -379,36 +388,37 @@ func TestResetPurgesOldGenerations(t *testing.T) {
 // After Redis loses a room, many concurrent readers all get the same,
 // correct counters.
 func TestConcurrentReadersAfterRedisLoss(t *testing.T) {
-	t.Parallel()
-	b := newBackend(t)
-	inst := b.instance(t)
-	s := inst.Store.(*redispg.Store)
-	room := mustRoom(t, s)
-	for range 3 {
-		if _, _, err := s.Enqueue(ctx, room, newTicket(time.Now(), "")); err != nil {
+	onEveryRedis(t, func(t *testing.T, kind testenv.RedisKind) {
+		b := newBackendOn(t, kind)
+		inst := b.instance(t)
+		s := inst.Store.(*redispg.Store)
+		room := mustRoom(t, s)
+		for range 3 {
+			if _, _, err := s.Enqueue(ctx, room, newTicket(time.Now(), "")); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := s.SetServing(ctx, room, 2, time.Now()); err != nil {
 			t.Fatal(err)
 		}
-	}
-	if _, err := s.SetServing(ctx, room, 2, time.Now()); err != nil {
-		t.Fatal(err)
-	}
-	inst.LoseFastState(t)
-	var wg sync.WaitGroup
-	got := make([]waitroom.Counters, 50)
-	errs := make([]error, len(got))
-	for i := range got {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			got[i], errs[i] = s.Counters(ctx, room)
-		}()
-	}
-	wg.Wait()
-	for i, c := range got {
-		if errs[i] != nil || c.Queue != 3 || c.Serving != 2 {
-			t.Fatalf("reader %d: %+v, %v", i, c, errs[i])
+		inst.LoseFastState(t)
+		var wg sync.WaitGroup
+		got := make([]waitroom.Counters, 50)
+		errs := make([]error, len(got))
+		for i := range got {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				got[i], errs[i] = s.Counters(ctx, room)
+			}()
 		}
-	}
+		wg.Wait()
+		for i, c := range got {
+			if errs[i] != nil || c.Queue != 3 || c.Serving != 2 {
+				t.Fatalf("reader %d: %+v, %v", i, c, errs[i])
+			}
+		}
+	})
 }
 
 func TestRedisClientChoice(t *testing.T) {
@@ -435,38 +445,48 @@ func TestRedisClientChoice(t *testing.T) {
 		}
 		c.Close()
 	}
+	sentinels := "redis://s1:26379?master_name=waitroom&addr=s2:26379"
+	if c, err := redispg.NewRedisClient(redispg.Config{RedisURL: sentinels}); err != nil {
+		t.Fatalf("Sentinel URL: %v", err)
+	} else {
+		c.Close()
+	}
+	if _, err := redispg.NewRedisClient(redispg.Config{RedisURL: sentinels, RedisCluster: true}); err == nil {
+		t.Fatal("a Sentinel URL with RedisCluster was accepted")
+	}
 }
 
 // A rebuild streams the active set in chunks: a room with more tokens than
 // one chunk comes back whole.
 func TestRebuildLargeActiveSet(t *testing.T) {
-	t.Parallel()
-	b := newBackend(t)
-	inst := b.instance(t)
-	s := inst.Store.(*redispg.Store)
-	room := mustRoom(t, s)
-	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-	// Rows written straight into PostgreSQL: 2,500 active tokens and 500
-	// completed ones, as if Redis had lost them all.
-	if _, err := s.DB().ExecContext(ctx, `
+	onEveryRedis(t, func(t *testing.T, kind testenv.RedisKind) {
+		b := newBackendOn(t, kind)
+		inst := b.instance(t)
+		s := inst.Store.(*redispg.Store)
+		room := mustRoom(t, s)
+		now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+		// Rows written straight into PostgreSQL: 2,500 active tokens and 500
+		// completed ones, as if Redis had lost them all.
+		if _, err := s.DB().ExecContext(ctx, `
 		INSERT INTO tokens (room, generation, request_id, position, issuer, issued_at, not_before, expires, kid, session_status)
 		SELECT $1, 0, gen_random_uuid(), g, '', $2::timestamptz, $2::timestamptz, $2::timestamptz + interval '1 hour', 'k', CASE WHEN g > 2500 THEN 1 ELSE 0 END
 		FROM generate_series(1, 3000) g`, room, now); err != nil {
-		t.Fatal(err)
-	}
-	inst.LoseFastState(t)
-	n, err := s.ActiveTokens(ctx, room, now)
-	if err != nil || n != 2500 {
-		t.Fatalf("active tokens after rebuild = %d, %v; want 2500", n, err)
-	}
-	c, err := s.Counters(ctx, room)
-	if err != nil || c.Tokens != 3000 || c.Completed != 500 {
-		t.Fatalf("counters after rebuild = %+v, %v", c, err)
-	}
-	keys, err := s.Redis().Keys(ctx, b.cfg.KeyPrefix+"*staging*").Result()
-	if err != nil || len(keys) != 0 {
-		t.Fatalf("staging keys left behind: %v %v", keys, err)
-	}
+			t.Fatal(err)
+		}
+		inst.LoseFastState(t)
+		n, err := s.ActiveTokens(ctx, room, now)
+		if err != nil || n != 2500 {
+			t.Fatalf("active tokens after rebuild = %d, %v; want 2500", n, err)
+		}
+		c, err := s.Counters(ctx, room)
+		if err != nil || c.Tokens != 3000 || c.Completed != 500 {
+			t.Fatalf("counters after rebuild = %+v, %v", c, err)
+		}
+		keys, err := testenv.ScanKeys(ctx, s.Redis(), b.cfg.KeyPrefix+"*staging*")
+		if err != nil || len(keys) != 0 {
+			t.Fatalf("staging keys left behind: %v %v", keys, err)
+		}
+	})
 }
 
 func TestConfigProblemsReportedTogether(t *testing.T) {
@@ -484,44 +504,45 @@ func TestConfigProblemsReportedTogether(t *testing.T) {
 // their commit and their Redis update), so the rebuilt counters include
 // them exactly once.
 func TestRebuildWaitsForTokenWriters(t *testing.T) {
-	t.Parallel()
-	b := newBackend(t)
-	inst := b.instance(t)
-	s := inst.Store.(*redispg.Store)
-	room := mustRoom(t, s)
-	tk, _, err := s.Enqueue(ctx, room, newTicket(time.Now(), ""))
-	if err != nil {
-		t.Fatal(err)
-	}
-	exec, commit, err := s.HoldTokenFence(ctx, room)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := exec(`INSERT INTO tokens (room, generation, request_id, position, issuer, issued_at, not_before, expires, kid)
-		VALUES ($1, 0, $2, 1, '', now(), now(), now() + interval '1 hour', 'k')`, room, tk.ID); err != nil {
-		t.Fatal(err)
-	}
-	inst.LoseFastState(t)
-	other := b.open(t)
-	got := make(chan waitroom.Counters, 1)
-	go func() {
-		c, err := other.Counters(ctx, room)
+	onEveryRedis(t, func(t *testing.T, kind testenv.RedisKind) {
+		b := newBackendOn(t, kind)
+		inst := b.instance(t)
+		s := inst.Store.(*redispg.Store)
+		room := mustRoom(t, s)
+		tk, _, err := s.Enqueue(ctx, room, newTicket(time.Now(), ""))
 		if err != nil {
-			t.Error(err)
+			t.Fatal(err)
 		}
-		got <- c
-	}()
-	select {
-	case c := <-got:
-		t.Fatalf("rebuild answered %+v while a token writer held the fence", c)
-	case <-time.After(300 * time.Millisecond):
-	}
-	if err := commit(); err != nil {
-		t.Fatal(err)
-	}
-	if c := <-got; c.Tokens != 1 || c.Queue != 1 {
-		t.Fatalf("rebuilt counters %+v, want the writer's token counted once", c)
-	}
+		exec, commit, err := s.HoldTokenFence(ctx, room)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := exec(`INSERT INTO tokens (room, generation, request_id, position, issuer, issued_at, not_before, expires, kid)
+		VALUES ($1, 0, $2, 1, '', now(), now(), now() + interval '1 hour', 'k')`, room, tk.ID); err != nil {
+			t.Fatal(err)
+		}
+		inst.LoseFastState(t)
+		other := b.open(t)
+		got := make(chan waitroom.Counters, 1)
+		go func() {
+			c, err := other.Counters(ctx, room)
+			if err != nil {
+				t.Error(err)
+			}
+			got <- c
+		}()
+		select {
+		case c := <-got:
+			t.Fatalf("rebuild answered %+v while a token writer held the fence", c)
+		case <-time.After(300 * time.Millisecond):
+		}
+		if err := commit(); err != nil {
+			t.Fatal(err)
+		}
+		if c := <-got; c.Tokens != 1 || c.Queue != 1 {
+			t.Fatalf("rebuilt counters %+v, want the writer's token counted once", c)
+		}
+	})
 }
 
 // A purge started for a reset room never touches a room created again
@@ -625,4 +646,38 @@ func TestUpdateRoomKeepsKeysOfNewerVersions(t *testing.T) {
 	if future != 7 || gate {
 		t.Fatalf("after the update: future_setting %d, health_gate still stored %v; want 7 and false", future, gate)
 	}
+}
+
+// A Redis copy older than one this process read before (a promoted replica
+// that missed its master's last writes) is not believed: the counters come
+// from PostgreSQL, marked stale, and the copy is repaired.
+func TestCopyMovedBackIsRepaired(t *testing.T) {
+	onEveryRedis(t, func(t *testing.T, kind testenv.RedisKind) {
+		s := newBackendOn(t, kind).open(t)
+		room := mustRoom(t, s)
+		now := time.Now()
+		for range 3 {
+			if _, _, err := s.Enqueue(ctx, room, newTicket(now, "")); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := s.SetServing(ctx, room, 2, now); err != nil {
+			t.Fatal(err)
+		}
+		if c, err := s.Counters(ctx, room); err != nil || c.Stale || c.Queue != 3 || c.Serving != 2 {
+			t.Fatalf("counters = %+v, %v", c, err)
+		}
+		// As a replica a few writes behind would hold it.
+		if err := s.Redis().HSet(ctx, s.CountersKeyForTest(room), "q", 1, "s", 0, "v", 0).Err(); err != nil {
+			t.Fatal(err)
+		}
+		c, err := s.Counters(ctx, room)
+		if err != nil || !c.Stale || c.Queue != 3 || c.Serving != 2 {
+			t.Fatalf("counters over a copy that moved back = %+v, %v; want queue 3 serving 2 from PostgreSQL, stale", c, err)
+		}
+		s.RepairStaleNow(ctx)
+		if c, err := s.Counters(ctx, room); err != nil || c.Stale || c.Queue != 3 || c.Serving != 2 {
+			t.Fatalf("counters after the repair = %+v, %v; want queue 3 serving 2, fresh", c, err)
+		}
+	})
 }

@@ -64,7 +64,10 @@ func classify(err error) waitroom.Code {
 
 func unavailable(err error) bool {
 	var ne net.Error
+	var lost *replyLostError
 	switch {
+	case errors.As(err, &lost):
+		return true
 	case errors.Is(err, context.DeadlineExceeded),
 		errors.Is(err, driver.ErrBadConn), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
 		errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE),

@@ -341,33 +341,41 @@ func (s *Store) writeFast(ctx context.Context, room string, st roomState, staged
 
 // fastCounters reads the hash, rebuilding it first if it is missing.
 func (s *Store) fastCounters(ctx context.Context, room string) (waitroom.Counters, error) {
+	c, _, err := s.fastRead(ctx, room)
+	return c, err
+}
+
+// fastRead is fastCounters that also returns the version of the serving
+// values.
+func (s *Store) fastRead(ctx context.Context, room string) (waitroom.Counters, int64, error) {
 	for attempt := 0; ; attempt++ {
-		vals, err := s.rdb.HMGet(ctx, s.countersKey(room), "g", "q", "s", "t", "e", "c", "a", "m").Result()
+		vals, err := s.rdb.HMGet(ctx, s.countersKey(room), "g", "q", "s", "t", "e", "c", "a", "m", "v").Result()
 		if err != nil {
-			return waitroom.Counters{}, mapErr(err, "the counters could not be read")
+			return waitroom.Counters{}, 0, mapErr(err, "the counters could not be read")
 		}
 		if vals[0] != nil {
-			return countersFrom(vals), nil
+			n := parseInts(vals)
+			return waitroom.Counters{Generation: n[0], Queue: n[1], Serving: n[2], Tokens: n[3],
+				Expired: n[4], Completed: n[5], Abandoned: n[6], MaxExpired: n[7]}, n[8], nil
 		}
 		if attempt > 0 {
 			// Rebuilt and gone again (deleted meanwhile): report honestly.
-			return waitroom.Counters{}, waitroom.Errorf(waitroom.CodeUnavailable, "the counters could not be read")
+			return waitroom.Counters{}, 0, waitroom.Errorf(waitroom.CodeUnavailable, "the counters could not be read")
 		}
 		if err := s.rebuild(ctx, room); err != nil {
-			return waitroom.Counters{}, err
+			return waitroom.Counters{}, 0, err
 		}
 	}
 }
 
-func countersFrom(vals []any) waitroom.Counters {
+func parseInts(vals []any) []int64 {
 	n := make([]int64, len(vals))
 	for i, v := range vals {
 		if str, ok := v.(string); ok {
 			n[i], _ = strconv.ParseInt(str, 10, 64)
 		}
 	}
-	return waitroom.Counters{Generation: n[0], Queue: n[1], Serving: n[2], Tokens: n[3],
-		Expired: n[4], Completed: n[5], Abandoned: n[6], MaxExpired: n[7]}
+	return n
 }
 
 // ensureFast makes sure the room's hash exists (rebuilding it if not) and

@@ -135,11 +135,6 @@ func (s *Store) readTicketsWith(room string, batch []*ticketRead, sel func(ctx c
 	}
 }
 
-// Counters reads the fast copy in Redis, rebuilt from PostgreSQL if lost.
-func (s *Store) Counters(ctx context.Context, room string) (waitroom.Counters, error) {
-	return s.fastCounters(ctx, room)
-}
-
 // stateRow is what the serving-changing statements return.
 type stateRow struct {
 	Generation int64 `db:"generation"`

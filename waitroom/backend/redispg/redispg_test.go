@@ -2,7 +2,6 @@ package redispg_test
 
 import (
 	"context"
-	"log/slog"
 	"os"
 	"testing"
 
@@ -20,11 +19,22 @@ type backend struct {
 	cfg redispg.Config
 }
 
-func newBackend(tb testing.TB) backend {
-	dsn := testenv.Postgres(tb)
-	addr, prefix := testenv.Redis(tb)
-	return backend{cfg: redispg.Config{DatabaseURL: dsn, RedisURL: addr, KeyPrefix: prefix, MaxOpenConns: 4,
-		Logger: slog.New(slog.DiscardHandler)}}
+func newBackend(tb testing.TB) backend { return newBackendOn(tb, testenv.Plain) }
+
+// newBackendOn is newBackend on the given kind of Redis.
+func newBackendOn(tb testing.TB, kind testenv.RedisKind) backend {
+	return backend{cfg: backendtest.RedisPGConfigOn(tb, kind)}
+}
+
+// onEveryRedis runs fn as a subtest per kind of Redis (plain, cluster), in
+// parallel.
+func onEveryRedis(t *testing.T, fn func(t *testing.T, kind testenv.RedisKind)) {
+	for _, kind := range testenv.RedisKinds() {
+		t.Run(kind.Name, func(t *testing.T) {
+			t.Parallel()
+			fn(t, kind)
+		})
+	}
 }
 
 func (b backend) open(tb testing.TB) *redispg.Store {
@@ -53,9 +63,11 @@ func TestMain(m *testing.M) {
 }
 
 func TestConformance(t *testing.T) {
-	storetest.Run(t, storetest.Backend{Open: func(t *testing.T) storetest.Instance {
-		return newBackend(t).instance(t)
-	}})
+	onEveryRedis(t, func(t *testing.T, kind testenv.RedisKind) {
+		storetest.Run(t, storetest.Backend{Open: func(t *testing.T) storetest.Instance {
+			return newBackendOn(t, kind).instance(t)
+		}})
+	})
 }
 
 func BenchmarkStore(b *testing.B) {

@@ -13,11 +13,21 @@ import (
 
 const repairEvery = time.Second
 
+// markStale logs once per room until the repair.
 func (s *Store) markStale(room string, err error) {
-	s.log.Warn("Redis copy of the room counters is behind; will rebuild it from PostgreSQL", "room", room, "err", err)
 	s.staleMu.Lock()
+	already := s.stale[room]
 	s.stale[room] = true
 	s.staleMu.Unlock()
+	if !already {
+		s.log.Warn("Redis copy of the room counters is behind; will rebuild it from PostgreSQL", "room", room, "err", err)
+	}
+}
+
+func (s *Store) isStale(room string) bool {
+	s.staleMu.Lock()
+	defer s.staleMu.Unlock()
+	return s.stale[room]
 }
 
 func (s *Store) staleRooms() []string {

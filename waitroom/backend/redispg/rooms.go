@@ -150,6 +150,7 @@ func (s *Store) DeleteRoom(ctx context.Context, id string) error {
 	if err != nil {
 		return mapErr(err, "the room could not be deleted")
 	}
+	s.lastCounters.Delete(id)
 	if err := s.rdb.Del(ctx, s.countersKey(id), s.activeKey(id)).Err(); err != nil {
 		return mapErr(err, "the room's counters could not be deleted")
 	}

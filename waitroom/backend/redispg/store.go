@@ -43,7 +43,10 @@ type Config struct {
 	DatabaseReadURL string
 	// RedisURL is a redis:// or rediss:// URL, or a bare host:port. With
 	// RedisCluster set it names one or more seed nodes of a Redis Cluster:
-	// "redis://node1:6379?addr=node2:6379&addr=node3:6379".
+	// "redis://node1:6379?addr=node2:6379&addr=node3:6379". With a
+	// master_name parameter it names Redis Sentinels, which say where the
+	// master of that name is:
+	// "redis://sentinel1:26379?master_name=waitroom&addr=sentinel2:26379".
 	RedisURL     string
 	RedisCluster bool
 	// KeyPrefix goes in front of every Redis key ("" by default), so that
@@ -90,6 +93,10 @@ type Store struct {
 
 	staleMu sync.Mutex
 	stale   map[string]bool // rooms whose Redis copy is behind
+
+	// lastCounters holds, by room, the counters last read from Redis: the
+	// token counts of a read while Redis is unreachable (fallback.go).
+	lastCounters sync.Map
 
 	// background work (repair loop, purges of reset generations) runs
 	// under bg and is stopped and awaited by Close.
@@ -311,13 +318,23 @@ func newRedisClient(cfg Config) (redis.UniversalClient, error) {
 	if !strings.Contains(url, "://") {
 		url = "redis://" + url
 	}
-	if cfg.RedisCluster {
+	sentinel := strings.Contains(url, "master_name=")
+	switch {
+	case cfg.RedisCluster && sentinel:
+		return nil, errors.New("redis: a Sentinel URL (master_name) and Redis Cluster cannot be combined")
+	case cfg.RedisCluster:
 		opts, err := redis.ParseClusterURL(url)
 		if err != nil {
 			return nil, err
 		}
+		return newClusterClient(opts), nil
+	case sentinel:
+		opts, err := redis.ParseFailoverURL(url)
+		if err != nil {
+			return nil, err
+		}
 		opts.MaxRetries, opts.DialerRetries = noRetries(opts.MaxRetries), fewDialRetries(opts.DialerRetries)
-		return redis.NewClusterClient(opts), nil
+		return redis.NewFailoverClient(opts), nil
 	}
 	opts, err := redis.ParseURL(url)
 	if err != nil {
@@ -330,7 +347,8 @@ func newRedisClient(cfg Config) (redis.UniversalClient, error) {
 // noRetries turns off command retries unless the URL asked for them: a
 // retried HINCRBY or GETDEL whose first attempt did run would count twice
 // or lose a value, and a waiting room under an outage should answer
-// "unavailable" quickly rather than pile up callers.
+// "unavailable" quickly rather than pile up callers. (Redis Cluster: see
+// cluster.go.)
 func noRetries(n int) int {
 	if n == 0 {
 		return -1

@@ -333,7 +333,18 @@ const trimGrace = time.Hour
 
 // ActiveTokens counts active sessions expiring after now in the Redis
 // sorted set (ZCOUNT is O(log n)); members long expired are trimmed first.
+// While Redis is unreachable it counts them in PostgreSQL (fallback.go).
 func (s *Store) ActiveTokens(ctx context.Context, room string, now time.Time) (int64, error) {
+	n, err := s.activeInRedis(ctx, room, now)
+	if waitroom.ErrorCode(err) == waitroom.CodeUnavailable {
+		if fb, fbErr := s.activeFromPostgres(ctx, room, now); fbErr == nil {
+			return fb, nil
+		}
+	}
+	return n, err
+}
+
+func (s *Store) activeInRedis(ctx context.Context, room string, now time.Time) (int64, error) {
 	if _, err := s.ensureFast(ctx, room); err != nil {
 		return 0, err
 	}

@@ -93,30 +93,41 @@ func (a *API) queueNum(w http.ResponseWriter, r *http.Request) error {
 }
 
 // servingNum keeps the AWS wire format: the counter is a JSON string.
+// "stale": true says the numbers came from the durable store while the
+// fast copy was unreachable (absent otherwise, as in AWS).
 func (a *API) servingNum(w http.ResponseWriter, r *http.Request) error {
-	room, err := queryEventID(r)
+	c, err := a.progress(r)
 	if err != nil {
 		return err
 	}
-	n, err := a.svc.Serving(r.Context(), room)
-	if err != nil {
-		return awsEventTexts.wrap(err)
-	}
-	web.JSON(w, http.StatusOK, a.servingCache, map[string]string{"serving_counter": strconv.FormatInt(n, 10)})
+	web.JSON(w, http.StatusOK, a.servingCache, struct {
+		Serving string `json:"serving_counter"`
+		Stale   bool   `json:"stale,omitempty"`
+	}{strconv.FormatInt(c.Serving, 10), c.Stale})
 	return nil
 }
 
 func (a *API) waitingNum(w http.ResponseWriter, r *http.Request) error {
-	room, err := queryEventID(r)
+	c, err := a.progress(r)
 	if err != nil {
 		return err
 	}
-	n, err := a.svc.Waiting(r.Context(), room)
-	if err != nil {
-		return awsEventTexts.wrap(err)
-	}
-	web.JSON(w, http.StatusOK, a.servingCache, map[string]int64{"waiting_num": n})
+	web.JSON(w, http.StatusOK, a.servingCache, struct {
+		Waiting int64 `json:"waiting_num"`
+		Stale   bool  `json:"stale,omitempty"`
+	}{c.Waiting(), c.Stale})
 	return nil
+}
+
+// progress reads the counters of the room named by event_id, as the public
+// polls show them.
+func (a *API) progress(r *http.Request) (waitroom.Counters, error) {
+	room, err := queryEventID(r)
+	if err != nil {
+		return waitroom.Counters{}, err
+	}
+	c, err := a.svc.Progress(r.Context(), room)
+	return c, awsEventTexts.wrap(err)
 }
 
 // queuePosExpiry tells an admitted visitor how long their position stays

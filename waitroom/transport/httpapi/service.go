@@ -22,8 +22,7 @@ type Service interface {
 
 	Enqueue(ctx context.Context, room, key string) (waitroom.Ticket, error)
 	Ticket(ctx context.Context, room, id string) (waitroom.Ticket, error)
-	Serving(ctx context.Context, room string) (int64, error)
-	Waiting(ctx context.Context, room string) (int64, error)
+	Progress(ctx context.Context, room string) (waitroom.Counters, error)
 	Counters(ctx context.Context, room string) (waitroom.Counters, error)
 	AdvanceServing(ctx context.Context, room string, by int64) (int64, error)
 	SetServing(ctx context.Context, room string, v int64) (int64, error)

@@ -84,6 +84,12 @@ var statusOf = map[waitroom.Code]row{
 	waitroom.CodeExpiryDisabled: {http.StatusAccepted, "invalid_request"},
 	waitroom.CodeCanceled:       {StatusClientClosed, "invalid_request"},
 	waitroom.CodeInternal:       {http.StatusInternalServerError, "server_error"},
+
+	waitroom.CodeChallengeRequired:  {http.StatusForbidden, "access_denied"},
+	waitroom.CodeChallengeInvalid:   {http.StatusForbidden, "access_denied"},
+	waitroom.CodeChallengeReplayed:  {http.StatusForbidden, "access_denied"},
+	waitroom.CodeCaptchaUnavailable: {http.StatusServiceUnavailable, "temporarily_unavailable"},
+	waitroom.CodeTooManyPlaces:      {http.StatusTooManyRequests, "access_denied"},
 }
 
 // Classify returns the answer for err: a Problem as it is, a middleware's

@@ -11,6 +11,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/waitroom-idp/waitroom/waitroom"
+	"github.com/waitroom-idp/waitroom/waitroom/admission"
 
 	"github.com/waitroom-idp/waitroom/waitroom/transport/web"
 
@@ -67,6 +68,11 @@ type Options struct {
 	RateCounter  middleware.Counter
 	// Now is the clock of the rate limit (time.Now when nil).
 	Now func() time.Time
+
+	// Gate is the rooms' bot gate: /assign_queue_num asks it before taking
+	// a place and /challenge hands out its challenges. nil: no room is
+	// gated.
+	Gate *admission.Gate
 
 	// Deliveries lists rooms' webhook deliveries and Draws publishes
 	// pre-queue draws (policies.go); nil answers 404 on those paths.
@@ -170,6 +176,7 @@ func (a *API) publicRoutes(t *routeTable) {
 		assign = nil
 	}
 	t.add(http.MethodPost, "/assign_queue_num", assign.Wrap(a.handle(a.assignQueueNum)))
+	t.add(http.MethodGet, "/challenge", a.handle(a.challenge))
 	t.add(http.MethodGet, "/queue_num", a.handle(a.queueNum))
 	t.add(http.MethodGet, "/serving_num", a.handle(a.servingNum))
 	t.add(http.MethodGet, "/waiting_num", a.handle(a.waitingNum))

@@ -69,6 +69,32 @@ var groupOrder = []string{groupListeners, groupStorage, groupSecurity, groupLimi
 
 // settings binds every setting to a field of c, grouped.
 func settings(c *server.Config) []setting {
+	all := baseSettings(c)
+	return append(all, captchaSettings(c)...)
+}
+
+// captchaSettings are the keys of each CAPTCHA provider a room's bot gate
+// may ask for.
+func captchaSettings(c *server.Config) []setting {
+	out := []setting{duration("captcha_timeout", &c.CaptchaTimeout, groupSecurity,
+		"How long a CAPTCHA verification may take; a provider that does not answer in time keeps the visitor out (fail closed).", "")}
+	for _, p := range []struct {
+		name, label, fallback string
+		cfg                   *server.CaptchaConfig
+	}{
+		{"turnstile", "Cloudflare Turnstile", "https://challenges.cloudflare.com/turnstile/v0/siteverify", &c.Turnstile},
+		{"hcaptcha", "hCaptcha", "https://api.hcaptcha.com/siteverify", &c.HCaptcha},
+		{"recaptcha", "Google reCAPTCHA (v2)", "https://www.google.com/recaptcha/api/siteverify", &c.ReCaptcha},
+	} {
+		out = append(out,
+			text(p.name+"_site_key", "text", &p.cfg.SiteKey, groupSecurity, "Site key of "+p.label+", shown by the room page's widget (rooms with bot_gate.captcha: "+p.name+").", ""),
+			secret(p.name+"_secret", &p.cfg.Secret, groupSecurity, "Secret key of "+p.label+", sent only to its verify URL.", "Never logged."),
+			text(p.name+"_verify_url", "URL", &p.cfg.VerifyURL, groupSecurity, "Verify URL of "+p.label+".", "Default: "+p.fallback+"."))
+	}
+	return out
+}
+
+func baseSettings(c *server.Config) []setting {
 	return []setting{
 		text("http_addr", "address", &c.HTTPAddr, groupListeners, "Listen address of the public API, the OpenID provider and the room pages.", ""),
 		text("admin_addr", "address", &c.AdminAddr, groupListeners, "Listen address of the admin API and control panel (keep it private).", ""),

@@ -187,3 +187,7 @@ func ParseCaptchaVerdict(body []byte) (bool, error) {
 func captchaDown(cause error) error {
 	return waitroom.Wrap(waitroom.CodeCaptchaUnavailable, cause, "the CAPTCHA provider did not answer; try again shortly")
 }
+
+// CaptchaField is the form field provider's widget posts its token in
+// ("" for an unknown provider).
+func CaptchaField(provider string) string { return captchaKinds[provider].field }

@@ -4,7 +4,7 @@
 import { launch } from './lib.mjs';
 
 const only = process.argv.slice(2);
-const suites = ['./panel.test.mjs', './flow.test.mjs', './room.test.mjs', './polling.test.mjs'];
+const suites = ['./panel.test.mjs', './flow.test.mjs', './room.test.mjs', './polling.test.mjs', './gate.test.mjs'];
 
 const browser = await launch();
 let failed = 0;

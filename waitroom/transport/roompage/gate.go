@@ -12,7 +12,7 @@ import (
 // solving a challenge in the browser (WebCrypto in a Web Worker), for the
 // "about N seconds" hint; docs/bot-gate.md gives the measured desktop
 // figure it is derived from.
-const PhoneHashesPerSecond = 60_000
+const PhoneHashesPerSecond = 25_000
 
 // ExpectedSolveSeconds is how long a phone takes, on average, to solve a
 // challenge of difficulty bits (2^bits hashes), rounded up, at least 1.

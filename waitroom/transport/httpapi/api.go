@@ -61,11 +61,13 @@ type Options struct {
 	PublicKeyMaxAge time.Duration
 
 	// AssignLimit is how many /assign_queue_num calls one client address
-	// may make per AssignWindow; 0 turns the limit off. RateCounter
-	// (waitroom.Ephemeral) keeps the counts, shared across replicas.
+	// may make per AssignWindow (a token bucket: AssignLimit at once, then
+	// one every AssignWindow/AssignLimit); 0 turns the limit off.
+	// RateCounter (waitroom.Ephemeral) keeps the buckets, shared across
+	// replicas.
 	AssignLimit  int64
 	AssignWindow time.Duration
-	RateCounter  middleware.Counter
+	RateCounter  middleware.Buckets
 	// Now is the clock of the rate limit (time.Now when nil).
 	Now func() time.Time
 
@@ -170,7 +172,7 @@ func New(opts Options) (*API, error) {
 }
 
 func (a *API) publicRoutes(t *routeTable) {
-	assign := &middleware.RateLimit{Counter: a.opts.RateCounter, Limit: a.opts.AssignLimit, Window: a.opts.AssignWindow,
+	assign := &middleware.RateLimit{Buckets: a.opts.RateCounter, Limit: a.opts.AssignLimit, Window: a.opts.AssignWindow,
 		Prefix: "ratelimit:assign:", Now: a.opts.Now, OnError: web.Error}
 	if a.opts.RateCounter == nil {
 		assign = nil

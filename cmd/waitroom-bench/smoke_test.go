@@ -218,3 +218,25 @@ func TestSmokeBulkFill(t *testing.T) {
 		}
 	}
 }
+
+// TestSmokeEnqueueThroughGate runs B1's scenario against a room with a
+// proof-of-work gate: every enqueue carries a solved challenge from the
+// pool prepared before the run, and none is refused.
+func TestSmokeEnqueueThroughGate(t *testing.T) {
+	s := startTestServer(t)
+	results := runSmoke(t, s, "enqueue", "-room", "smoke-gated", "-gate-difficulty", "8", "-gate-pool", "300")
+	if len(results) != 1 || results[0].Ops == 0 || results[0].Errors != 0 {
+		t.Fatalf("gated enqueue: %+v", results)
+	}
+	if r := results[0]; r.QueueGrowth == nil || *r.QueueGrowth != int64(r.Acknowledged) {
+		t.Fatalf("gated enqueue: %d acknowledged, queue grew by %v", r.Acknowledged, r.QueueGrowth)
+	}
+	resp, err := http.Post(s.public+"/assign_queue_num", "application/json", bytes.NewReader([]byte(`{"event_id":"smoke-gated"}`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("the room's gate is not on: an enqueue without a solution got %d", resp.StatusCode)
+	}
+}

@@ -125,7 +125,8 @@ func baseSettings(c *server.Config) []setting {
 		choice("signing_algorithm", &c.SigningAlgorithm, groupSecurity, "Algorithm of new signing keys: RS256 or ES256 (~15x cheaper to sign).", ""),
 		duration("key_rotation", &c.KeyRotation, groupSecurity, "Rotate the signing key when it is this old; 0 never.", ""),
 
-		integer64("assign_rate_limit", &c.AssignRateLimit, groupLimits, "/assign_queue_num calls allowed per client address (IPv6: per /64) per window; 0 turns the limit off.", ""),
+		integer64("assign_rate_limit", &c.AssignRateLimit, groupLimits, "/assign_queue_num calls allowed per client address (IPv6: per /64) per window; 0 turns the limit off.",
+			"A token bucket shared by every replica: this many at once, then one every window/limit (no window edge to burst across)."),
 		duration("assign_rate_window", &c.AssignRateWindow, groupLimits, "Window of assign_rate_limit.", ""),
 		byteSize64("max_body_bytes", &c.MaxBodyBytes, groupLimits, "Largest request body accepted.", ""),
 		byteSize("max_header_bytes", &c.MaxHeaderBytes, groupLimits, "Largest request header block accepted (431 beyond).", ""),

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/waitroom-idp/waitroom/waitroom"
@@ -230,6 +231,9 @@ func TestSmokeEnqueueThroughGate(t *testing.T) {
 	}
 	if r := results[0]; r.QueueGrowth == nil || *r.QueueGrowth != int64(r.Acknowledged) {
 		t.Fatalf("gated enqueue: %d acknowledged, queue grew by %v", r.Acknowledged, r.QueueGrowth)
+	}
+	if notes := strings.Join(results[0].Notes, "\n"); !strings.Contains(notes, "bot gate: difficulty 8") {
+		t.Errorf("the result does not say it ran through the gate: %q", notes)
 	}
 	resp, err := http.Post(s.public+"/assign_queue_num", "application/json", bytes.NewReader([]byte(`{"event_id":"smoke-gated"}`)))
 	if err != nil {

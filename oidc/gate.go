@@ -38,7 +38,20 @@ func (p *Provider) passGate(w http.ResponseWriter, r *http.Request, v *visit) (p
 		return false, p.room.RenderGate(w, r, roompage.GateVisit{Visit: p.roomVisit(v.room, v, v.ar.ID, 0, waitroom.Counters{}),
 			Action: p.loginURL(v.ar.ID), Offer: refused.Offer, Failed: given})
 	}
-	return false, err
+	return false, gatePage(err)
+}
+
+// gatePage words the gate's other refusals for the visitor.
+func gatePage(err error) error {
+	switch code := waitroom.ErrorCode(err); code {
+	case waitroom.CodeTooManyPlaces:
+		return &web.Problem{Status: http.StatusTooManyRequests, Code: string(code), Title: "gate.too_many.title",
+			Message: "gate.too_many.body", OAuth: "access_denied", Cause: err}
+	case waitroom.CodeCaptchaUnavailable:
+		return &web.Problem{Status: http.StatusServiceUnavailable, Code: string(code), Title: "gate.captcha_down.title",
+			Message: "gate.captcha_down.body", RetryAfter: web.RetryAfter, Cause: err}
+	}
+	return err
 }
 
 // gateAnswer reads what the gate page posted: the solved challenge and

@@ -118,7 +118,7 @@ func TestGatedLoginPlacesPerVisitor(t *testing.T) {
 	}
 	second := b.get(e.authorizeURL(authParams("rp1", rpRedirect)))
 	refused := b.post(second.url.String(), solveGatePage(t, second))
-	if refused.status != http.StatusTooManyRequests {
+	if refused.status != http.StatusTooManyRequests || !strings.Contains(refused.body, "You already have places in this line") {
 		t.Fatalf("a second place for one visitor: %d %s", refused.status, refused.body)
 	}
 	if n := e.queued(); n != 1 {

@@ -20,6 +20,7 @@ import (
 	"github.com/waitroom-idp/waitroom/oidc"
 	"github.com/waitroom-idp/waitroom/oidc/clients"
 	"github.com/waitroom-idp/waitroom/waitroom"
+	"github.com/waitroom-idp/waitroom/waitroom/admission"
 	"github.com/waitroom-idp/waitroom/waitroom/backend/backendtest"
 )
 
@@ -123,6 +124,7 @@ type envConfig struct {
 	clients []waitroom.Client
 	startAt time.Duration
 	alg     string
+	gate    *waitroom.BotGate
 }
 
 func withBackend(b backend) envOption { return func(c *envConfig) { c.backend = b } }
@@ -164,7 +166,9 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 		t.Fatal(err)
 	}
 	e.svc = waitroom.NewService(qs, keys, waitroom.Options{Clock: e.clock.Now})
-	if _, err := e.svc.CreateRoom(e.ctx, waitroom.NewRoom(room1, "Room one")); err != nil {
+	first := waitroom.NewRoom(room1, "Room one")
+	first.BotGate = cfg.gate
+	if _, err := e.svc.CreateRoom(e.ctx, first); err != nil {
 		t.Fatal(err)
 	}
 	var handler http.Handler = http.NotFoundHandler()
@@ -179,6 +183,9 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 	conf := oidc.Config{Issuer: e.issuer, SecretKey: secret, Keys: keys, Clients: e.clients, Clock: e.clock.Now}
 	if cfg.demo {
 		conf.Demo = &oidc.DemoConfig{Room: "demo"}
+	}
+	if cfg.gate != nil {
+		conf.Gate = admission.NewGate(admission.GateOptions{Key: []byte("gate-key-0123456789abcdef0123456"), Ephemeral: eph, Clock: e.clock.Now})
 	}
 	e.prov, err = oidc.New(conf, oidc.ServiceQueue{Service: e.svc}, eph, e.backend.Refresh)
 	if err != nil {

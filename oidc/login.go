@@ -67,12 +67,27 @@ func (p *Provider) login(w http.ResponseWriter, r *http.Request) error {
 		// Closed: no new entries; visitors already in line keep draining.
 		return p.showClosed(w, r, v)
 	}
-	tc, err := p.ensureTicket(w, r, v)
+	tc, err := p.heldTicket(r, v)
+	if err != nil {
+		return err
+	}
+	if tc.Key == "" && v.room.BotGate.Challenged() {
+		if passed, err := p.passGate(w, r, v); !passed || err != nil {
+			return err
+		}
+	}
+	tc, err = p.ensureTicket(w, r, v, tc)
 	if waitroom.ErrorCode(err) == waitroom.CodeConflict {
 		return p.showEntryRefused(w, r, v) // closed, or not open yet
 	}
 	if err != nil {
 		return err
+	}
+	if r.Method == http.MethodPost {
+		// The gate page posted its answer: on to the room page, so that a
+		// reload does not post it again.
+		http.Redirect(w, r, p.loginURL(v.ar.ID), http.StatusSeeOther)
+		return nil
 	}
 	return p.admitOrWait(w, r, v, tc)
 }
@@ -115,20 +130,24 @@ func (p *Provider) usableAdmission(r *http.Request, v *visit) (admissionCookie, 
 	return adm, err == nil && !closed
 }
 
+// heldTicket returns the browser's ticket cookie for the room; a zero
+// cookie (no Key) when it holds none or its session ended.
+func (p *Provider) heldTicket(r *http.Request, v *visit) (ticketCookie, error) {
+	var tc ticketCookie
+	if !p.cookies.get(r, ticketCookieName(v.room.ID), &tc) || tc.Key == "" {
+		return ticketCookie{}, nil
+	}
+	closed, err := p.grants.eph.exists(r.Context(), keyClosed+v.room.ID+":"+tc.TicketID)
+	if err != nil || closed {
+		return ticketCookie{}, err // the session ended: a new visit queues again
+	}
+	return tc, nil
+}
+
 // ensureTicket returns the browser's ticket for the room, enqueueing it
 // the first time. The enqueue key comes from the signed ticket cookie, so a
 // reload or a second tab keeps the place.
-func (p *Provider) ensureTicket(w http.ResponseWriter, r *http.Request, v *visit) (ticketCookie, error) {
-	var tc ticketCookie
-	if p.cookies.get(r, ticketCookieName(v.room.ID), &tc) && tc.Key != "" {
-		closed, err := p.grants.eph.exists(r.Context(), keyClosed+v.room.ID+":"+tc.TicketID)
-		if err != nil {
-			return tc, err
-		}
-		if closed {
-			tc = ticketCookie{} // the session ended: a new visit queues again
-		}
-	}
+func (p *Provider) ensureTicket(w http.ResponseWriter, r *http.Request, v *visit, tc ticketCookie) (ticketCookie, error) {
 	if tc.Key == "" {
 		tc.Key = randomToken(16)
 	}
@@ -296,12 +315,7 @@ func (p *Provider) subject(w http.ResponseWriter, r *http.Request, c waitroom.Cl
 	if c.Subject != waitroom.SubjectPairwise {
 		return ticketSubject(p.kr, room, ticketID)
 	}
-	var vc visitorCookie
-	if !p.cookies.get(r, visitorCookieName, &vc) || vc.ID == "" {
-		vc.ID = randomToken(16)
-		p.cookies.set(w, visitorCookieName, vc, visitorCookieTTL)
-	}
-	return pairwiseSubject(p.kr, c.ID, vc.ID)
+	return pairwiseSubject(p.kr, c.ID, p.visitorID(w, r))
 }
 
 // Subjects are 32 hex characters: fine as a user name or an e-mail local

@@ -17,6 +17,7 @@ import (
 	"github.com/waitroom-idp/waitroom/oidc/clients"
 	"github.com/waitroom-idp/waitroom/oidc/demo"
 	"github.com/waitroom-idp/waitroom/waitroom"
+	"github.com/waitroom-idp/waitroom/waitroom/admission"
 	"github.com/waitroom-idp/waitroom/waitroom/transport/roompage"
 	"github.com/waitroom-idp/waitroom/waitroom/transport/web"
 )
@@ -45,7 +46,10 @@ type Config struct {
 	TemplateDir string
 	// Demo, when set, registers the demo client and serves the demo
 	// relying party under <issuer>/demo/.
-	Demo   *DemoConfig
+	Demo *DemoConfig
+	// Gate is the rooms' bot gate: a browser without a place passes it
+	// before the room page enqueues it. nil: no room is gated.
+	Gate   *admission.Gate
 	Clock  func() time.Time
 	Logger *slog.Logger
 }
@@ -248,7 +252,7 @@ func (p *Provider) routes() http.Handler {
 	r.Handle("/revoke", oauthHandler(p.revoke)).Methods(http.MethodPost)
 	r.Handle("/end_session", p.page(p.endSession)).Methods(http.MethodGet, http.MethodPost)
 	r.Handle("/logged-out", p.page(p.loggedOut)).Methods(http.MethodGet)
-	r.Handle("/login/{id}", p.page(p.login)).Methods(http.MethodGet)
+	r.Handle("/login/{id}", p.page(p.login)).Methods(http.MethodGet, http.MethodPost)
 	r.Handle("/login/{id}/rejoin", p.page(p.rejoin)).Methods(http.MethodPost)
 	r.Handle("/queue/{room}/status", web.JSONHandler(p.status)).Methods(http.MethodGet)
 	r.PathPrefix("/static/").Handler(staticHandler())

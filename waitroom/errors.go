@@ -36,6 +36,20 @@ const (
 	// client hung up) before the answer was ready. Not an outage: nothing
 	// is counted or logged as a store error.
 	CodeCanceled Code = "canceled"
+	// CodeChallengeRequired: the room's bot gate asks for a proof of work
+	// (or a CAPTCHA token) the call did not carry.
+	CodeChallengeRequired Code = "challenge_required"
+	// CodeChallengeInvalid: the proof of work or CAPTCHA token is wrong,
+	// stale or for another room.
+	CodeChallengeInvalid Code = "challenge_invalid"
+	// CodeChallengeReplayed: the solved challenge was already used.
+	CodeChallengeReplayed Code = "challenge_replayed"
+	// CodeCaptchaUnavailable: the CAPTCHA provider did not answer; the gate
+	// stays closed.
+	CodeCaptchaUnavailable Code = "captcha_unavailable"
+	// CodeTooManyPlaces: this visitor already took as many places in the
+	// room as it allows.
+	CodeTooManyPlaces Code = "too_many_places"
 	// CodeInternal: anything else. Its message is never shown to clients.
 	CodeInternal Code = "internal"
 )

@@ -45,6 +45,8 @@ type Policy struct {
 	Schedule           Schedule    `json:"schedule,omitzero"`
 	HealthGate         *HealthGate `json:"health_gate,omitempty"`
 	Webhooks           []Webhook   `json:"webhooks,omitempty"`
+	// BotGate is what a newcomer must present to take a place (botgate.go).
+	BotGate *BotGate `json:"bot_gate,omitempty"`
 }
 
 // EffectiveMode returns the mode, ModeQueue when unset.
@@ -162,6 +164,9 @@ func (p Policy) problems() []string {
 	out = append(out, p.Schedule.problems()...)
 	if p.HealthGate != nil {
 		out = append(out, p.HealthGate.problems()...)
+	}
+	if p.BotGate != nil {
+		out = append(out, p.BotGate.problems()...)
 	}
 	if len(p.Webhooks) > 10 {
 		out = append(out, "webhooks: at most 10 per room")

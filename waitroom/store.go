@@ -210,4 +210,11 @@ type Ephemeral interface {
 	// Incr adds one to the counter at key and returns the new value; a new
 	// counter lives for ttl (the ttl is not extended by later calls).
 	Incr(ctx context.Context, key string, ttl time.Duration) (int64, error)
+	// Allow takes one unit from the token bucket at key, which holds up to
+	// limit units and refills continuously at limit per window (so no
+	// window edge lets a burst of twice the limit through). It reports
+	// whether a unit was there, and if not how long until one is. One
+	// atomic step on the store's own clock: every replica sharing the
+	// store draws from the same bucket.
+	Allow(ctx context.Context, key string, limit int64, window time.Duration) (allowed bool, retryAfter time.Duration, err error)
 }

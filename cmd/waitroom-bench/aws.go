@@ -35,6 +35,8 @@ type queueAPI struct {
 	increment  string
 	rooms      string
 	assignBody []byte
+	challenge  string
+	gate       *gatePool // nil: the room has no bot gate
 	adminKey   string
 	httpClient *http.Client
 }
@@ -51,6 +53,7 @@ func newQueueAPI(cfg Config, roomID string, client *http.Client) *queueAPI {
 		increment:  cfg.Admin + "/increment_serving_counter",
 		rooms:      cfg.Admin + "/v1/rooms",
 		assignBody: mustJSON(map[string]string{"event_id": roomID}),
+		challenge:  challengeURL(cfg, roomID),
 		adminKey:   cfg.AdminKey,
 		httpClient: client,
 	}
@@ -59,8 +62,12 @@ func newQueueAPI(cfg Config, roomID string, client *http.Client) *queueAPI {
 // Assign enqueues one visitor and returns its request id, and its position
 // when the answer carries it (waitroom's does; the AWS one did not, so 0).
 func (q *queueAPI) Assign(ctx context.Context, rec *Recorder) (id string, pos int64, err error) {
-	// The body never changes: build it once, not per request.
-	req, err := http.NewRequest(http.MethodPost, q.assign, bytes.NewReader(q.assignBody))
+	// Without a gate the body never changes: built once, not per request.
+	body, err := q.enqueueBody(ctx, rec)
+	if err != nil {
+		return "", 0, err
+	}
+	req, err := http.NewRequest(http.MethodPost, q.assign, bytes.NewReader(body))
 	if err != nil {
 		return "", 0, err
 	}

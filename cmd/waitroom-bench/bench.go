@@ -38,6 +38,9 @@ func NewBench(cfg Config, log io.Writer) *Bench {
 	client := &http.Client{Transport: t, Timeout: cfg.Timeout, CheckRedirect: noRedirects}
 	b := &Bench{cfg: cfg, transport: t, client: client, log: log, scratch: NewRecorder(allSteps())}
 	b.queue = newQueueAPI(cfg, cfg.Room, client)
+	if cfg.GateDifficulty > 0 {
+		b.queue.gate = &gatePool{bodies: make(chan []byte, cfg.GatePool)}
+	}
 	b.admit = newAdmission(b.queue, cfg.AdmitRate)
 	b.oidc = newOIDCFlow(cfg, t, newQueueAPI(cfg, cfg.OIDCRoom, client))
 	b.rec.Store(b.scratch)
@@ -142,7 +145,7 @@ func (b *Bench) plan(ctx context.Context) ([]string, error) {
 // kept ahead of its queue for instant admission, and expiry would count
 // those not-yet-taken positions as expired.
 func (b *Bench) createRooms(ctx context.Context) error {
-	if err := b.queue.CreateRoom(ctx, b.scratch, nil); err != nil {
+	if err := b.queue.CreateRoom(ctx, b.scratch, gateSettings(b.cfg)); err != nil {
 		return fmt.Errorf("creating room %s: %w", b.cfg.Room, err)
 	}
 	if !slices.ContainsFunc(b.cfg.Scenarios, func(s string) bool { return s == "oidc-flow" || s == "userinfo" || s == "room-status" }) {

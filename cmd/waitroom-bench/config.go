@@ -40,6 +40,11 @@ type Config struct {
 	// BulkFill fills the room through the admin API's bulk path (calls of
 	// FillBatch tickets each) instead of one public enqueue per ticket.
 	BulkFill bool
+	// GateDifficulty > 0 runs the queue room behind a proof-of-work gate
+	// of that difficulty (set with -create-room); GatePool challenges are
+	// solved before the run (gate.go).
+	GateDifficulty int
+	GatePool       int
 
 	// Provider names the OpenID provider under test: "waitroom" (the
 	// default) takes visitors through the client's room; any other name is
@@ -122,6 +127,8 @@ func ParseConfig(args []string, stderr io.Writer) (Config, error) {
 	fs.Int64Var(&c.Depth, "depth", 0, "fill the room to this many waiting tickets before measuring")
 	fs.IntVar(&c.PrefillConc, "prefill-c", 64, "concurrent enqueues used to fill the room")
 	fs.BoolVar(&c.BulkFill, "bulk-fill", false, "fill the room through the admin API's bulk path (POST /v1/rooms/{id}/fill, needs -admin-key) instead of one public enqueue per ticket")
+	fs.IntVar(&c.GateDifficulty, "gate-difficulty", 0, "enqueue through the room's proof-of-work gate of this difficulty (bits; -create-room sets it on the room): challenges are solved before the run")
+	fs.IntVar(&c.GatePool, "gate-pool", 100000, "with -gate-difficulty: challenges solved before the run (solve enough for every enqueue of the run; more are solved on the spot, inside the timing)")
 	fs.IntVar(&c.PoolSize, "pool", 20000, "token: admitted tickets prepared before the run; lookup: ticket ids to look up")
 	fs.StringVar(&c.Provider, "provider", providerWaitroom, "the OpenID `provider` under test, stored with the results: waitroom (room and admission), or the name of a plain provider such as dex (redirects from /authorize straight to the client; only "+strings.Join(plainProviderScenarios, " and ")+")")
 	fs.StringVar(&c.OIDCRoom, "oidc-room", "bench-oidc", "the room the OIDC client (-client-id) names")
@@ -210,6 +217,9 @@ func (c Config) Validate() error {
 	}
 	if c.Headroom < 0 || c.Depth < 0 || c.PrefillConc < 1 || c.PoolSize < 1 || c.AdmitRate < 0 || c.WaitingEvery < 0 {
 		errs = append(errs, errors.New("-depth, -admit-rate, -waiting-every must be >= 0; -prefill-c, -pool >= 1"))
+	}
+	if c.GateDifficulty < 0 || c.GateDifficulty > 26 || (c.GateDifficulty > 0 && c.GatePool < 1) {
+		errs = append(errs, errors.New("-gate-difficulty: 0 (no gate) to 26 bits; -gate-pool >= 1 with a gate"))
 	}
 	return errors.Join(errs...)
 }

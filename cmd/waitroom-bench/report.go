@@ -91,6 +91,11 @@ func (b *Bench) result(name string, sc Scenario, w window, waiting int64) Result
 	if slices.Contains(sc.Steps, stepOIDCToken) || slices.Contains(sc.Steps, stepUserinfo) {
 		r.Provider, r.IDTokenAlg = b.cfg.Provider, b.oidc.idTokenAlg()
 	}
+	if b.queue != nil && b.queue.gate != nil && slices.Contains(sc.Steps, stepChallenge) {
+		g := b.queue.gate
+		r.Notes = append(slices.Clone(r.Notes), fmt.Sprintf("bot gate: difficulty %d; %d enqueues used challenges solved before the run (the rest were solved inside the timing)",
+			b.cfg.GateDifficulty, g.used.Swap(0)))
+	}
 	if b.cfg.plainProvider() && sc.PlainAbout != "" {
 		r.About = sc.PlainAbout
 	}

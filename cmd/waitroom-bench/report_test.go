@@ -12,7 +12,7 @@ import (
 // fixtureWindow is a measured window of 2 s with 1000 operations of 1..1000 µs
 // on the assign step, 3 of which failed.
 func fixtureWindow() window {
-	rec := NewRecorder([]string{stepAssign, stepQueueNum})
+	rec := NewRecorder([]string{stepAssign, stepQueueNum, stepChallenge})
 	due := time.Unix(100, 0)
 	for i := 1; i <= 1000; i++ {
 		d := time.Duration(i) * time.Microsecond

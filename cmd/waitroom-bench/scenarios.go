@@ -39,7 +39,8 @@ var scenarios = map[string]Scenario{
 		Background: func(ctx context.Context, b *Bench) { b.admit.run(ctx, b.current) },
 	},
 	"enqueue": {
-		About: "POST /assign_queue_num", Unit: "requests", Steps: []string{stepAssign},
+		About: "POST /assign_queue_num", Unit: "requests", Steps: []string{stepAssign, stepChallenge},
+		Prepare: prepareGate,
 		Op: func(ctx context.Context, b *Bench, rec *Recorder) error {
 			_, _, err := b.queue.Assign(ctx, rec)
 			return err

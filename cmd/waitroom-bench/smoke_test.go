@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/waitroom-idp/waitroom/waitroom"
@@ -216,5 +217,30 @@ func TestSmokeBulkFill(t *testing.T) {
 		if r.Waiting < 150 || r.Ops == 0 || r.Errors != 0 {
 			t.Errorf("%s: %d waiting, %d ops, %d errors %v", r.Scenario, r.Waiting, r.Ops, r.Errors, r.ErrorsBy)
 		}
+	}
+}
+
+// TestSmokeEnqueueThroughGate runs B1's scenario against a room with a
+// proof-of-work gate: every enqueue carries a solved challenge from the
+// pool prepared before the run, and none is refused.
+func TestSmokeEnqueueThroughGate(t *testing.T) {
+	s := startTestServer(t)
+	results := runSmoke(t, s, "enqueue", "-room", "smoke-gated", "-gate-difficulty", "8", "-gate-pool", "300")
+	if len(results) != 1 || results[0].Ops == 0 || results[0].Errors != 0 {
+		t.Fatalf("gated enqueue: %+v", results)
+	}
+	if r := results[0]; r.QueueGrowth == nil || *r.QueueGrowth != int64(r.Acknowledged) {
+		t.Fatalf("gated enqueue: %d acknowledged, queue grew by %v", r.Acknowledged, r.QueueGrowth)
+	}
+	if notes := strings.Join(results[0].Notes, "\n"); !strings.Contains(notes, "bot gate: difficulty 8") {
+		t.Errorf("the result does not say it ran through the gate: %q", notes)
+	}
+	resp, err := http.Post(s.public+"/assign_queue_num", "application/json", bytes.NewReader([]byte(`{"event_id":"smoke-gated"}`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("the room's gate is not on: an enqueue without a solution got %d", resp.StatusCode)
 	}
 }

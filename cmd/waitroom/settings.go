@@ -69,6 +69,32 @@ var groupOrder = []string{groupListeners, groupStorage, groupSecurity, groupLimi
 
 // settings binds every setting to a field of c, grouped.
 func settings(c *server.Config) []setting {
+	all := baseSettings(c)
+	return append(all, captchaSettings(c)...)
+}
+
+// captchaSettings are the keys of each CAPTCHA provider a room's bot gate
+// may ask for.
+func captchaSettings(c *server.Config) []setting {
+	out := []setting{duration("captcha_timeout", &c.CaptchaTimeout, groupSecurity,
+		"How long a CAPTCHA verification may take; a provider that does not answer in time keeps the visitor out (fail closed).", "")}
+	for _, p := range []struct {
+		name, label, fallback string
+		cfg                   *server.CaptchaConfig
+	}{
+		{"turnstile", "Cloudflare Turnstile", "https://challenges.cloudflare.com/turnstile/v0/siteverify", &c.Turnstile},
+		{"hcaptcha", "hCaptcha", "https://api.hcaptcha.com/siteverify", &c.HCaptcha},
+		{"recaptcha", "Google reCAPTCHA (v2)", "https://www.google.com/recaptcha/api/siteverify", &c.ReCaptcha},
+	} {
+		out = append(out,
+			text(p.name+"_site_key", "text", &p.cfg.SiteKey, groupSecurity, "Site key of "+p.label+", shown by the room page's widget (rooms with bot_gate.captcha: "+p.name+").", ""),
+			secret(p.name+"_secret", &p.cfg.Secret, groupSecurity, "Secret key of "+p.label+", sent only to its verify URL.", "Never logged."),
+			text(p.name+"_verify_url", "URL", &p.cfg.VerifyURL, groupSecurity, "Verify URL of "+p.label+".", "Default: "+p.fallback+"."))
+	}
+	return out
+}
+
+func baseSettings(c *server.Config) []setting {
 	return []setting{
 		text("http_addr", "address", &c.HTTPAddr, groupListeners, "Listen address of the public API, the OpenID provider and the room pages.", ""),
 		text("admin_addr", "address", &c.AdminAddr, groupListeners, "Listen address of the admin API and control panel (keep it private).", ""),
@@ -101,7 +127,8 @@ func settings(c *server.Config) []setting {
 		choice("signing_algorithm", &c.SigningAlgorithm, groupSecurity, "Algorithm of new signing keys: RS256 or ES256 (~15x cheaper to sign).", ""),
 		duration("key_rotation", &c.KeyRotation, groupSecurity, "Rotate the signing key when it is this old; 0 never.", ""),
 
-		integer64("assign_rate_limit", &c.AssignRateLimit, groupLimits, "/assign_queue_num calls allowed per client address (IPv6: per /64) per window; 0 turns the limit off.", ""),
+		integer64("assign_rate_limit", &c.AssignRateLimit, groupLimits, "/assign_queue_num calls allowed per client address (IPv6: per /64) per window; 0 turns the limit off.",
+			"A token bucket shared by every replica: this many at once, then one every window/limit (no window edge to burst across)."),
 		duration("assign_rate_window", &c.AssignRateWindow, groupLimits, "Window of assign_rate_limit.", ""),
 		byteSize64("max_body_bytes", &c.MaxBodyBytes, groupLimits, "Largest request body accepted.", ""),
 		byteSize("max_header_bytes", &c.MaxHeaderBytes, groupLimits, "Largest request header block accepted (431 beyond).", ""),

@@ -8,7 +8,7 @@ const only = process.argv.slice(2);
 // them and sets WR_SITE_URL); it runs only then.
 const suites = process.env.WR_SITE_URL
   ? ['./gate.test.mjs']
-  : ['./panel.test.mjs', './flow.test.mjs', './room.test.mjs', './polling.test.mjs'];
+  : ['./panel.test.mjs', './flow.test.mjs', './room.test.mjs', './polling.test.mjs', './botgate.test.mjs'];
 
 const browser = await launch();
 let failed = 0;

@@ -46,13 +46,14 @@ func (s *Server) build(ctx context.Context, metrics *httpapi.Metrics) error {
 	if err != nil {
 		return err
 	}
+	gate := s.botGate(secret, svc)
 	audit := auditTrail{store: s.backend.Audit, rooms: svc.Room, events: pol.dispatcher, logger: s.logger}
 	registry, err := clients.New(clients.Config{Fixed: cfg.Clients, Store: s.backend.Clients, Secret: secret, Audit: audit, Rooms: svc})
 	if err != nil {
 		return fmt.Errorf("clients: %w", err)
 	}
 	provider, err := oidc.New(oidc.Config{Issuer: s.issuer, SecretKey: secret, Keys: keys, Clients: registry,
-		Logger: s.logger, TemplateDir: cfg.TemplateDir, Demo: demo.provider()}, pol.guarded, s.backend.Ephemeral, s.backend.Refresh)
+		Logger: s.logger, TemplateDir: cfg.TemplateDir, Demo: demo.provider(), Gate: gate}, pol.guarded, s.backend.Ephemeral, s.backend.Refresh)
 	if err != nil {
 		return fmt.Errorf("openid provider: %w", err)
 	}
@@ -73,7 +74,7 @@ func (s *Server) build(ctx context.Context, metrics *httpapi.Metrics) error {
 		AdminKeys: adminKeys, CORSOrigins: cfg.CORSOrigins, TrustedProxies: proxies,
 		MaxBodyBytes: cfg.MaxBodyBytes, MaxQueryBytes: cfg.MaxQueryBytes, ServingMaxAge: cfg.ServingCache.D(),
 		AssignLimit: cfg.AssignRateLimit, AssignWindow: cfg.AssignRateWindow.D(), RateCounter: s.backend.Ephemeral,
-		Audit: audit, AuditTrail: s.backend.Audit,
+		Audit: audit, AuditTrail: s.backend.Audit, Gate: gate,
 	})
 	if err != nil {
 		return err
@@ -129,6 +130,21 @@ func newGate(s *Server, secret []byte, keys *waitroom.Keys, queue gate.Queue) (*
 	}
 	return gate.New(gate.Options{Issuer: s.issuer, SecretKey: secret, Keys: keys, Queue: queue,
 		Handoffs: s.backend.Ephemeral, Page: page})
+}
+
+// botGate is the rooms' bot gate: challenges signed with a key derived
+// from the deployment secret (the same on every replica), used solutions
+// and visitors' places kept in Ephemeral, and the configured CAPTCHA
+// providers.
+func (s *Server) botGate(secret []byte, svc *waitroom.Service) *admission.Gate {
+	providers := map[string]admission.CaptchaProvider{}
+	for name, c := range s.cfg.CaptchaProviders() {
+		providers[name] = admission.CaptchaProvider{SiteKey: c.SiteKey, Secret: c.Secret, VerifyURL: c.VerifyURL}
+	}
+	return admission.NewGate(admission.GateOptions{
+		Key: waitroom.DeriveKey(secret, "derived:bot-gate"), Ephemeral: s.backend.Ephemeral, Counters: svc.Counters,
+		Captcha: admission.NewCaptcha(providers, &http.Client{Timeout: s.cfg.CaptchaTimeout.D()}),
+	})
 }
 
 // adminMounts are the handlers of the admin listener besides the REST API:

@@ -50,12 +50,19 @@ type Config struct {
 	TrustedProxies   []string
 	AssignRateLimit  int64
 	AssignRateWindow waitroom.Duration
-	MaxBodyBytes     int64
-	MaxHeaderBytes   int
-	MaxQueryBytes    int
-	ServingCache     waitroom.Duration
-	PollCache        waitroom.Duration
-	MetricsListener  string
+	// Turnstile, HCaptcha and ReCaptcha are the CAPTCHA providers a room's
+	// bot gate may name (bot_gate.captcha); a provider without keys fails
+	// closed for rooms that name it.
+	Turnstile       CaptchaConfig
+	HCaptcha        CaptchaConfig
+	ReCaptcha       CaptchaConfig
+	CaptchaTimeout  waitroom.Duration
+	MaxBodyBytes    int64
+	MaxHeaderBytes  int
+	MaxQueryBytes   int
+	ServingCache    waitroom.Duration
+	PollCache       waitroom.Duration
+	MetricsListener string
 	// MetricsToken, when set, is the bearer token /metrics requires (on
 	// the admin listener an admin key also does); it is required when
 	// /metrics is on the public listener. Never logged, no flag.
@@ -79,6 +86,14 @@ type Config struct {
 	Clients []waitroom.Client
 }
 
+// CaptchaConfig is one CAPTCHA provider's keys. VerifyURL overrides the
+// provider's siteverify URL (empty: the provider's own).
+type CaptchaConfig struct {
+	SiteKey   string
+	Secret    string // never logged, no flag
+	VerifyURL string
+}
+
 // DefaultConfig is the configuration with nothing set: the embedded store,
 // the public API on :8080, the admin API on 127.0.0.1:8081.
 func DefaultConfig() Config {
@@ -90,6 +105,7 @@ func DefaultConfig() Config {
 		LogFormat:        "text",
 		AssignRateLimit:  30,
 		AssignRateWindow: waitroom.Duration(time.Minute),
+		CaptchaTimeout:   waitroom.Duration(5 * time.Second),
 		MaxBodyBytes:     16 << 10,
 		MaxHeaderBytes:   16 << 10,
 		MaxQueryBytes:    2048,

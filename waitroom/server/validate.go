@@ -55,6 +55,7 @@ func (c Config) Validate() error {
 		add("trusted_proxies: %v", err)
 	}
 	problems = append(problems, c.limitProblems()...)
+	problems = append(problems, c.captchaProblems()...)
 	problems = append(problems, c.metricsProblems()...)
 	if c.TemplateDir != "" {
 		if info, err := os.Stat(c.TemplateDir); err != nil || !info.IsDir() {
@@ -134,6 +135,30 @@ func (c Config) tlsProblems() []string {
 		p = append(p, "issuer: the public listener serves https (tls_cert_file), so the issuer must be an https URL")
 	}
 	return p
+}
+
+// captchaProblems checks each CAPTCHA provider's keys: both or neither,
+// and a verify URL the server can post to.
+func (c Config) captchaProblems() []string {
+	var p []string
+	if d := c.CaptchaTimeout.D(); d < 100*time.Millisecond || d > time.Minute {
+		p = append(p, "captcha_timeout: between 100ms and 1m")
+	}
+	for name, cc := range c.CaptchaProviders() {
+		if (cc.SiteKey == "") != (cc.Secret == "") {
+			p = append(p, fmt.Sprintf("%s_site_key, %s_secret: set both or neither", name, name))
+		}
+		if u, err := url.Parse(cc.VerifyURL); cc.VerifyURL != "" && (err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "") {
+			p = append(p, name+"_verify_url: an absolute http or https URL")
+		}
+	}
+	sort.Strings(p)
+	return p
+}
+
+// CaptchaProviders names each provider's keys.
+func (c Config) CaptchaProviders() map[string]CaptchaConfig {
+	return map[string]CaptchaConfig{waitroom.CaptchaTurnstile: c.Turnstile, waitroom.CaptchaHCaptcha: c.HCaptcha, waitroom.CaptchaReCaptcha: c.ReCaptcha}
 }
 
 // minMetricsToken is the shortest metrics_token accepted.

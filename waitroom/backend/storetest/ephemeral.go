@@ -17,6 +17,8 @@ func ephemeralTests() []testCase {
 		{"EphemeralTakeOnce", true, testEphemeralTake},
 		{"EphemeralIncr", true, testEphemeralIncr},
 		{"EphemeralTTL", true, testEphemeralTTL},
+		{"EphemeralAllowBucket", true, testEphemeralAllow},
+		{"EphemeralAllowRefills", true, testEphemeralAllowRefills},
 	}
 }
 
@@ -150,4 +152,54 @@ func eventually(t *testing.T, inst Instance, cond func() bool, msg string) {
 		}
 		passTime(inst, 10*time.Millisecond)
 	}
+}
+
+// testEphemeralAllow: a token bucket lets limit calls through at once and
+// refuses the next with the wait until a unit refills, on every replica;
+// buckets are per key. (A fixed window would let another limit through
+// as soon as its window turned.)
+func testEphemeralAllow(t *testing.T, b Backend) {
+	inst := b.Open(t)
+	ctx, eph := context.Background(), inst.Ephemeral
+	other := eph
+	if inst.Another != nil {
+		other = inst.Another(t).Ephemeral
+	}
+	for i := range 3 {
+		ok, _, err := []waitroom.Ephemeral{eph, other}[i%2].Allow(ctx, "bucket", 3, time.Minute)
+		noErr(t, err)
+		if !ok {
+			t.Fatalf("call %d of a limit of 3 refused", i+1)
+		}
+	}
+	for _, e := range []waitroom.Ephemeral{eph, other} {
+		ok, wait, err := e.Allow(ctx, "bucket", 3, time.Minute)
+		noErr(t, err)
+		if ok || wait <= 15*time.Second || wait > 20*time.Second {
+			t.Fatalf("fourth call: allowed %v, retry after %v; want refused, about 20s (one unit of 3 a minute)", ok, wait)
+		}
+	}
+	ok, _, err := eph.Allow(ctx, "another-bucket", 3, time.Minute)
+	noErr(t, err)
+	if !ok {
+		t.Fatal("a drained bucket refused another key")
+	}
+	_, _, err = eph.Allow(ctx, "bad", 0, time.Minute)
+	wantCode(t, err, waitroom.CodeInvalid)
+}
+
+// testEphemeralAllowRefills: a drained bucket lets calls through again as
+// it refills, one unit per window/limit.
+func testEphemeralAllowRefills(t *testing.T, b Backend) {
+	inst := b.Open(t)
+	ctx, eph := context.Background(), inst.Ephemeral
+	for range 2 {
+		if ok, _, err := eph.Allow(ctx, "bucket", 2, 400*time.Millisecond); err != nil || !ok {
+			t.Fatalf("Allow = %v, %v", ok, err)
+		}
+	}
+	eventually(t, inst, func() bool {
+		ok, _, err := eph.Allow(ctx, "bucket", 2, 400*time.Millisecond)
+		return err == nil && ok
+	}, "a drained bucket never refilled")
 }

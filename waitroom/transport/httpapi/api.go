@@ -11,6 +11,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/waitroom-idp/waitroom/waitroom"
+	"github.com/waitroom-idp/waitroom/waitroom/admission"
 
 	"github.com/waitroom-idp/waitroom/waitroom/transport/web"
 
@@ -60,13 +61,20 @@ type Options struct {
 	PublicKeyMaxAge time.Duration
 
 	// AssignLimit is how many /assign_queue_num calls one client address
-	// may make per AssignWindow; 0 turns the limit off. RateCounter
-	// (waitroom.Ephemeral) keeps the counts, shared across replicas.
+	// may make per AssignWindow (a token bucket: AssignLimit at once, then
+	// one every AssignWindow/AssignLimit); 0 turns the limit off.
+	// RateCounter (waitroom.Ephemeral) keeps the buckets, shared across
+	// replicas.
 	AssignLimit  int64
 	AssignWindow time.Duration
-	RateCounter  middleware.Counter
+	RateCounter  middleware.Buckets
 	// Now is the clock of the rate limit (time.Now when nil).
 	Now func() time.Time
+
+	// Gate is the rooms' bot gate: /assign_queue_num asks it before taking
+	// a place and /challenge hands out its challenges. nil: no room is
+	// gated.
+	Gate *admission.Gate
 
 	// Deliveries lists rooms' webhook deliveries and Draws publishes
 	// pre-queue draws (policies.go); nil answers 404 on those paths.
@@ -164,12 +172,13 @@ func New(opts Options) (*API, error) {
 }
 
 func (a *API) publicRoutes(t *routeTable) {
-	assign := &middleware.RateLimit{Counter: a.opts.RateCounter, Limit: a.opts.AssignLimit, Window: a.opts.AssignWindow,
+	assign := &middleware.RateLimit{Buckets: a.opts.RateCounter, Limit: a.opts.AssignLimit, Window: a.opts.AssignWindow,
 		Prefix: "ratelimit:assign:", Now: a.opts.Now, OnError: web.Error}
 	if a.opts.RateCounter == nil {
 		assign = nil
 	}
 	t.add(http.MethodPost, "/assign_queue_num", assign.Wrap(a.handle(a.assignQueueNum)))
+	t.add(http.MethodGet, "/challenge", a.handle(a.challenge))
 	t.add(http.MethodGet, "/queue_num", a.handle(a.queueNum))
 	t.add(http.MethodGet, "/serving_num", a.handle(a.servingNum))
 	t.add(http.MethodGet, "/waiting_num", a.handle(a.waitingNum))

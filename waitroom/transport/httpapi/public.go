@@ -9,6 +9,7 @@ import (
 	"github.com/waitroom-idp/waitroom/waitroom/transport/web"
 
 	"github.com/waitroom-idp/waitroom/waitroom"
+	"github.com/waitroom-idp/waitroom/waitroom/admission"
 )
 
 // The AWS wording of errors, per group of paths. Clients written for the
@@ -59,12 +60,20 @@ const idempotencyHeader = "Idempotency-Key"
 func (a *API) assignQueueNum(w http.ResponseWriter, r *http.Request) error {
 	var in struct {
 		EventID *string `json:"event_id"`
+		// The bot gate's answer, when the room has one (gate.go).
+		Challenge string `json:"challenge"`
+		Solution  string `json:"solution"`
+		Captcha   string `json:"captcha"`
 	}
 	if err := web.DecodeJSON(r, &in, false); err != nil {
 		return err
 	}
 	room, err := eventID(strField(in.EventID))
 	if err != nil {
+		return err
+	}
+	answer := admission.Answer{Challenge: in.Challenge, Solution: in.Solution, Captcha: in.Captcha}
+	if err := a.passGate(r, room, answer); err != nil {
 		return err
 	}
 	t, err := a.svc.Enqueue(r.Context(), room, r.Header.Get(idempotencyHeader))

@@ -4,30 +4,31 @@ import (
 	"context"
 	"net/http"
 	"net/netip"
-	"strconv"
 	"sync/atomic"
 	"time"
 )
 
-// Counter is the piece of waitroom.Ephemeral the rate limit needs. With
-// Redis behind it every replica shares the same counts.
-type Counter interface {
-	Incr(ctx context.Context, key string, ttl time.Duration) (int64, error)
+// Buckets is the piece of waitroom.Ephemeral the rate limit needs: token
+// buckets. With Redis behind it every replica draws from the same bucket.
+type Buckets interface {
+	Allow(ctx context.Context, key string, limit int64, window time.Duration) (bool, time.Duration, error)
 }
 
-// RateLimit allows Limit requests per client per Window (fixed windows, so a
-// client may burst up to twice the limit across a window edge: good enough to
-// stop floods, and one counter increment per request).
+// RateLimit allows Limit requests per client per Window as a token bucket:
+// up to Limit at once, then one every Window/Limit. Unlike a fixed window
+// there is no edge across which a client could burst twice the limit, and
+// it costs one store round trip per request.
 //
 // Clients are counted by address; IPv6 clients by their /64, since one host
 // usually owns a whole /64 and could otherwise rotate through it.
 type RateLimit struct {
-	Counter Counter
+	Buckets Buckets
 	Limit   int64
 	Window  time.Duration
 	// Prefix separates the counters of different limits.
 	Prefix string
-	// Now is the clock (time.Now when nil).
+	// Now is the clock of the outage warnings (time.Now when nil); the
+	// buckets keep their own.
 	Now     func() time.Time
 	OnError ErrorWriter
 
@@ -61,20 +62,15 @@ func (l *RateLimit) check(r *http.Request) (wait time.Duration, limited bool) {
 	if l.Now != nil {
 		now = l.Now
 	}
-	t := now()
-	window := t.UnixNano() / int64(l.Window)
-	key := l.Prefix + clientBucket(ClientAddr(r)) + ":" + strconv.FormatInt(window, 10)
-	n, err := l.Counter.Incr(r.Context(), key, l.Window)
+	allowed, wait, err := l.Buckets.Allow(r.Context(), l.Prefix+clientBucket(ClientAddr(r)), l.Limit, l.Window)
 	if err != nil {
+		t := now()
 		if last := l.lastWarning.Load(); t.UnixNano()-last >= int64(warnEvery) && l.lastWarning.CompareAndSwap(last, t.UnixNano()) {
-			LoggerFrom(r.Context()).Warn("rate limit counter unavailable; requests let through", "err", err)
+			LoggerFrom(r.Context()).Warn("rate limit store unavailable; requests let through", "err", err)
 		}
 		return 0, false
 	}
-	if n <= l.Limit {
-		return 0, false
-	}
-	return time.Duration((window+1)*int64(l.Window) - t.UnixNano()), true
+	return wait, !allowed
 }
 
 func clientBucket(a netip.Addr) string {

@@ -130,6 +130,14 @@ var sections = map[string]func(f *form, room waitroom.Room) map[string]any{
 			"successes_to_resume": f.count("successes_to_resume"),
 		}}
 	},
+	"botgate": func(f *form, _ waitroom.Room) map[string]any {
+		g := waitroom.BotGate{Difficulty: int(f.count("difficulty")), RampAbove: f.count("ramp_above"), RampEvery: f.count("ramp_every"),
+			MaxDifficulty: int(f.count("max_difficulty")), Captcha: f.str("captcha"), MaxPlacesPerVisitor: f.count("max_places_per_visitor")}
+		if g == (waitroom.BotGate{}) || f.v.Get("remove") != "" {
+			return map[string]any{"bot_gate": nil}
+		}
+		return map[string]any{"bot_gate": g}
+	},
 	"schedule": func(f *form, _ waitroom.Room) map[string]any {
 		return map[string]any{"schedule": map[string]any{
 			"opens_at": f.moment("opens_at"), "prequeue": f.duration("prequeue"), "closes_at": f.moment("closes_at"),

@@ -299,6 +299,17 @@ func TestEverySettingFromThePanel(t *testing.T) {
 	if h.room().HealthGate != nil {
 		t.Fatal("the health gate was not removed")
 	}
+	save("botgate", url.Values{"difficulty": {"16"}, "ramp_above": {"50"}, "ramp_every": {"25"}, "max_difficulty": {"20"}, "captcha": {"turnstile"}, "max_places_per_visitor": {"2"}}, http.StatusSeeOther)
+	if g := h.room().BotGate; g == nil || *g != (waitroom.BotGate{Difficulty: 16, RampAbove: 50, RampEvery: 25, MaxDifficulty: 20, Captcha: "turnstile", MaxPlacesPerVisitor: 2}) {
+		t.Fatalf("bot gate %+v", g)
+	}
+	if body := save("botgate", url.Values{"difficulty": {"30"}}, http.StatusBadRequest); !strings.Contains(body, "bot_gate.difficulty") {
+		t.Fatal("a refused bot gate does not show the API's message")
+	}
+	save("botgate", url.Values{"difficulty": {"16"}, "remove": {"1"}}, http.StatusSeeOther)
+	if h.room().BotGate != nil {
+		t.Fatal("the bot gate was not removed")
+	}
 	save("schedule", url.Values{"opens_at": {"2030-01-02T09:00"}, "prequeue": {"30m"}, "closes_at": {"2030-01-02T18:00"}}, http.StatusSeeOther)
 	if s := h.room().Schedule; !s.OpensAt.Equal(time.Date(2030, 1, 2, 9, 0, 0, 0, time.UTC)) || s.Prequeue.D() != 30*time.Minute {
 		t.Fatalf("schedule %+v", s)

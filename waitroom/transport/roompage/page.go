@@ -61,7 +61,7 @@ func New(opts Options) (*Page, error) {
 	if err != nil {
 		return nil, err
 	}
-	tmpl, err := templates.Parse(opts.TemplateDir, nil, "partials.html", "room.html", "error.html")
+	tmpl, err := templates.Parse(opts.TemplateDir, nil, "partials.html", "room.html", "error.html", "gate.html")
 	if err != nil {
 		return nil, err
 	}

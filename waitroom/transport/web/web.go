@@ -40,6 +40,9 @@ type Problem struct {
 	RetryAfter time.Duration
 	// Header holds more headers for the answer (WWW-Authenticate, Allow).
 	Header http.Header
+	// Challenge, when set, is sent as the REST answer's "challenge": what
+	// a room's bot gate asks the client to solve before it tries again.
+	Challenge any
 	// Cause is kept for the logs only.
 	Cause error
 	// Expected marks a 5xx that is a deliberate answer, not a failure (the
@@ -88,6 +91,12 @@ var statusOf = map[waitroom.Code]row{
 	waitroom.CodeExpiryDisabled: {http.StatusAccepted, "invalid_request"},
 	waitroom.CodeCanceled:       {StatusClientClosed, "invalid_request"},
 	waitroom.CodeInternal:       {http.StatusInternalServerError, "server_error"},
+
+	waitroom.CodeChallengeRequired:  {http.StatusForbidden, "access_denied"},
+	waitroom.CodeChallengeInvalid:   {http.StatusForbidden, "access_denied"},
+	waitroom.CodeChallengeReplayed:  {http.StatusForbidden, "access_denied"},
+	waitroom.CodeCaptchaUnavailable: {http.StatusServiceUnavailable, "temporarily_unavailable"},
+	waitroom.CodeTooManyPlaces:      {http.StatusTooManyRequests, "access_denied"},
 }
 
 // Classify returns the answer for err: a Problem as it is, a middleware's
@@ -98,21 +107,38 @@ func Classify(err error) *Problem {
 	if errors.As(err, &p) {
 		return p
 	}
+	var offer challenger
+	if errors.As(err, &offer) {
+		p = classifyCode(err)
+		p.Challenge = offer.ChallengeOffer()
+		return p
+	}
 	var me *middleware.Error
 	if errors.As(err, &me) {
 		return &Problem{Status: me.Status, Code: me.Code, Message: me.Message, RetryAfter: me.RetryAfter, Cause: err}
 	}
+	return classifyCode(err)
+}
+
+// challenger is an error that carries a challenge for the client
+// (admission.GateError).
+type challenger interface{ ChallengeOffer() any }
+
+// classifyCode is the table's answer for a domain error.
+func classifyCode(err error) *Problem {
 	code := waitroom.ErrorCode(err)
 	r, ok := statusOf[code]
 	if !ok {
 		code, r = waitroom.CodeInternal, statusOf[waitroom.CodeInternal]
 	}
-	p = &Problem{Status: r.status, Code: string(code), Message: waitroom.ErrorMessage(err), OAuth: r.oauth, Cause: err}
+	p := &Problem{Status: r.status, Code: string(code), Message: waitroom.ErrorMessage(err), OAuth: r.oauth, Cause: err}
 	switch code {
 	case waitroom.CodeInternal:
 		p.Message = "internal error"
 	case waitroom.CodeUnavailable:
 		p.Message, p.RetryAfter = "a backing service is unavailable, retry shortly", RetryAfter
+	case waitroom.CodeCaptchaUnavailable:
+		p.RetryAfter = RetryAfter
 	}
 	return p
 }
@@ -155,9 +181,10 @@ func prepare(w http.ResponseWriter, r *http.Request, err error) *Problem {
 
 // restBody is the JSON of every REST error answer.
 type restBody struct {
-	Error   string `json:"error"`
-	Code    string `json:"code"`
-	Message string `json:"message"`
+	Error     string `json:"error"`
+	Code      string `json:"code"`
+	Message   string `json:"message"`
+	Challenge any    `json:"challenge,omitempty"`
 }
 
 // Error answers r with err as REST JSON: {"error","code","message"}, where
@@ -168,7 +195,7 @@ func Error(w http.ResponseWriter, r *http.Request, err error) {
 	if text == "" {
 		text = p.Code
 	}
-	JSON(w, p.Status, NoStore, restBody{Error: text, Code: p.Code, Message: p.Message})
+	JSON(w, p.Status, NoStore, restBody{Error: text, Code: p.Code, Message: p.Message, Challenge: p.Challenge})
 }
 
 // oauthBody is an OAuth 2 error (RFC 6749 §5.2).

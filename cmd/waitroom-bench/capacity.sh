@@ -112,7 +112,7 @@ report() {
 		awk -F'\t' -v n="$done_n" 'NR == FNR {a[$1] = $2; next} {d = ($2 - a[$1]) / n; if (d >= 0.05) printf "  - %.2f × `%s`\n", d, $3}' \
 			"$OUT/snap/$name.start.pg" "$OUT/snap/$name.end.pg"
 	done
-	cat "$OUT/tables.md"
+	cat "$OUT/fill.md" "$OUT/tables.md"
 	} >"$OUT/capacity.md"
 	cat "$OUT/capacity.md"
 }
@@ -174,6 +174,9 @@ demo: false
 rooms:
   - {id: bench, name: Benchmark}
   - {id: bench-oidc, name: Benchmark OpenID, expiry_enabled: false}
+  - {id: fill-a, name: Fill A}
+  - {id: fill-b, name: Fill B}
+  - {id: fill-c, name: Fill C}
 clients:
   - id: bench
     secret: "$CLIENT_SECRET"
@@ -233,6 +236,27 @@ measure userinfo 800 -scenario userinfo
 # The same under more load: group commits merge concurrent writes.
 measure enqueue-busy 4000 -scenario enqueue
 measure oidc-flow-busy 400 -scenario oidc-flow
+
+# B7 with several rooms filling at once: three rooms take FILL_DEPTH
+# tickets each through the public enqueue, together; the growth of the
+# tickets table (heap and indexes, after VACUUM) per ticket.
+FILL_DEPTH=${FILL_DEPTH:-100000}
+tickets_size() {
+	psql -q -h 127.0.0.1 -p "$PG_PORT" -U postgres "$DB" -c "VACUUM ANALYZE tickets" >/dev/null
+	psql -qtA -h 127.0.0.1 -p "$PG_PORT" -U postgres "$DB" -c "SELECT pg_total_relation_size('tickets')"
+}
+log "three rooms filling at once, $FILL_DEPTH tickets each"
+size0=$(tickets_size)
+fills=()
+for room in fill-a fill-b fill-c; do
+	"$OUT/waitroom-bench" -target "http://127.0.0.1:$BASE_PORT" -admin "http://127.0.0.1:$((BASE_PORT + 1))" \
+		-room "$room" -scenario fill -depth "$FILL_DEPTH" -prefill-c 32 -q 2>>"$OUT/bench-fill.log" &
+	fills+=($!)
+done
+for f in "${fills[@]}"; do wait "$f"; done
+size1=$(tickets_size)
+printf '\nB7, three rooms filling at once through the public enqueue (%s tickets each): the tickets table grew %s bytes, **%s bytes per ticket** (heap and indexes, after VACUUM).\n' \
+	"$FILL_DEPTH" "$((size1 - size0))" "$(awk -v d="$((size1 - size0))" -v n="$((3 * FILL_DEPTH))" 'BEGIN {printf "%.1f", d / n}')" >"$OUT/fill.md"
 
 # What the stores hold at the end.
 {

@@ -41,7 +41,8 @@
 #   DEX_BIN=          a dex binary, the reference of B4 (unset: not compared)
 #   DEX_STORAGES="memory postgres"   dex's storages measured (provider dex, dex-postgres)
 #   DEX_ADDR=127.0.0.1:28490   where dex listens
-#   ONLY=             run only these groups, e.g. ONLY="b1 b2 b4" (b1 enqueue, b2 polls
+#   GATE_BITS=8       difficulty of the bot gate in "B1 enqueue, bot gate" (GATE_POOL: challenges solved per run)
+#   ONLY=             run only these groups, e.g. ONLY="b1 b2 b4" (b1 enqueue, b1gate B1 through the bot gate, b2 polls
 #                     with wrk and room status, b3 token, b4 logins with dex, b5
 #                     userinfo, flow queue-flow, b6 depths and b7, b8 burst, go the Go
 #                     benchmarks; unset: all). The report then goes to $OUT/benchmarks.md
@@ -62,6 +63,8 @@ if [ -n "${QUICK:-}" ]; then
 	RUNS=1 DURATION=2s WARMUP=1s DEPTHS="0 150000" GOBENCH_TIME=${GOBENCH_TIME:-100ms}
 fi
 OUT=${OUT:-$(mktemp -d /tmp/waitroom-bench.XXXXXX)}
+# Enough solved challenges for a run of B1 at 30,000 enqueues/s.
+GATE_POOL=${GATE_POOL:-$(((${DURATION%s} + ${WARMUP%s}) * 30000))}
 mkdir -p "$OUT/results"
 
 PUBLIC_ADDR=${PUBLIC_ADDR:-127.0.0.1:28480}
@@ -71,6 +74,7 @@ DEX_ADDR=${DEX_ADDR:-127.0.0.1:28490}
 DEX_STORAGES=${DEX_STORAGES:-memory postgres}
 DEX_DB=dex_bench
 ONLY=${ONLY:-}
+GATE_BITS=${GATE_BITS:-8}
 PG_BASE=postgresql://postgres@127.0.0.1:5432
 DB=waitroom_bench
 REDIS_PREFIX="wrbench:$$:"
@@ -434,6 +438,13 @@ for alg in RS256 ES256; do
 
 	if want b1; then
 		bench enqueue "B1 enqueue" "target B1: ≥ 10,000/s, p99 ≤ 50 ms" -scenario enqueue -c 64
+	fi
+	if want b1gate; then
+		# B1 through a room's bot gate: every enqueue brings a solved
+		# proof-of-work challenge (solved before the run, so that the
+		# generator's search is not timed) that the server checks and spends.
+		bench enqueue-gate "B1 enqueue, bot gate" "target: ≥ 80 % of B1 without the gate; challenges of $GATE_BITS bits, $GATE_POOL solved before each run" \
+			-scenario enqueue -c 64 -room bench-gate -create-room -gate-difficulty "$GATE_BITS" -gate-pool "$GATE_POOL"
 	fi
 	if want b2; then
 		bench poll "B2 poll" "target B2: ≥ 50,000/s, p99 ≤ 20 ms" -scenario poll -c 64

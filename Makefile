@@ -1,10 +1,16 @@
 # The one test target: what CI runs (.ci/run) and what the README tells
 # newcomers to run. Tests needing Redis/PostgreSQL skip loudly without them
 # unless CI=true.
-.PHONY: test lint build e2e screenshots bench
+.PHONY: test lint build e2e screenshots bench fuzz
 
 test: lint
 	go test -race ./...
+	.ci/fuzz
+
+# Every fuzz target (found by name) for FUZZTIME each, 5s by default; a
+# crash fails the run and leaves its input in the package's testdata/fuzz.
+fuzz:
+	.ci/fuzz
 
 # go vet and staticcheck (pinned in go.mod as a tool); the import rules of
 # the layout are a test (waitroom/architecture_test.go).

@@ -53,7 +53,7 @@ func TestIncrementServingCounter(t *testing.T) {
 		// Near the int64 limit: a 400 that names the bound, never an
 		// overflow (a 500 from PostgreSQL, a wrap to 0 in memory).
 		for _, by := range []string{"9223372036854775807", "9223372036854775800", "9007199254740985"} {
-			a := inc(`{"event_id":"demo","increment_by":` + by + `}`).expect(http.StatusBadRequest, "invalid_argument")
+			a := inc(`{"event_id":"demo","increment_by":`+by+`}`).expect(http.StatusBadRequest, "invalid_argument")
 			if msg := a.json()["message"].(string); !strings.Contains(msg, "cannot pass 9007199254740991") {
 				t.Fatalf("increment_by %s: message %q", by, msg)
 			}

@@ -220,8 +220,8 @@ func (a *API) handle(h func(http.ResponseWriter, *http.Request) error) http.Hand
 func (a *API) InProcess() http.Handler { return a.admin.router }
 
 // PublicHandler is the public listener's handler: the API's routes, then
-// mounts, behind the request id, access log, metrics, recovery, limits and
-// CORS middleware.
+// mounts, behind the request id, access log, metrics, recovery, limits,
+// CORS and clean-input (no NUL, only UTF-8) middleware.
 func (a *API) PublicHandler(mounts ...Mount) http.Handler {
 	return a.chain(PublicListener, a.compose(a.public, mounts), a.opts.CORSOrigins)
 }
@@ -256,6 +256,7 @@ func (a *API) compose(t *routeTable, mounts []Mount) http.Handler {
 }
 
 func (a *API) chain(listener string, h http.Handler, origins []string) http.Handler {
+	h = middleware.CleanInput(web.Error)(h)
 	h = middleware.CORS(origins)(h)
 	h = middleware.Limits(a.opts.MaxBodyBytes, a.opts.MaxQueryBytes, web.Error)(h)
 	h = middleware.Recover(web.Error)(h)

@@ -155,12 +155,9 @@ func (p *Provider) refreshExchange(w http.ResponseWriter, r *http.Request) error
 	if token == "" {
 		return oidc.ErrInvalidRequest().WithDescription("refresh_token missing")
 	}
-	req, err := p.grants.refreshRequest(ctx, token)
+	req, err := p.grants.refreshRequest(ctx, token, c.ID)
 	if err != nil {
 		return err
-	}
-	if req.GetClientID() != c.ID {
-		return oidc.ErrInvalidGrant().WithDescription("the refresh token was issued to another client")
 	}
 	if scope := r.PostForm.Get("scope"); scope != "" {
 		if err := op.ValidateRefreshTokenScopes(strings.Fields(scope), req); err != nil {
@@ -172,7 +169,7 @@ func (p *Provider) refreshExchange(w http.ResponseWriter, r *http.Request) error
 	if err := p.grants.restoreGrant(ctx, &req.grant); err != nil {
 		return err
 	}
-	if err := p.grants.rotate(ctx, req.tokenID); err != nil {
+	if err := p.grants.rotate(ctx, req.tokenID, req.grant); err != nil {
 		return err
 	}
 	resp, err := p.mint(r, &req.grant, c, "", "", true)

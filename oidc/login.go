@@ -226,7 +226,7 @@ func (p *Provider) admissionRefused(w http.ResponseWriter, r *http.Request, v *v
 func (p *Provider) codeResponse(w http.ResponseWriter, r *http.Request, ar *authRequest, code string) error {
 	resp := &op.CodeResponseType{Code: code, State: ar.State}
 	if ar.ResponseMode == oidc.ResponseModeFormPost {
-		return op.AuthResponseFormPost(w, ar.RedirectURI, resp, p.op.Encoder())
+		return p.formPost(w, ar.RedirectURI, resp)
 	}
 	target, err := op.AuthResponseURL(ar.RedirectURI, oidc.ResponseTypeCode, ar.ResponseMode, resp, p.op.Encoder())
 	if err != nil {

@@ -120,7 +120,9 @@ type Provider struct {
 	room    *roompage.Page
 	log     *slog.Logger
 	handler http.Handler
-	demo    http.Handler
+	// router is handler's router, without the issuer's path (Routes).
+	router *mux.Router
+	demo   http.Handler
 	// verified remembers JWT access tokens already verified.
 	verified *verifiedTokens
 	signers  signerCache
@@ -231,6 +233,15 @@ func (p *Provider) newOP() (*op.Provider, error) {
 // Issuer returns the issuer URL.
 func (p *Provider) Issuer() string { return p.cfg.Issuer }
 
+// Routes lists every route of Handler, under the issuer's path.
+func (p *Provider) Routes() []web.Route {
+	routes := web.MuxRoutes(p.router)
+	for i := range routes {
+		routes[i].Path = p.issuer.Path + routes[i].Path
+	}
+	return routes
+}
+
 // Handler serves the provider, the room pages and their static files. It
 // expects full paths (with the issuer's path prefix, if any).
 func (p *Provider) Handler() http.Handler { return p.handler }
@@ -257,6 +268,7 @@ func (p *Provider) routes() http.Handler {
 		r.PathPrefix("/demo/").Handler(p.demo)
 	}
 	r.NotFoundHandler = p.page(func(http.ResponseWriter, *http.Request) error { return errPageNotFound })
+	p.router = r
 	var h http.Handler = limitBody(r)
 	h = op.NewIssuerInterceptor(p.op.IssuerFromRequest).Handler(h)
 	if prefix := p.issuer.Path; prefix != "" {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/waitroom-idp/waitroom/waitroom"
+	"github.com/waitroom-idp/waitroom/waitroom/transport/web"
 )
 
 // Server is a waitroom: two listeners, the background jobs and the backend
@@ -29,6 +30,7 @@ type Server struct {
 	issuer   string
 	adminKey string // generated for this run, "" when configured
 	links    []string
+	routes   [2][]web.Route // of the public and the admin listener
 	// publicCert and adminCert are the listeners' certificates, nil for
 	// plain http.
 	publicCert, adminCert *certificate
@@ -146,6 +148,10 @@ func (s *Server) AdminURL() string { return LocalURL(s.adminLn.Addr().String(), 
 // program that embeds the server and serves them itself (and for
 // benchmarks that time the server's work without the network).
 func (s *Server) Handlers() (public, admin http.Handler) { return s.public.Handler, s.admin.Handler }
+
+// Routes lists every route of the public and of the admin listener (the
+// method and path template of each), so that a test can reach them all.
+func (s *Server) Routes() (public, admin []web.Route) { return s.routes[0], s.routes[1] }
 
 // Failed delivers an error if a listener stops on its own.
 func (s *Server) Failed() <-chan error { return s.failed }

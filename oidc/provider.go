@@ -268,6 +268,7 @@ func (p *Provider) routes() http.Handler {
 		r.PathPrefix("/demo/").Handler(p.demo)
 	}
 	r.NotFoundHandler = p.page(func(http.ResponseWriter, *http.Request) error { return errPageNotFound })
+	r.MethodNotAllowedHandler = http.HandlerFunc(p.methodNotAllowed)
 	p.router = r
 	var h http.Handler = limitBody(r)
 	h = op.NewIssuerInterceptor(p.op.IssuerFromRequest).Handler(h)
@@ -275,6 +276,24 @@ func (p *Provider) routes() http.Handler {
 		h = http.StripPrefix(prefix, h)
 	}
 	return h
+}
+
+// methodNotAllowed answers a known path asked with a method it does not
+// serve: 405, with the methods it does serve in Allow (RFC 9110 §15.5.6).
+func (p *Provider) methodNotAllowed(w http.ResponseWriter, r *http.Request) {
+	var allowed []string
+	for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		var match mux.RouteMatch
+		if p.router.Match(probe, &match) && match.MatchErr == nil {
+			allowed = append(allowed, m)
+		}
+	}
+	allow := strings.Join(allowed, ", ")
+	web.Error(w, r, &web.Problem{Status: http.StatusMethodNotAllowed, Code: "method_not_allowed",
+		Message: r.Method + " is not allowed here; allowed: " + allow, OAuth: "invalid_request",
+		Header: http.Header{"Allow": {allow}}})
 }
 
 // limitBody caps request bodies: nothing the provider accepts is large.

@@ -23,19 +23,7 @@ const testAdminKey = "headers-test-admin-key-0123456789"
 // later is walked too), with its own methods and a wrong one, and checks
 // the security headers on each answer: pages, JSON, redirects, errors.
 func TestEveryAnswerCarriesTheSecurityHeaders(t *testing.T) {
-	cfg := server.DefaultConfig()
-	cfg.HTTPAddr, cfg.AdminAddr = "127.0.0.1:0", "127.0.0.1:0"
-	cfg.Issuer = "https://queue.example.com/idp"
-	cfg.Pprof = true
-	demo := true
-	cfg.Demo = &demo
-	cfg.SigningAlgorithm = "ES256"
-	cfg.AdminKeyHashes = []string{"ops:" + httpapi.HashAdminKey(testAdminKey)}
-	srv, err := server.Open(context.Background(), cfg, server.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = srv.Close() })
+	srv := openServer(t, func(cfg *server.Config) { cfg.Pprof = true })
 	public, admin := srv.Handlers()
 	publicRoutes, adminRoutes := srv.Routes()
 	if len(publicRoutes) < 20 || len(adminRoutes) < 30 {
@@ -46,6 +34,48 @@ func TestEveryAnswerCarriesTheSecurityHeaders(t *testing.T) {
 	t.Logf("%d public and %d admin routes, %d HTML answers", len(publicRoutes), len(adminRoutes), pages)
 	if pages < 8 {
 		t.Fatalf("only %d HTML answers seen: the walk misses the pages", pages)
+	}
+}
+
+// openServer opens a server on the embedded store with the demo on, an
+// https issuer with a path and a known admin key, changed by configure.
+func openServer(t *testing.T, configure func(*server.Config)) *server.Server {
+	t.Helper()
+	cfg := server.DefaultConfig()
+	cfg.HTTPAddr, cfg.AdminAddr = "127.0.0.1:0", "127.0.0.1:0"
+	cfg.Issuer = "https://queue.example.com/idp"
+	demo := true
+	cfg.Demo = &demo
+	cfg.SigningAlgorithm = "ES256"
+	cfg.AdminKeyHashes = []string{"ops:" + httpapi.HashAdminKey(testAdminKey)}
+	configure(&cfg)
+	srv, err := server.Open(context.Background(), cfg, server.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Close() })
+	return srv
+}
+
+// TestCORSPreflightAllowsAuthorization: with CORS on, a page may call the
+// token endpoint (client_secret_basic) and userinfo (a bearer token).
+func TestCORSPreflightAllowsAuthorization(t *testing.T) {
+	srv := openServer(t, func(cfg *server.Config) { cfg.CORSOrigins = []string{"https://app.example"} })
+	public, _ := srv.Handlers()
+	for _, path := range []string{"/idp/oauth/token", "/idp/userinfo"} {
+		req := httptest.NewRequest(http.MethodOptions, path, nil)
+		req.Header.Set("Origin", "https://app.example")
+		req.Header.Set("Access-Control-Request-Method", http.MethodPost)
+		req.Header.Set("Access-Control-Request-Headers", "authorization,content-type")
+		rec := httptest.NewRecorder()
+		public.ServeHTTP(rec, req)
+		allowed := strings.ToLower(rec.Header().Get("Access-Control-Allow-Headers"))
+		if rec.Code != http.StatusNoContent || rec.Header().Get("Access-Control-Allow-Origin") != "https://app.example" ||
+			!slices.Contains(strings.Split(strings.ReplaceAll(allowed, " ", ""), ","), "authorization") {
+			t.Errorf("preflight %s: %d, Allow-Origin %q, Allow-Headers %q", path, rec.Code,
+				rec.Header().Get("Access-Control-Allow-Origin"), rec.Header().Get("Access-Control-Allow-Headers"))
+		}
+		checkHeaders(t, "OPTIONS "+path, rec.Header(), middleware.PublicCSP, true)
 	}
 }
 

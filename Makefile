@@ -1,17 +1,23 @@
 # The one test target: what CI runs (.ci/run) and what the README tells
 # newcomers to run. Tests needing Redis/PostgreSQL skip loudly without them
 # unless CI=true.
-.PHONY: test lint build e2e screenshots bench
+.PHONY: test lint build e2e screenshots bench fuzz
 
 test: lint
 	go test -race $$(go list ./... | grep -v $(BOTH_REDIS:./%=-e /%$$))
 	bash -o pipefail -c 'go test -race -v $(BOTH_REDIS) | grep -E "$(SHOWN)"'
+	.ci/fuzz
 
 # The packages whose suites run on plain Redis and on Redis Cluster run
 # verbose, so that the log names each suite's redis and cluster subtests
 # (two levels deep), its log lines (failover figures) and any failure.
 BOTH_REDIS = ./waitroom/backend/redispg ./waitroom/admission/replicas ./waitroom/testenv
 SHOWN = ^(ok|FAIL|panic|--- |    --- )|^[[:space:]]+[[:alnum:]_]+\.go:[0-9]+: 
+
+# Every fuzz target (found by name) for FUZZTIME each, 5s by default; a
+# crash fails the run and leaves its input in the package's testdata/fuzz.
+fuzz:
+	.ci/fuzz
 
 # go vet and staticcheck (pinned in go.mod as a tool); the import rules of
 # the layout are a test (waitroom/architecture_test.go).

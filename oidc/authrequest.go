@@ -46,6 +46,11 @@ type grant struct {
 	AdmissionEnds time.Time `json:"admission_ends,omitzero"`
 }
 
+// reply is where the answer to the request goes.
+func (a *authRequest) reply() authorizeReply {
+	return authorizeReply{redirectURI: a.RedirectURI, state: a.State, mode: a.ResponseMode}
+}
+
 func (a *authRequest) promptNone() bool { return slices.Contains(a.Prompt, oidc.PromptNone) }
 
 // op.AuthRequest

@@ -473,7 +473,6 @@ func TestRefreshRules(t *testing.T) {
 	if next.status != 200 || next.str("refresh_token") == "" {
 		t.Fatalf("refresh: %d %v", next.status, next.body)
 	}
-	wantOAuthError(t, refresh("rp1", rt), 400, "invalid_grant") // rotated
 	// once the admission ends (session completed by the site), refresh stops
 	sub := idTokenClaims(t, a.str("id_token"))
 	_ = sub
@@ -482,6 +481,39 @@ func TestRefreshRules(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantOAuthError(t, refresh("rp1", next.str("refresh_token")), 400, "invalid_grant")
+}
+
+// TestRefreshReuseRevokesTheGrant: a rotated refresh token presented
+// again revokes its whole grant (RFC 9700 §4.14.2): the token the rotation
+// issued stops working, and so do the grant's access tokens. Another
+// client presenting it revokes nothing.
+func TestRefreshReuseRevokesTheGrant(t *testing.T) {
+	e := newEnv(t, withClients(testClient("rp1"), testClient("rp2")))
+	b := e.browser()
+	a := e.exchange("rp1", e.code(b, authParams("rp1", rpRedirect)), rpRedirect, "")
+	refresh := func(id, token string) answer {
+		return e.call(http.MethodPost, "/oauth/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {token}},
+			basic(id, id+"-secret-0123456789"))
+	}
+	next := refresh("rp1", a.str("refresh_token"))
+	if next.status != 200 || next.str("refresh_token") == "" {
+		t.Fatalf("refresh: %d %v", next.status, next.body)
+	}
+	wantOAuthError(t, refresh("rp2", a.str("refresh_token")), 400, "invalid_grant")
+	if u := e.call(http.MethodGet, "/userinfo", nil, bearer(next.str("access_token"))); u.status != 200 {
+		t.Fatalf("another client's replay revoked the grant: userinfo %d", u.status)
+	}
+	reuse := refresh("rp1", a.str("refresh_token"))
+	wantOAuthError(t, reuse, 400, "invalid_grant")
+	if d := reuse.str("error_description"); !strings.Contains(d, "revoked") {
+		t.Fatalf("reuse: description %q does not say the grant is revoked", d)
+	}
+	wantOAuthError(t, refresh("rp1", next.str("refresh_token")), 400, "invalid_grant")
+	for _, token := range []string{a.str("access_token"), next.str("access_token")} {
+		if u := e.call(http.MethodGet, "/userinfo", nil, bearer(token)); u.status != http.StatusUnauthorized {
+			t.Fatalf("userinfo after the reuse: %d, want 401", u.status)
+		}
+	}
 }
 
 // ticketOf returns the ticket id the browser holds in room1.

@@ -8,7 +8,6 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 
-	"github.com/waitroom-idp/waitroom/waitroom"
 	"github.com/waitroom-idp/waitroom/waitroom/transport/web"
 )
 
@@ -45,26 +44,4 @@ func (p *Provider) discovery(w http.ResponseWriter, r *http.Request) {
 func (p *Provider) keys(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Access-Control-Allow-Origin", "*")
 	web.JSON(w, http.StatusOK, web.MaxAge(5*time.Minute), p.cfg.Keys.JWKS())
-}
-
-// authorize screens the request before the library handles it: an unknown
-// client or an unregistered redirect_uri gets an error page (redirecting
-// there would make the provider an open redirector).
-func (p *Provider) authorize(w http.ResponseWriter, r *http.Request) error {
-	if err := r.ParseForm(); err != nil {
-		return pageError(http.StatusBadRequest, "oidc.bad_authorize.title", "oidc.unreadable")
-	}
-	clientID, redirectURI := r.Form.Get("client_id"), r.Form.Get("redirect_uri")
-	c, err := p.clients.Get(r.Context(), clientID)
-	if waitroom.ErrorCode(err) == waitroom.CodeNotFound {
-		return pageError(http.StatusBadRequest, "oidc.bad_authorize.title", "oidc.bad_authorize.client")
-	}
-	if err != nil {
-		return err
-	}
-	if redirectURI == "" || !slices.Contains(c.RedirectURIs, redirectURI) {
-		return pageError(http.StatusBadRequest, "oidc.bad_authorize.title", "oidc.bad_authorize.redirect")
-	}
-	op.Authorize(w, r, p.op)
-	return nil
 }

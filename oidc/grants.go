@@ -272,12 +272,24 @@ func capTime(t, limit time.Time) time.Time {
 	return t
 }
 
-// refreshRequest returns the grant of a live refresh token whose admission
-// is still valid.
-func (s *grants) refreshRequest(ctx context.Context, token string) (*refreshRequest, error) {
+// refreshRequest returns the grant of a live refresh token of clientID
+// whose admission is still valid. A token its client presents again after
+// rotating it has leaked, or its client is confused: either way the whole
+// grant is revoked (RFC 9700 §4.14.2), so that neither the thief's new
+// tokens nor the client's keep working.
+func (s *grants) refreshRequest(ctx context.Context, token, clientID string) (*refreshRequest, error) {
 	rt, g, err := s.refreshGrant(ctx, token)
+	if waitroom.ErrorCode(err) == waitroom.CodeConflict {
+		if g.ClientID == clientID {
+			return nil, s.revokeReused(ctx, *g)
+		}
+		return nil, oidc.ErrInvalidGrant().WithDescription("invalid refresh token")
+	}
 	if err != nil {
-		return nil, err
+		return nil, refreshError(err)
+	}
+	if g.ClientID != clientID {
+		return nil, oidc.ErrInvalidGrant().WithDescription("the refresh token was issued to another client")
 	}
 	if err := s.checkAdmission(ctx, g); err != nil {
 		return nil, err
@@ -285,26 +297,40 @@ func (s *grants) refreshRequest(ctx context.Context, token string) (*refreshRequ
 	return &refreshRequest{grant: *g, tokenID: rt.ID}, nil
 }
 
-// rotate takes a refresh token for good: of concurrent refreshes with one
-// token exactly one goes on.
-func (s *grants) rotate(ctx context.Context, tokenID string) error {
+// rotate takes a refresh token of grant g for good: of concurrent
+// refreshes with one token exactly one goes on; the others are reuses.
+func (s *grants) rotate(ctx context.Context, tokenID string, g grant) error {
 	_, err := s.refresh.TakeRefreshToken(ctx, tokenID, s.now())
+	if waitroom.ErrorCode(err) == waitroom.CodeConflict {
+		return s.revokeReused(ctx, g)
+	}
 	return refreshError(err)
 }
 
+// revokeReused revokes the grant of a reused refresh token.
+func (s *grants) revokeReused(ctx context.Context, g grant) error {
+	if err := s.revokeGrant(ctx, g, false); err != nil {
+		return err
+	}
+	return oidc.ErrInvalidGrant().WithDescription("the refresh token was already used: every token of its grant is revoked")
+}
+
+// refreshGrant reads a refresh token and its grant. A used token comes
+// with its grant and the store's CodeConflict; other failures have no
+// grant.
 func (s *grants) refreshGrant(ctx context.Context, token string) (waitroom.RefreshToken, *grant, error) {
 	if len(token) > 512 {
 		return waitroom.RefreshToken{}, nil, oidc.ErrInvalidGrant().WithDescription("invalid refresh token")
 	}
 	rt, err := s.refresh.RefreshToken(ctx, s.kr.tokenID("refresh", token), s.now())
-	if err != nil {
+	if err != nil && waitroom.ErrorCode(err) != waitroom.CodeConflict {
 		return rt, nil, refreshError(err)
 	}
 	g := new(grant)
-	if err := decodeStored(rt.Grant, g); err != nil {
-		return rt, nil, err
+	if derr := decodeStored(rt.Grant, g); derr != nil {
+		return rt, nil, derr
 	}
-	return rt, g, nil
+	return rt, g, err
 }
 
 // revokeToken revokes the grant of an access or refresh token presented by

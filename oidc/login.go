@@ -253,16 +253,7 @@ func (p *Provider) admissionRefused(w http.ResponseWriter, r *http.Request, v *v
 // codeResponse sends the code to the client (query or form_post).
 func (p *Provider) codeResponse(w http.ResponseWriter, r *http.Request, ar *authRequest, code string) error {
 	resp := &op.CodeResponseType{Code: code, State: ar.State}
-	if ar.ResponseMode == oidc.ResponseModeFormPost {
-		return op.AuthResponseFormPost(w, ar.RedirectURI, resp, p.op.Encoder())
-	}
-	target, err := op.AuthResponseURL(ar.RedirectURI, oidc.ResponseTypeCode, ar.ResponseMode, resp, p.op.Encoder())
-	if err != nil {
-		return err
-	}
-	w.Header().Set("Cache-Control", "no-store")
-	http.Redirect(w, r, target, http.StatusFound)
-	return nil
+	return p.authorizeResponse(w, r, ar.reply(), resp)
 }
 
 // initiateLoginURL is the client's login-initiation URL with the issuer
@@ -283,12 +274,7 @@ func (p *Provider) initiateLoginURL(c waitroom.Client) string {
 func (p *Provider) redirectError(w http.ResponseWriter, r *http.Request, ar *authRequest, e *oidc.Error) error {
 	_ = p.grants.deleteAuthRequest(r.Context(), ar.ID)
 	e.State = ar.State
-	target, err := op.AuthResponseURL(ar.RedirectURI, oidc.ResponseTypeCode, ar.ResponseMode, e, p.op.Encoder())
-	if err != nil {
-		return err
-	}
-	http.Redirect(w, r, target, http.StatusFound)
-	return nil
+	return p.authorizeResponse(w, r, ar.reply(), e)
 }
 
 // rejoin drops the browser's expired ticket so that the room page queues

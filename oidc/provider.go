@@ -124,7 +124,9 @@ type Provider struct {
 	room    *roompage.Page
 	log     *slog.Logger
 	handler http.Handler
-	demo    http.Handler
+	// router is handler's router, without the issuer's path (Routes).
+	router *mux.Router
+	demo   http.Handler
 	// verified remembers JWT access tokens already verified.
 	verified *verifiedTokens
 	signers  signerCache
@@ -235,6 +237,15 @@ func (p *Provider) newOP() (*op.Provider, error) {
 // Issuer returns the issuer URL.
 func (p *Provider) Issuer() string { return p.cfg.Issuer }
 
+// Routes lists every route of Handler, under the issuer's path.
+func (p *Provider) Routes() []web.Route {
+	routes := web.MuxRoutes(p.router)
+	for i := range routes {
+		routes[i].Path = p.issuer.Path + routes[i].Path
+	}
+	return routes
+}
+
 // Handler serves the provider, the room pages and their static files. It
 // expects full paths (with the issuer's path prefix, if any).
 func (p *Provider) Handler() http.Handler { return p.handler }
@@ -261,12 +272,32 @@ func (p *Provider) routes() http.Handler {
 		r.PathPrefix("/demo/").Handler(p.demo)
 	}
 	r.NotFoundHandler = p.page(func(http.ResponseWriter, *http.Request) error { return errPageNotFound })
+	r.MethodNotAllowedHandler = http.HandlerFunc(p.methodNotAllowed)
+	p.router = r
 	var h http.Handler = limitBody(r)
 	h = op.NewIssuerInterceptor(p.op.IssuerFromRequest).Handler(h)
 	if prefix := p.issuer.Path; prefix != "" {
 		h = http.StripPrefix(prefix, h)
 	}
 	return h
+}
+
+// methodNotAllowed answers a known path asked with a method it does not
+// serve: 405, with the methods it does serve in Allow (RFC 9110 §15.5.6).
+func (p *Provider) methodNotAllowed(w http.ResponseWriter, r *http.Request) {
+	var allowed []string
+	for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		var match mux.RouteMatch
+		if p.router.Match(probe, &match) && match.MatchErr == nil {
+			allowed = append(allowed, m)
+		}
+	}
+	allow := strings.Join(allowed, ", ")
+	web.Error(w, r, &web.Problem{Status: http.StatusMethodNotAllowed, Code: "method_not_allowed",
+		Message: r.Method + " is not allowed here; allowed: " + allow, OAuth: "invalid_request",
+		Header: http.Header{"Allow": {allow}}})
 }
 
 // limitBody caps request bodies: nothing the provider accepts is large.

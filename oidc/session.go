@@ -27,6 +27,9 @@ import (
 // used to leave the visitor signed in to the room.
 func (p *Provider) endSession(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
+	if singleValued(r) != nil {
+		return pageError(http.StatusBadRequest, "oidc.bad_logout.title", "oidc.unreadable")
+	}
 	req, err := op.ParseEndSessionRequest(r, p.op.Decoder())
 	if err != nil {
 		return pageError(http.StatusBadRequest, "oidc.bad_logout.title", "oidc.unreadable")

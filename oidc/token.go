@@ -17,9 +17,28 @@ import (
 )
 
 // oauthHandler serves h, answering its errors (the library's included) as
-// OAuth 2 errors.
+// OAuth 2 errors. A request that repeats a parameter is refused before h
+// sees it (RFC 6749 §3.1, §3.2: none may appear twice, and which copy
+// counts would be a guess).
 func oauthHandler(h web.Handler) http.Handler {
-	return web.OAuthHandler(func(w http.ResponseWriter, r *http.Request) error { return oauth(h(w, r)) })
+	return web.OAuthHandler(func(w http.ResponseWriter, r *http.Request) error {
+		if err := singleValued(r); err != nil {
+			return oauth(err)
+		}
+		return oauth(h(w, r))
+	})
+}
+
+// singleValued refuses a request whose query and form body together give
+// a parameter twice.
+func singleValued(r *http.Request) error {
+	if err := r.ParseForm(); err != nil {
+		return oidc.ErrInvalidRequest().WithDescription("cannot parse the form")
+	}
+	if name := repeated(r.Form); name != "" {
+		return oidc.ErrInvalidRequest().WithDescription("the parameter %s is given more than once", name)
+	}
+	return nil
 }
 
 // token is the token endpoint: authorization_code and refresh_token.
@@ -155,12 +174,9 @@ func (p *Provider) refreshExchange(w http.ResponseWriter, r *http.Request) error
 	if token == "" {
 		return oidc.ErrInvalidRequest().WithDescription("refresh_token missing")
 	}
-	req, err := p.grants.refreshRequest(ctx, token)
+	req, err := p.grants.refreshRequest(ctx, token, c.ID)
 	if err != nil {
 		return err
-	}
-	if req.GetClientID() != c.ID {
-		return oidc.ErrInvalidGrant().WithDescription("the refresh token was issued to another client")
 	}
 	if scope := r.PostForm.Get("scope"); scope != "" {
 		if err := op.ValidateRefreshTokenScopes(strings.Fields(scope), req); err != nil {
@@ -172,7 +188,7 @@ func (p *Provider) refreshExchange(w http.ResponseWriter, r *http.Request) error
 	if err := p.grants.restoreGrant(ctx, &req.grant); err != nil {
 		return err
 	}
-	if err := p.grants.rotate(ctx, req.tokenID); err != nil {
+	if err := p.grants.rotate(ctx, req.tokenID, req.grant); err != nil {
 		return err
 	}
 	resp, err := p.mint(r, &req.grant, c, "", "", true)

@@ -53,7 +53,6 @@ func Handler(prefix string) http.Handler {
 		} else {
 			w.Header().Set("Cache-Control", "public, max-age=300")
 		}
-		w.Header().Set("X-Content-Type-Options", "nosniff")
 		fileServer.ServeHTTP(w, r)
 	})
 }

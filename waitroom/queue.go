@@ -47,9 +47,24 @@ func (s *Service) Waiting(ctx context.Context, room string) (int64, error) {
 	return c.Waiting(), err
 }
 
+// MaxServing is the highest value of a serving counter: the largest
+// integer every JSON client (a JavaScript page among them) reads exactly.
+// Refusing to pass it also keeps the sum of a counter and a step inside
+// int64 on every backend, so that no increment can overflow.
+const MaxServing int64 = 1<<53 - 1
+
+// ErrServingTooHigh refuses a move of the serving counter past MaxServing.
+func ErrServingTooHigh() error {
+	return Errorf(CodeInvalid, "serving counter: cannot pass %d", MaxServing)
+}
+
 // AdvanceServing moves the serving counter by by (negative moves back,
-// clamped at 0) and records the new value in the history.
+// clamped at 0; past MaxServing is refused) and records the new value in
+// the history.
 func (s *Service) AdvanceServing(ctx context.Context, room string, by int64) (int64, error) {
+	if by > MaxServing {
+		return 0, ErrServingTooHigh()
+	}
 	if _, err := s.Room(ctx, room); err != nil {
 		return 0, err
 	}
@@ -61,6 +76,9 @@ func (s *Service) AdvanceServing(ctx context.Context, room string, by int64) (in
 func (s *Service) SetServing(ctx context.Context, room string, v int64) (int64, error) {
 	if v < 0 {
 		return 0, Errorf(CodeInvalid, "serving counter: must not be negative")
+	}
+	if v > MaxServing {
+		return 0, ErrServingTooHigh()
 	}
 	if _, err := s.Room(ctx, room); err != nil {
 		return 0, err

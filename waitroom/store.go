@@ -102,12 +102,13 @@ type QueueStore interface {
 	// was lost (Redis restarted empty), it is rebuilt from durable state
 	// first.
 	Counters(ctx context.Context, room string) (Counters, error)
-	// AdvanceServing adds by (which may be negative) to the serving counter,
-	// clamped at 0, records the new value in the serving history at time at
-	// and returns it.
+	// AdvanceServing adds by (which may be negative, or as large as an
+	// int64 allows) to the serving counter, clamped at 0, records the new
+	// value in the serving history at time at and returns it. A sum above
+	// MaxServing is refused (CodeInvalid) and changes nothing.
 	AdvanceServing(ctx context.Context, room string, by int64, at time.Time) (int64, error)
-	// SetServing sets the serving counter (>= 0), records it in the history
-	// and returns it.
+	// SetServing sets the serving counter (0 to MaxServing, else
+	// CodeInvalid), records it in the history and returns it.
 	SetServing(ctx context.Context, room string, value int64, at time.Time) (int64, error)
 	// ServingRecordAtOrAbove returns the history row with the smallest
 	// serving value >= position in the current generation; found=false if

@@ -34,21 +34,33 @@ type RefreshToken struct {
 	Grant     []byte    `json:"grant"`
 	CreatedAt time.Time `json:"created_at"`
 	ExpiresAt time.Time `json:"expires_at"`
+	// UsedAt is when the token was rotated (TakeRefreshToken); zero while
+	// it is live.
+	UsedAt time.Time `json:"used_at,omitzero"`
 }
 
-// RefreshStore keeps refresh tokens.
+// ErrRefreshReused is the CodeConflict of a refresh token presented
+// after its rotation: a sign that it leaked, so the caller revokes the
+// token's whole grant (RFC 9700 §4.14.2).
+func ErrRefreshReused() error { return Errorf(CodeConflict, "refresh token already used") }
+
+// RefreshStore keeps refresh tokens. A rotated token stays, marked used,
+// until it expires, so that its reuse is told apart from an unknown token.
 type RefreshStore interface {
 	// CreateRefreshToken stores a new token.
 	CreateRefreshToken(ctx context.Context, t RefreshToken) error
-	// RefreshToken returns a live (unexpired, unused, unrevoked) token;
-	// CodeNotFound otherwise.
+	// RefreshToken returns a live (unexpired, unused, unrevoked) token. A
+	// used, unexpired token is returned with ErrRefreshReused (CodeConflict,
+	// its GrantID names the grant to revoke); CodeNotFound otherwise.
 	RefreshToken(ctx context.Context, id string, now time.Time) (RefreshToken, error)
-	// TakeRefreshToken returns a live token and removes it in one atomic
-	// step (rotation): of N concurrent calls exactly one succeeds, the
-	// others get CodeNotFound.
+	// TakeRefreshToken marks a live token used at now and returns it (with
+	// UsedAt set) in one atomic step (rotation): of N concurrent calls exactly one succeeds,
+	// the others, and any later call before the token expires, get the
+	// token with ErrRefreshReused; an unknown, expired or revoked token is
+	// CodeNotFound.
 	TakeRefreshToken(ctx context.Context, id string, now time.Time) (RefreshToken, error)
-	// RevokeGrant removes every token of a grant. Revoking an unknown grant
-	// is not an error.
+	// RevokeGrant removes every token of a grant, used ones included.
+	// Revoking an unknown grant is not an error.
 	RevokeGrant(ctx context.Context, grantID string) error
 	// DeleteExpiredRefreshTokens removes tokens that expired before now and
 	// returns how many.

@@ -22,7 +22,12 @@ import (
 //	DELETE /v1/clients/{id}
 //
 // Clients of the configuration file are read-only (409).
-func (reg *Registry) Handler() http.Handler {
+func (reg *Registry) Handler() http.Handler { return reg.router() }
+
+// Routes lists every route of Handler.
+func (reg *Registry) Routes() []web.Route { return web.MuxRoutes(reg.router()) }
+
+func (reg *Registry) router() *mux.Router {
 	r := mux.NewRouter()
 	r.Handle("/v1/clients", web.JSONHandler(reg.list)).Methods(http.MethodGet)
 	r.Handle("/v1/clients", web.JSONHandler(reg.create)).Methods(http.MethodPost)

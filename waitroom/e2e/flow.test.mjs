@@ -67,6 +67,24 @@ export async function run(browser, report) {
   await tab.reload();
   assert(/You are through/.test(await tab.locator('body').innerText()), 'a refresh lost the finished login');
 
+  // response_mode=form_post: the admitted browser's next login completes
+  // at once, and the answer page posts the code to the client from its
+  // script file (the Content-Security-Policy refuses inline handlers).
+  // The client's callback is answered here, to see what it receives.
+  const posted = [];
+  await tab.route('**/demo/callback', (route) => {
+    posted.push({ method: route.request().method(), body: route.request().postData() || '' });
+    return route.fulfill({ status: 200, contentType: 'text/html', body: '<!doctype html><html lang="en"><title>client</title><p>posted</p></html>' });
+  });
+  const formPost = new URLSearchParams({ client_id: 'demo', redirect_uri: `${env.publicURL}/demo/callback`, response_type: 'code',
+    scope: 'openid', state: 'form-post-state', response_mode: 'form_post' });
+  await tab.goto(`${env.publicURL}/authorize?${formPost}`);
+  await tab.waitForSelector('text=posted', { timeout: 30000 });
+  const sent = posted[0] || {};
+  assert(posted.length === 1 && sent.method === 'POST' && /(^|&)code=[^&]+/.test(sent.body) && sent.body.includes('state=form-post-state'),
+    `form_post sent ${JSON.stringify(posted)}`);
+  await tab.unroute('**/demo/callback');
+
   report.errors.push(...visitor.errors, ...admin.visitor.errors);
   await visitor.close();
   await admin.visitor.close();

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/waitroom-idp/waitroom/oidc"
@@ -18,6 +19,7 @@ import (
 	"github.com/waitroom-idp/waitroom/waitroom/transport/middleware"
 	"github.com/waitroom-idp/waitroom/waitroom/transport/panel"
 	"github.com/waitroom-idp/waitroom/waitroom/transport/roompage"
+	"github.com/waitroom-idp/waitroom/waitroom/transport/web"
 )
 
 // panelSampleEvery is how often the control panel's chart samples every
@@ -75,6 +77,7 @@ func (s *Server) build(ctx context.Context, metrics *httpapi.Metrics) error {
 		MaxBodyBytes: cfg.MaxBodyBytes, MaxQueryBytes: cfg.MaxQueryBytes, ServingMaxAge: cfg.ServingCache.D(),
 		AssignLimit: cfg.AssignRateLimit, AssignWindow: cfg.AssignRateWindow.D(), RateCounter: s.backend.Ephemeral,
 		Audit: audit, AuditTrail: s.backend.Audit, Gate: gate,
+		PublicHSTS: strings.HasPrefix(s.issuer, "https://"), AdminHSTS: s.adminCert != nil,
 	})
 	if err != nil {
 		return err
@@ -95,12 +98,7 @@ func (s *Server) build(ctx context.Context, metrics *httpapi.Metrics) error {
 	public := api.PublicHandler(httpapi.Mount{Prefix: issuer.Path + "/gate/", Handler: siteGate.Handler()},
 		httpapi.Mount{Prefix: issuer.Path + "/", Handler: provider.Handler()})
 	admin := api.AdminHandler(s.adminMounts(registry, controlPanel)...)
-	if issuer.Scheme == "https" {
-		public = withHSTS(public)
-	}
-	if s.adminCert != nil {
-		admin = withHSTS(admin)
-	}
+	s.routes = s.listRoutes(api, provider, siteGate, registry, controlPanel)
 	s.public = s.httpServer(public, "public", s.publicCert)
 	s.admin = s.httpServer(admin, "admin", s.adminCert)
 	s.starts = []func(context.Context){
@@ -145,6 +143,20 @@ func (s *Server) botGate(secret []byte, svc *waitroom.Service) *admission.Gate {
 		Key: waitroom.DeriveKey(secret, "derived:bot-gate"), Ephemeral: s.backend.Ephemeral, Counters: svc.Counters,
 		Captcha: admission.NewCaptcha(providers, &http.Client{Timeout: s.cfg.CaptchaTimeout.D()}),
 	})
+}
+
+// listRoutes is every route of both listeners: the APIs', the OpenID
+// provider's, the client API's, the control panel's, the static files'.
+func (s *Server) listRoutes(api *httpapi.API, provider *oidc.Provider, siteGate *gate.Gate, registry *clients.Registry, controlPanel *panel.Panel) [2][]web.Route {
+	public := append(api.Routes(httpapi.PublicListener), provider.Routes()...)
+	public = append(public, siteGate.Routes()...)
+	admin := append(api.Routes(httpapi.AdminListener), registry.Routes()...)
+	admin = append(admin, controlPanel.Routes()...)
+	admin = append(admin, web.Route{Method: http.MethodGet, Path: "/static/"})
+	if s.cfg.Pprof {
+		admin = append(admin, web.Route{Method: http.MethodGet, Path: "/debug/pprof/"})
+	}
+	return [2][]web.Route{public, admin}
 }
 
 // adminMounts are the handlers of the admin listener besides the REST API:

@@ -53,16 +53,21 @@ type Config struct {
 	// Turnstile, HCaptcha and ReCaptcha are the CAPTCHA providers a room's
 	// bot gate may name (bot_gate.captcha); a provider without keys fails
 	// closed for rooms that name it.
-	Turnstile       CaptchaConfig
-	HCaptcha        CaptchaConfig
-	ReCaptcha       CaptchaConfig
-	CaptchaTimeout  waitroom.Duration
-	MaxBodyBytes    int64
-	MaxHeaderBytes  int
-	MaxQueryBytes   int
-	ServingCache    waitroom.Duration
-	PollCache       waitroom.Duration
-	MetricsListener string
+	Turnstile      CaptchaConfig
+	HCaptcha       CaptchaConfig
+	ReCaptcha      CaptchaConfig
+	CaptchaTimeout waitroom.Duration
+	MaxBodyBytes   int64
+	MaxHeaderBytes int
+	MaxQueryBytes  int
+	// ReadHeaderTimeout bounds the wait for a request's headers, and
+	// ReadTimeout for the whole request with its body: a client that
+	// sends slowly, or less than it announced, is cut off then.
+	ReadHeaderTimeout waitroom.Duration
+	ReadTimeout       waitroom.Duration
+	ServingCache      waitroom.Duration
+	PollCache         waitroom.Duration
+	MetricsListener   string
 	// MetricsToken, when set, is the bearer token /metrics requires (on
 	// the admin listener an admin key also does); it is required when
 	// /metrics is on the public listener. Never logged, no flag.
@@ -109,12 +114,15 @@ func DefaultConfig() Config {
 		MaxBodyBytes:     16 << 10,
 		MaxHeaderBytes:   16 << 10,
 		MaxQueryBytes:    2048,
-		ServingCache:     waitroom.Duration(2 * time.Second),
-		PollCache:        waitroom.Duration(500 * time.Millisecond),
-		MetricsListener:  "admin",
-		ShutdownTimeout:  waitroom.Duration(15 * time.Second),
-		SigningAlgorithm: "RS256",
-		ExpiryInterval:   waitroom.Duration(time.Minute),
+		// Every request waitroom accepts is small: a few KiB at most.
+		ReadHeaderTimeout: waitroom.Duration(5 * time.Second),
+		ReadTimeout:       waitroom.Duration(10 * time.Second),
+		ServingCache:      waitroom.Duration(2 * time.Second),
+		PollCache:         waitroom.Duration(500 * time.Millisecond),
+		MetricsListener:   "admin",
+		ShutdownTimeout:   waitroom.Duration(15 * time.Second),
+		SigningAlgorithm:  "RS256",
+		ExpiryInterval:    waitroom.Duration(time.Minute),
 	}
 }
 

@@ -4,6 +4,9 @@ import (
 	"encoding/base64"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/waitroom-idp/waitroom/waitroom"
 )
 
 func TestDecodeSecretKey(t *testing.T) {
@@ -49,5 +52,27 @@ func TestRedactURL(t *testing.T) {
 	}
 	if got := redactURL("host=h password=topsecret dbname=d"); strings.Contains(got, "topsecret") {
 		t.Fatal(got)
+	}
+}
+
+// TestReadTimeoutsAreBounded: a header timeout from 1s to 1m, and a read
+// timeout no shorter than it (else the header one means nothing).
+func TestReadTimeoutsAreBounded(t *testing.T) {
+	for _, c := range []struct {
+		header, read time.Duration
+		want         string
+	}{
+		{5 * time.Second, 10 * time.Second, ""},
+		{5 * time.Second, 5 * time.Second, ""},
+		{500 * time.Millisecond, 10 * time.Second, "read_header_timeout: between 1s and 1m"},
+		{5 * time.Second, 2 * time.Second, "read_timeout: between read_header_timeout and 10m"},
+		{5 * time.Second, time.Hour, "read_timeout: between read_header_timeout and 10m"},
+	} {
+		cfg := DefaultConfig()
+		cfg.ReadHeaderTimeout, cfg.ReadTimeout = waitroom.Duration(c.header), waitroom.Duration(c.read)
+		got := strings.Join(cfg.limitProblems(), "; ")
+		if c.want == "" && got != "" || !strings.Contains(got, c.want) {
+			t.Errorf("header %s, read %s: problems %q, want %q", c.header, c.read, got, c.want)
+		}
 	}
 }

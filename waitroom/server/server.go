@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/waitroom-idp/waitroom/waitroom"
+	"github.com/waitroom-idp/waitroom/waitroom/transport/web"
 )
 
 // Server is a waitroom: two listeners, the background jobs and the backend
@@ -29,6 +30,7 @@ type Server struct {
 	issuer   string
 	adminKey string // generated for this run, "" when configured
 	links    []string
+	routes   [2][]web.Route // of the public and the admin listener
 	// publicCert and adminCert are the listeners' certificates, nil for
 	// plain http.
 	publicCert, adminCert *certificate
@@ -147,6 +149,10 @@ func (s *Server) AdminURL() string { return LocalURL(s.adminLn.Addr().String(), 
 // benchmarks that time the server's work without the network).
 func (s *Server) Handlers() (public, admin http.Handler) { return s.public.Handler, s.admin.Handler }
 
+// Routes lists every route of the public and of the admin listener (the
+// method and path template of each), so that a test can reach them all.
+func (s *Server) Routes() (public, admin []web.Route) { return s.routes[0], s.routes[1] }
+
 // Failed delivers an error if a listener stops on its own.
 func (s *Server) Failed() <-chan error { return s.failed }
 
@@ -155,8 +161,8 @@ func (s *Server) Failed() <-chan error { return s.failed }
 func (s *Server) httpServer(h http.Handler, name string, cert *certificate) *http.Server {
 	srv := &http.Server{
 		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
+		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout.D(),
+		ReadTimeout:       s.cfg.ReadTimeout.D(),
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    s.cfg.MaxHeaderBytes,

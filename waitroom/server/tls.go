@@ -6,7 +6,6 @@ import (
 	"crypto/tls"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -18,14 +17,6 @@ import (
 // a secret store): often enough that a renewed certificate is served
 // within seconds, rarely enough to cost nothing.
 const DefaultCertCheckEvery = 5 * time.Second
-
-// hstsHeader is sent on every answer of a listener whose public URL is
-// https. Two years, as browsers' preload lists expect of a settled https
-// site. Without includeSubDomains: waitroom speaks for its own host only,
-// and an issuer such as https://example.com/queue must not decide for
-// every other name under example.com. Without preload, for the same
-// reason: preloading is the domain owner's choice.
-const hstsHeader = "max-age=63072000"
 
 // certificate serves a key pair from two PEM files and rereads them when
 // their content changes, so that a renewed certificate is served without a
@@ -144,12 +135,4 @@ func checkCertificatePair(certName, keyName, certFile, keyFile string) []string 
 		return []string{fmt.Sprintf("%s and %s: %v", certName, keyName, err)}
 	}
 	return nil
-}
-
-// withHSTS adds Strict-Transport-Security to every answer.
-func withHSTS(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Strict-Transport-Security", hstsHeader)
-		next.ServeHTTP(w, r)
-	})
 }

@@ -117,6 +117,8 @@ func (c Config) limitProblems() []string {
 	check(c.AssignRateWindow.D() >= time.Second && c.AssignRateWindow.D() <= 24*time.Hour, "assign_rate_window: between 1s and 24h")
 	check(c.MaxBodyBytes >= 1024 && c.MaxBodyBytes <= 10<<20, "max_body_bytes: between 1024 and 10485760")
 	check(c.MaxHeaderBytes >= 4096 && c.MaxHeaderBytes <= 1<<20, "max_header_bytes: between 4096 and 1048576")
+	check(c.ReadHeaderTimeout.D() >= time.Second && c.ReadHeaderTimeout.D() <= time.Minute, "read_header_timeout: between 1s and 1m")
+	check(c.ReadTimeout.D() >= c.ReadHeaderTimeout.D() && c.ReadTimeout.D() <= 10*time.Minute, "read_timeout: between read_header_timeout and 10m")
 	check(c.MaxQueryBytes >= 256 && c.MaxQueryBytes <= 64<<10, "max_query_bytes: between 256 and 65536")
 	check(c.ServingCache.D() >= time.Second && c.ServingCache.D() <= 5*time.Second, "serving_cache: between 1s and 5s")
 	check(c.PollCache.D() >= 0 && c.PollCache.D() <= 5*time.Second, "poll_cache: between 0 and 5s")

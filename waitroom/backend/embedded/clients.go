@@ -117,23 +117,30 @@ func (s *refreshStore) RefreshToken(_ context.Context, id string, now time.Time)
 	return s.live(id, now)
 }
 
-// TakeRefreshToken returns a live token and removes it.
+// TakeRefreshToken returns a live token and marks it used.
 func (s *refreshStore) TakeRefreshToken(_ context.Context, id string, now time.Time) (waitroom.RefreshToken, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t, err := s.live(id, now)
 	if err == nil {
-		delete(s.byID, id)
+		t.UsedAt = now
+		stored := s.byID[id]
+		stored.UsedAt = now
+		s.byID[id] = stored
 	}
 	return t, err
 }
 
+// live returns an unexpired token: with ErrRefreshReused once used.
 func (s *refreshStore) live(id string, now time.Time) (waitroom.RefreshToken, error) {
 	t, ok := s.byID[id]
 	if !ok || !now.Before(t.ExpiresAt) {
 		return waitroom.RefreshToken{}, notFound("refresh token")
 	}
 	t.Grant = append([]byte(nil), t.Grant...)
+	if !t.UsedAt.IsZero() {
+		return t, waitroom.ErrRefreshReused()
+	}
 	return t, nil
 }
 

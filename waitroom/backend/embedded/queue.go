@@ -69,6 +69,10 @@ func (s *Store) Counters(_ context.Context, room string) (waitroom.Counters, err
 func (s *Store) AdvanceServing(_ context.Context, room string, by int64, at time.Time) (int64, error) {
 	var v int64
 	err := s.locked(room, func(rs *roomState) error {
+		// Compared as a difference: serving+by could overflow.
+		if by > waitroom.MaxServing-rs.counters.Serving {
+			return waitroom.ErrServingTooHigh()
+		}
 		v = rs.setServing(rs.counters.Serving+by, at)
 		return nil
 	})
@@ -79,6 +83,9 @@ func (s *Store) AdvanceServing(_ context.Context, room string, by int64, at time
 func (s *Store) SetServing(_ context.Context, room string, value int64, at time.Time) (int64, error) {
 	if value < 0 {
 		return 0, waitroom.Errorf(waitroom.CodeInvalid, "serving counter: must not be negative")
+	}
+	if value > waitroom.MaxServing {
+		return 0, waitroom.ErrServingTooHigh()
 	}
 	var v int64
 	err := s.locked(room, func(rs *roomState) error {

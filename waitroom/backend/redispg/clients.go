@@ -3,7 +3,9 @@ package redispg
 import (
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"encoding/json"
+	"errors"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -132,31 +134,53 @@ func (s refreshTokens) CreateRefreshToken(ctx context.Context, t waitroom.Refres
 }
 
 type refreshRow struct {
-	ID        string    `db:"id"`
-	GrantID   string    `db:"grant_id"`
-	ClientID  string    `db:"client_id"`
-	Grant     []byte    `db:"grant_doc"`
-	CreatedAt time.Time `db:"created_at"`
-	ExpiresAt time.Time `db:"expires_at"`
+	ID        string     `db:"id"`
+	GrantID   string     `db:"grant_id"`
+	ClientID  string     `db:"client_id"`
+	Grant     []byte     `db:"grant_doc"`
+	CreatedAt time.Time  `db:"created_at"`
+	ExpiresAt time.Time  `db:"expires_at"`
+	UsedAt    *time.Time `db:"used_at"`
 }
 
 func (r refreshRow) token() waitroom.RefreshToken {
-	return waitroom.RefreshToken{ID: r.ID, GrantID: r.GrantID, ClientID: r.ClientID, Grant: r.Grant,
+	t := waitroom.RefreshToken{ID: r.ID, GrantID: r.GrantID, ClientID: r.ClientID, Grant: r.Grant,
 		CreatedAt: r.CreatedAt, ExpiresAt: r.ExpiresAt}
+	if r.UsedAt != nil {
+		t.UsedAt = r.UsedAt.UTC()
+	}
+	return t
 }
 
-// RefreshToken returns a live token.
-func (s refreshTokens) RefreshToken(ctx context.Context, id string, now time.Time) (waitroom.RefreshToken, error) {
+// unexpired reads an unexpired token, used or not: ErrRefreshReused once
+// used.
+func (s refreshTokens) unexpired(ctx context.Context, id string, now time.Time) (waitroom.RefreshToken, error) {
 	var r refreshRow
 	err := s.db.GetContext(ctx, &r, `SELECT * FROM oidc_refresh_tokens WHERE id = $1 AND expires_at > $2`, id, now)
-	return r.token(), mapRecordErr(err, "refresh token")
+	if err != nil {
+		return waitroom.RefreshToken{}, mapRecordErr(err, "refresh token")
+	}
+	if r.UsedAt != nil {
+		return r.token(), waitroom.ErrRefreshReused()
+	}
+	return r.token(), nil
 }
 
-// TakeRefreshToken deletes a live token and returns it: one statement, so
-// of concurrent callers exactly one gets the row.
+// RefreshToken returns a live token (see unexpired).
+func (s refreshTokens) RefreshToken(ctx context.Context, id string, now time.Time) (waitroom.RefreshToken, error) {
+	return s.unexpired(ctx, id, now)
+}
+
+// TakeRefreshToken marks a live token used and returns it: one statement,
+// so of concurrent callers exactly one gets the row; the others find it
+// used.
 func (s refreshTokens) TakeRefreshToken(ctx context.Context, id string, now time.Time) (waitroom.RefreshToken, error) {
 	var r refreshRow
-	err := s.db.GetContext(ctx, &r, `DELETE FROM oidc_refresh_tokens WHERE id = $1 AND expires_at > $2 RETURNING *`, id, now)
+	err := s.db.GetContext(ctx, &r, `UPDATE oidc_refresh_tokens SET used_at = $2
+		WHERE id = $1 AND expires_at > $2 AND used_at IS NULL RETURNING *`, id, now)
+	if errors.Is(err, sql.ErrNoRows) {
+		return s.unexpired(ctx, id, now)
+	}
 	return r.token(), mapRecordErr(err, "refresh token")
 }
 

@@ -147,17 +147,26 @@ type stateRow struct {
 // changeServing runs one statement that updates room_state and records the
 // new serving value in the history (a single statement is atomic without
 // an explicit transaction), then copies the state to Redis.
-func (s *Store) changeServing(ctx context.Context, room, set string, arg int64, at time.Time) (int64, error) {
+// changeServing applies set to the room's row where allowed holds (both
+// may use $2, the argument, and $4, waitroom.MaxServing). A room whose row
+// is not changed is either missing or refused by allowed.
+func (s *Store) changeServing(ctx context.Context, room, set, allowed string, arg int64, at time.Time) (int64, error) {
 	var st stateRow
 	err := s.db.GetContext(ctx, &st, `
 		WITH s AS (
-			UPDATE room_state SET `+set+`, version = version + 1 WHERE room = $1
+			UPDATE room_state SET `+set+`, version = version + 1 WHERE room = $1 AND `+allowed+`
 			RETURNING generation, serving, version, expired, max_expired
 		), h AS (
 			INSERT INTO serving_history (room, generation, serving, issued_at)
 			SELECT $1, generation, serving, $3 FROM s
 		)
-		SELECT * FROM s`, room, arg, at)
+		SELECT * FROM s`, room, arg, at, waitroom.MaxServing)
+	if errors.Is(err, sql.ErrNoRows) {
+		if err := s.roomExists(ctx, room); err != nil {
+			return 0, err
+		}
+		return 0, waitroom.ErrServingTooHigh()
+	}
 	if err != nil {
 		return 0, roomErr(err, "the serving counter could not be changed")
 	}
@@ -165,9 +174,10 @@ func (s *Store) changeServing(ctx context.Context, room, set string, arg int64, 
 }
 
 // AdvanceServing adds by (possibly negative) to the serving counter, never
-// below 0.
+// below 0 nor past waitroom.MaxServing. The bound is compared as a
+// difference, which cannot overflow a bigint as serving + by could.
 func (s *Store) AdvanceServing(ctx context.Context, room string, by int64, at time.Time) (int64, error) {
-	return s.changeServing(ctx, room, `serving = greatest(0, serving + $2)`, by, at)
+	return s.changeServing(ctx, room, `serving = greatest(0, serving + $2::bigint)`, `$2::bigint <= $4::bigint - serving`, by, at)
 }
 
 // SetServing sets the serving counter.
@@ -175,7 +185,7 @@ func (s *Store) SetServing(ctx context.Context, room string, value int64, at tim
 	if value < 0 {
 		return 0, waitroom.Errorf(waitroom.CodeInvalid, "the serving counter cannot be negative")
 	}
-	return s.changeServing(ctx, room, `serving = $2`, value, at)
+	return s.changeServing(ctx, room, `serving = $2::bigint`, `$2::bigint <= $4::bigint`, value, at)
 }
 
 func (s *Store) copyState(ctx context.Context, room string, st stateRow) error {

@@ -24,6 +24,7 @@ func refreshTests() []testCase {
 	return []testCase{
 		{"RefreshTokens", true, testRefresh},
 		{"RefreshTakeExactlyOnce", true, testRefreshTakeOnce},
+		{"RefreshReuseIsRecognised", true, testRefreshReuse},
 	}
 }
 
@@ -163,7 +164,7 @@ func testRefreshTakeOnce(t *testing.T, b Backend) {
 			switch {
 			case err == nil:
 				wins.Add(1)
-			case waitroom.ErrorCode(err) != waitroom.CodeNotFound:
+			case waitroom.ErrorCode(err) != waitroom.CodeConflict:
 				t.Error(err)
 			}
 		})
@@ -171,5 +172,47 @@ func testRefreshTakeOnce(t *testing.T, b Backend) {
 	wg.Wait()
 	if wins.Load() != 1 {
 		t.Fatalf("%d takes won, want exactly 1", wins.Load())
+	}
+}
+
+// testRefreshReuse: a rotated token is not forgotten: until it expires,
+// presenting it again gives the token (its grant) with ErrRefreshReused,
+// so that the caller can revoke the whole grant (RFC 9700 §4.14.2); the
+// grant's revocation removes it like the others.
+func testRefreshReuse(t *testing.T, b Backend) {
+	ctx, s := context.Background(), b.Open(t).Refresh
+	noErr(t, s.CreateRefreshToken(ctx, refreshToken("t1", "g1", t0.Add(time.Hour))))
+	noErr(t, s.CreateRefreshToken(ctx, refreshToken("t2", "g1", t0.Add(time.Hour))))
+	taken, err := s.TakeRefreshToken(ctx, "t1", t0)
+	if err != nil || taken.GrantID != "g1" || !taken.UsedAt.Equal(t0) {
+		t.Fatalf("first take: %+v %v", taken, err)
+	}
+	later := t0.Add(time.Minute)
+	for name, call := range map[string]func() (waitroom.RefreshToken, error){
+		"RefreshToken":     func() (waitroom.RefreshToken, error) { return s.RefreshToken(ctx, "t1", later) },
+		"TakeRefreshToken": func() (waitroom.RefreshToken, error) { return s.TakeRefreshToken(ctx, "t1", later) },
+	} {
+		got, err := call()
+		wantCode(t, err, waitroom.CodeConflict)
+		if got.GrantID != "g1" || !got.UsedAt.Equal(t0) || string(got.Grant) != `{"sub":"x"}` {
+			t.Fatalf("%s of a used token: %+v, want grant g1 used at %v", name, got, t0)
+		}
+	}
+	if _, err := s.RefreshToken(ctx, "t2", later); err != nil {
+		t.Fatalf("the grant's other token: %v", err)
+	}
+	noErr(t, s.RevokeGrant(ctx, "g1"))
+	for _, id := range []string{"t1", "t2"} {
+		_, err = s.TakeRefreshToken(ctx, id, later)
+		wantCode(t, err, waitroom.CodeNotFound)
+	}
+	// Once expired, a used token is an unknown one, and purged.
+	noErr(t, s.CreateRefreshToken(ctx, refreshToken("t3", "g2", t0.Add(time.Hour))))
+	_, err = s.TakeRefreshToken(ctx, "t3", t0)
+	noErr(t, err)
+	_, err = s.RefreshToken(ctx, "t3", t0.Add(2*time.Hour))
+	wantCode(t, err, waitroom.CodeNotFound)
+	if n, err := s.DeleteExpiredRefreshTokens(ctx, t0.Add(2*time.Hour)); err != nil || n != 1 {
+		t.Fatalf("purged %d %v, want the used, expired token", n, err)
 	}
 }

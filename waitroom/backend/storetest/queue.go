@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +15,7 @@ func queueTests() []testCase {
 		{"TicketErrors", true, testTicketErrors},
 		{"IdempotentEnqueue", true, testIdempotentEnqueue},
 		{"ServingCounter", true, testServingCounter},
+		{"ServingCounterBound", true, testServingCounterBound},
 		{"ServingHistory", true, testServingHistory},
 		{"WaitingNum", true, testWaitingNum},
 		{"ResetForgetsGeneration", true, testResetForgetsGeneration},
@@ -230,3 +232,39 @@ func testResetForgetsGeneration(t *testing.T, b Backend) {
 		t.Fatalf("first position after reset = %d, want 1 (old keys are forgotten)", again.Position)
 	}
 }
+
+// testServingCounterBound: no step, however large, overflows the counter:
+// passing waitroom.MaxServing is refused and changes nothing, through the
+// service and the store alike; reaching it exactly is allowed.
+func testServingCounterBound(t *testing.T, b Backend) {
+	e := newEnv(t, b)
+	r := e.newRoom()
+	noErr(t, firstErr(e.svc.AdvanceServing(e.ctx, r.ID, 7)))
+	for _, by := range []int64{math.MaxInt64, math.MaxInt64 - 6, waitroom.MaxServing - 6} {
+		_, err := e.svc.AdvanceServing(e.ctx, r.ID, by)
+		wantCode(t, err, waitroom.CodeInvalid)
+		_, err = e.store.AdvanceServing(e.ctx, r.ID, by, e.clock.Now())
+		wantCode(t, err, waitroom.CodeInvalid)
+	}
+	for _, v := range []int64{math.MaxInt64, waitroom.MaxServing + 1} {
+		_, err := e.svc.SetServing(e.ctx, r.ID, v)
+		wantCode(t, err, waitroom.CodeInvalid)
+		_, err = e.store.SetServing(e.ctx, r.ID, v, e.clock.Now())
+		wantCode(t, err, waitroom.CodeInvalid)
+	}
+	if got, _ := e.svc.Serving(e.ctx, r.ID); got != 7 {
+		t.Fatalf("refused moves changed the counter to %d, want 7", got)
+	}
+	v, err := e.svc.AdvanceServing(e.ctx, r.ID, waitroom.MaxServing-7)
+	noErr(t, err)
+	if v != waitroom.MaxServing {
+		t.Fatalf("AdvanceServing to the bound = %d, want %d", v, waitroom.MaxServing)
+	}
+	if v, err = e.svc.AdvanceServing(e.ctx, r.ID, math.MinInt64); err != nil || v != 0 {
+		t.Fatalf("AdvanceServing(MinInt64) = %d, %v; want clamp at 0", v, err)
+	}
+	_, err = e.store.AdvanceServing(e.ctx, "no-such-room", math.MaxInt64, e.clock.Now())
+	wantCode(t, err, waitroom.CodeNotFound)
+}
+
+func firstErr(_ int64, err error) error { return err }

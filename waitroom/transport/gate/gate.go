@@ -73,6 +73,7 @@ type Gate struct {
 	visitor   []byte // keys the visitor id the site sees
 	verifiers verifierCache
 	handler   http.Handler
+	router    *mux.Router
 }
 
 // Paths on the protected site's host that the proxy sends to the gate.
@@ -98,14 +99,18 @@ func New(opts Options) (*Gate, error) {
 	g := &Gate{opts: opts, issuer: u, visitor: waitroom.DeriveKey(opts.SecretKey, "gate-visitor")}
 	g.tickets = ticketJar{key: waitroom.DeriveKey(opts.SecretKey, "gate-ticket"), path: u.Path + "/gate/", secure: u.Scheme == "https"}
 	g.verifiers.byRoom = map[string]*verify.Verifier{}
-	g.handler = g.routes()
+	g.router = g.routes()
+	g.handler = g.router
 	return g, nil
 }
 
 // Handler serves the gate under <issuer path>/gate/.
 func (g *Gate) Handler() http.Handler { return g.handler }
 
-func (g *Gate) routes() http.Handler {
+// Routes lists the gate's routes (for the test that walks every route).
+func (g *Gate) Routes() []web.Route { return web.MuxRoutes(g.router) }
+
+func (g *Gate) routes() *mux.Router {
 	r := mux.NewRouter()
 	base := g.issuer.Path + "/gate/{room}"
 	r.Handle(base+"/check", web.JSONHandler(g.check(redirectFlavor)))

@@ -50,6 +50,19 @@ func TestIncrementServingCounter(t *testing.T) {
 		inc(`{"event_id":"demo","increment_by":"5"}`).expect(http.StatusBadRequest, "invalid_argument")
 		inc(`{"event_id":"demo","increment_by":1.5}`).expect(http.StatusBadRequest, "invalid_argument")
 		inc(`{"event_id":"demo","increment_by":1,"typo":1}`).expect(http.StatusBadRequest, "invalid_argument")
+		// Near the int64 limit: a 400 that names the bound, never an
+		// overflow (a 500 from PostgreSQL, a wrap to 0 in memory).
+		for _, by := range []string{"9223372036854775807", "9223372036854775800", "9007199254740985"} {
+			a := inc(`{"event_id":"demo","increment_by":`+by+`}`).expect(http.StatusBadRequest, "invalid_argument")
+			if msg := a.json()["message"].(string); !strings.Contains(msg, "cannot pass 9007199254740991") {
+				t.Fatalf("increment_by %s: message %q", by, msg)
+			}
+		}
+		inc(`{"event_id":"demo","increment_by":9223372036854775808}`).expect(http.StatusBadRequest, "invalid_argument")
+		e.adminDo(http.MethodPut, "/v1/rooms/demo/serving", `{"serving":9223372036854775807,"allow_beyond_queue":true}`).expect(http.StatusBadRequest, "invalid_argument")
+		if v := inc(`{"event_id":"demo","increment_by":0}`).expect(http.StatusOK, "").field("serving_num"); v != 7.0 {
+			t.Fatalf("serving_num after refused increments: %v", v)
+		}
 		e.adminDo(http.MethodGet, "/increment_serving_counter", "").expect(http.StatusMethodNotAllowed, "")
 		e.whileDown(func() answer { return inc(`{"event_id":"demo","increment_by":1}`) })
 	})

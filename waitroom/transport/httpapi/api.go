@@ -44,8 +44,11 @@ type Options struct {
 	// every admin call is refused.
 	AdminKeys AdminKeys
 	// CORSOrigins may call the public API from a browser ("*" for any).
-	CORSOrigins    []string
-	TrustedProxies middleware.TrustedProxies
+	CORSOrigins []string
+	// PublicHSTS and AdminHSTS send Strict-Transport-Security on every
+	// answer of the listener (its public URL is https).
+	PublicHSTS, AdminHSTS bool
+	TrustedProxies        middleware.TrustedProxies
 	// MaxBodyBytes bounds request bodies (default 16 KiB).
 	MaxBodyBytes int64
 	// MaxQueryBytes bounds the path and the query string (default 2048).
@@ -229,16 +232,16 @@ func (a *API) handle(h func(http.ResponseWriter, *http.Request) error) http.Hand
 func (a *API) InProcess() http.Handler { return a.admin.router }
 
 // PublicHandler is the public listener's handler: the API's routes, then
-// mounts, behind the request id, access log, metrics, recovery, limits and
-// CORS middleware.
+// mounts, behind the request id, access log, metrics, security headers,
+// recovery, limits, CORS and clean-input (no NUL, only UTF-8) middleware.
 func (a *API) PublicHandler(mounts ...Mount) http.Handler {
-	return a.chain(PublicListener, a.compose(a.public, mounts), a.opts.CORSOrigins)
+	return a.chain(PublicListener, a.compose(a.public, mounts), a.opts.CORSOrigins, middleware.Security(middleware.PublicCSP, a.opts.PublicHSTS))
 }
 
 // AdminHandler is the admin listener's handler (no CORS: the admin API is
 // not for browsers on other origins).
 func (a *API) AdminHandler(mounts ...Mount) http.Handler {
-	return a.chain(AdminListener, a.compose(a.admin, mounts), nil)
+	return a.chain(AdminListener, a.compose(a.admin, mounts), nil, middleware.Security(middleware.AdminCSP, a.opts.AdminHSTS))
 }
 
 // compose routes to the API's routes first (a wrong method on one of its
@@ -264,9 +267,14 @@ func (a *API) compose(t *routeTable, mounts []Mount) http.Handler {
 	return r
 }
 
-func (a *API) chain(listener string, h http.Handler, origins []string) http.Handler {
+// chain puts h behind the listener's middleware; security sets its
+// security headers (middleware.Security) first, so that every answer,
+// a refusal by another middleware included, carries them.
+func (a *API) chain(listener string, h http.Handler, origins []string, security func(http.Handler) http.Handler) http.Handler {
+	h = middleware.CleanInput(web.Error)(h)
 	h = middleware.CORS(origins)(h)
 	h = middleware.Limits(a.opts.MaxBodyBytes, a.opts.MaxQueryBytes, web.Error)(h)
 	h = middleware.Recover(web.Error)(h)
+	h = security(h)
 	return middleware.Entry(a.opts.Logger.With("listener", listener), a.opts.TrustedProxies, a.metrics.observe(listener))(h)
 }

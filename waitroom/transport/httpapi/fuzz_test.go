@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/waitroom-idp/waitroom/waitroom"
+	"github.com/waitroom-idp/waitroom/waitroom/transport/middleware"
 	"github.com/waitroom-idp/waitroom/waitroom/transport/web"
 )
 
@@ -19,7 +20,7 @@ var (
 // FuzzDecodeJSON: whatever a client sends, decoding either succeeds or
 // yields a 400 with a message, never a panic or another status.
 func FuzzDecodeJSON(f *testing.F) {
-	for _, seed := range []string{``, `{}`, `{"event_id":"demo"}`, `{"event_id":5}`, `[`, `{"increment_by":1e400}`, "\xff", `{"a":{"b":[1,2,{}]}} x`} {
+	for _, seed := range []string{``, `{}`, `{"event_id":"a\u0000"}`, `{"event_id":"demo"}`, `{"event_id":5}`, `[`, `{"increment_by":1e400}`, "\xff", `{"a":{"b":[1,2,{}]}} x`} {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, body string) {
@@ -30,11 +31,17 @@ func FuzzDecodeJSON(f *testing.F) {
 		}
 		err := web.DecodeJSON(r, &in, true)
 		if err == nil {
+			if in.EventID != nil && !middleware.CleanText(*in.EventID) {
+				t.Fatalf("%q: decoded %q, which holds NUL or invalid UTF-8", body, *in.EventID)
+			}
 			return
 		}
 		p := web.Classify(err)
 		if p.Status != http.StatusBadRequest || p.Message == "" {
 			t.Fatalf("%q: status %d problem %+v", body, p.Status, p)
+		}
+		if strings.Contains(p.Message, "Go ") || strings.Contains(p.Message, "int64") {
+			t.Fatalf("%q: message %q names a Go type", body, p.Message)
 		}
 	})
 }

@@ -87,7 +87,7 @@ func TestBadInputMessagesSayWhatIsWrong(t *testing.T) {
 		e.room("demo")
 		cases := map[string]string{
 			``:                      "request body is empty",
-			`{"event_id":5}`:        "event_id: want a string",
+			`{"event_id":5}`:        "event_id must be a string, not a number",
 			`{}`:                    "event_id: required",
 			`{"event_id":"demo"`:    "malformed JSON",
 			`{"event_id":"demo"} x`: "unexpected data",

@@ -91,3 +91,19 @@ func allowed(methods map[string]http.Handler) string {
 	slices.Sort(names)
 	return strings.Join(names, ", ")
 }
+
+// Routes lists every route of a listener's API (PublicListener or
+// AdminListener), mounts aside.
+func (a *API) Routes(listener string) []web.Route {
+	t := a.public
+	if listener == AdminListener {
+		t = a.admin
+	}
+	var out []web.Route
+	for path, methods := range t.paths {
+		for m := range methods {
+			out = append(out, web.Route{Method: m, Path: path})
+		}
+	}
+	return out
+}

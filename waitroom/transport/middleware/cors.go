@@ -35,7 +35,9 @@ func CORS(origins []string) func(http.Handler) http.Handler {
 			}
 			if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
 				h.Set("Access-Control-Allow-Methods", "GET, POST")
-				h.Set("Access-Control-Allow-Headers", "Content-Type, X-Request-Id, Idempotency-Key")
+				// Authorization: the token endpoint (client_secret_basic)
+				// and userinfo (a bearer token) are called from pages too.
+				h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, X-Request-Id, Idempotency-Key")
 				h.Set("Access-Control-Max-Age", "600")
 				h.Set("Cache-Control", "no-store")
 				w.WriteHeader(http.StatusNoContent)

@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"net/url"
+	"strings"
 	"testing"
 )
 
@@ -30,6 +32,29 @@ func FuzzForwardedFor(f *testing.F) {
 			if !found {
 				t.Fatalf("%q: %v is not from the header", header, got)
 			}
+		}
+	})
+}
+
+// FuzzCleanEscaped: a query string or form body that CleanEscaped passes
+// gives only clean names and values to url.ParseQuery, and one with a NUL
+// or invalid UTF-8 in a decoded value is refused.
+func FuzzCleanEscaped(f *testing.F) {
+	for _, seed := range []string{"a=b&c=d", "a=%00", "a=%ff", "a=%C3%A9", "%zz&x=%00", "a=%", "a=%0", "é=ü", "a=\xff", "+%2B%25"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		values, _ := url.ParseQuery(s)
+		clean := CleanEscaped(s)
+		for k, vs := range values {
+			for _, v := range append(vs, k) {
+				if clean && !CleanText(v) {
+					t.Fatalf("%q passed, but ParseQuery gives %q", s, v)
+				}
+			}
+		}
+		if clean != CleanEscaped(strings.ReplaceAll(s, "+", " ")) {
+			t.Fatalf("%q: '+' changed the verdict", s)
 		}
 	})
 }

@@ -74,12 +74,14 @@ type Options struct {
 
 // Panel is the control panel's http.Handler.
 type Panel struct {
-	opts     Options
-	mux      *http.ServeMux
-	sessions *sessions
-	tmpl     map[string]*template.Template
-	langs    *i18n.Bundle
-	sampler  *Sampler
+	opts Options
+	mux  *http.ServeMux
+	// routeList is every route of mux (Routes).
+	routeList []web.Route
+	sessions  *sessions
+	tmpl      map[string]*template.Template
+	langs     *i18n.Bundle
+	sampler   *Sampler
 }
 
 var pages = []string{"panel/login.html", "panel/rooms.html", "panel/room.html", "panel/clients.html", "panel/audit.html", "panel/error.html"}
@@ -139,39 +141,44 @@ func (p *Panel) Sampler() *Sampler { return p.sampler }
 
 func (p *Panel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("X-Frame-Options", "DENY")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.Header().Set("Referrer-Policy", "same-origin")
-	w.Header().Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
+	// The security headers (CSP, framing, referrer) are the admin
+	// listener's (middleware.Security, middleware.AdminCSP).
 	p.mux.ServeHTTP(w, r)
 }
+
+// Routes lists every route of the panel.
+func (p *Panel) Routes() []web.Route { return p.routeList }
 
 // handler is a panel handler: it returns an error and one place writes it.
 type handler func(w http.ResponseWriter, r *http.Request) error
 
 func (p *Panel) routes() {
 	m := http.NewServeMux()
+	handle := func(pattern string, h http.Handler) {
+		m.Handle(pattern, h)
+		p.routeList = append(p.routeList, web.PatternRoute(pattern))
+	}
 	pre := p.opts.Prefix
-	m.Handle("GET "+pre+"/login", p.wrap(p.loginForm))
-	m.Handle("POST "+pre+"/login", p.wrap(p.login))
-	m.Handle("POST "+pre+"/logout", p.wrap(p.auth(p.logout)))
-	m.Handle("GET "+pre+"/{$}", p.wrap(p.auth(p.roomList)))
-	m.Handle("GET "+pre, http.RedirectHandler(pre+"/", http.StatusMovedPermanently))
-	m.Handle("POST "+pre+"/rooms", p.wrap(p.auth(p.createRoom)))
-	m.Handle("GET "+pre+"/rooms/{room}", p.wrap(p.auth(p.roomView)))
-	m.Handle("GET "+pre+"/rooms/{room}/stats", p.wrap(p.auth(p.roomStats)))
-	m.Handle("POST "+pre+"/rooms/{room}/advance", p.wrap(p.auth(p.advance)))
-	m.Handle("POST "+pre+"/rooms/{room}/serving", p.wrap(p.auth(p.setServing)))
-	m.Handle("POST "+pre+"/rooms/{room}/reset", p.wrap(p.auth(p.reset)))
-	m.Handle("POST "+pre+"/rooms/{room}/delete", p.wrap(p.auth(p.deleteRoom)))
-	m.Handle("POST "+pre+"/rooms/{room}/webhooks/{n}/delete", p.wrap(p.auth(p.deleteWebhook)))
-	m.Handle("POST "+pre+"/rooms/{room}/{section}", p.wrap(p.auth(p.saveSection)))
-	m.Handle("GET "+pre+"/audit", p.wrap(p.auth(p.auditView)))
-	m.Handle("GET "+pre+"/clients", p.wrap(p.auth(p.clientList)))
-	m.Handle("POST "+pre+"/clients", p.wrap(p.auth(p.createClient)))
-	m.Handle("POST "+pre+"/clients/{client}", p.wrap(p.auth(p.updateClient)))
-	m.Handle("POST "+pre+"/clients/{client}/secret", p.wrap(p.auth(p.rotateClientSecret)))
-	m.Handle("POST "+pre+"/clients/{client}/delete", p.wrap(p.auth(p.deleteClient)))
+	handle("GET "+pre+"/login", p.wrap(p.loginForm))
+	handle("POST "+pre+"/login", p.wrap(p.login))
+	handle("POST "+pre+"/logout", p.wrap(p.auth(p.logout)))
+	handle("GET "+pre+"/{$}", p.wrap(p.auth(p.roomList)))
+	handle("GET "+pre, http.RedirectHandler(pre+"/", http.StatusMovedPermanently))
+	handle("POST "+pre+"/rooms", p.wrap(p.auth(p.createRoom)))
+	handle("GET "+pre+"/rooms/{room}", p.wrap(p.auth(p.roomView)))
+	handle("GET "+pre+"/rooms/{room}/stats", p.wrap(p.auth(p.roomStats)))
+	handle("POST "+pre+"/rooms/{room}/advance", p.wrap(p.auth(p.advance)))
+	handle("POST "+pre+"/rooms/{room}/serving", p.wrap(p.auth(p.setServing)))
+	handle("POST "+pre+"/rooms/{room}/reset", p.wrap(p.auth(p.reset)))
+	handle("POST "+pre+"/rooms/{room}/delete", p.wrap(p.auth(p.deleteRoom)))
+	handle("POST "+pre+"/rooms/{room}/webhooks/{n}/delete", p.wrap(p.auth(p.deleteWebhook)))
+	handle("POST "+pre+"/rooms/{room}/{section}", p.wrap(p.auth(p.saveSection)))
+	handle("GET "+pre+"/audit", p.wrap(p.auth(p.auditView)))
+	handle("GET "+pre+"/clients", p.wrap(p.auth(p.clientList)))
+	handle("POST "+pre+"/clients", p.wrap(p.auth(p.createClient)))
+	handle("POST "+pre+"/clients/{client}", p.wrap(p.auth(p.updateClient)))
+	handle("POST "+pre+"/clients/{client}/secret", p.wrap(p.auth(p.rotateClientSecret)))
+	handle("POST "+pre+"/clients/{client}/delete", p.wrap(p.auth(p.deleteClient)))
 	p.mux = m
 }
 

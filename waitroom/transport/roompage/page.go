@@ -224,8 +224,6 @@ func (p *Page) execute(w http.ResponseWriter, status int, name string, data any)
 		return fmt.Errorf("roompage: render %s: %w", name, err)
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.Header().Set("X-Frame-Options", "DENY")
 	w.WriteHeader(status)
 	_, err := w.Write(buf.Bytes())
 	return err

@@ -37,8 +37,12 @@ func (s *Store) PutIfAbsent(ctx context.Context, key string, value []byte, ttl t
 	if err != nil {
 		return false, err
 	}
-	ok, err := s.rdb.SetNX(ctx, s.ephemeralKey(key), value, ttl).Result()
-	return ok, mapErr(err, "the value could not be stored")
+	req := &putRequest{ctx: ctx, key: s.ephemeralKey(key), value: value, ttl: ttl, done: make(chan putResult, 1)}
+	res, err := await(ctx, s.puts, "", req, req.done, "the value was stored")
+	if err != nil {
+		return false, err
+	}
+	return res.stored, res.err
 }
 
 // Get returns the live value of key.
@@ -80,4 +84,45 @@ func ephemeralErr(err error) error {
 		return notFound("value")
 	}
 	return mapErr(err, "the value could not be read")
+}
+
+// putRequest is a PutIfAbsent call waiting for its pipeline.
+type putRequest struct {
+	ctx   context.Context
+	key   string
+	value []byte
+	ttl   time.Duration
+	done  chan putResult // buffered: the pipeline never blocks on it
+}
+
+type putResult struct {
+	stored bool
+	err    error
+}
+
+// commitPuts sends one batch of PutIfAbsent calls as one pipeline of
+// SET NX: under a flood of single-use markers (the bot gate's spent
+// solutions, grants) the calls that arrive while one pipeline runs share
+// the next round trip.
+func (s *Store) commitPuts(_ string, batch []*putRequest) {
+	ctx, cancel := context.WithTimeout(context.Background(), readTimeout)
+	defer cancel()
+	pipe := s.rdb.Pipeline()
+	cmds := make([]*redis.BoolCmd, len(batch))
+	for i, r := range batch {
+		if r.ctx.Err() == nil {
+			cmds[i] = pipe.SetNX(ctx, r.key, r.value, r.ttl)
+		}
+	}
+	if pipe.Len() > 0 {
+		_, _ = pipe.Exec(ctx) // each command carries its own error
+	}
+	for i, r := range batch {
+		if cmds[i] == nil {
+			r.done <- putResult{err: mapErr(r.ctx.Err(), "the request ended before the value was stored")}
+			continue
+		}
+		ok, err := cmds[i].Result()
+		r.done <- putResult{stored: ok, err: mapErr(err, "the value could not be stored")}
+	}
 }

@@ -81,6 +81,8 @@ type Store struct {
 	// LookupTicket ones that go to the read replica (read).
 	ticketReads *batcher[*ticketRead]
 	lookupReads *batcher[*ticketRead]
+	// puts pipelines the PutIfAbsent calls (one lane for the process).
+	puts *batcher[*putRequest]
 	read        *sqlx.DB // nil without a read replica
 	flushing    sync.WaitGroup
 	// observeBatch, when set, hears the size of every group commit.
@@ -162,6 +164,7 @@ func openStore(ctx context.Context, cfg Config) (*Store, error) {
 	s.tokens = newBatcher(s, s.batchMax, s.commitTokens)
 	s.ticketReads = newBatcher(s, s.batchMax, s.readTickets)
 	s.lookupReads = newBatcher(s, s.batchMax, s.readReplicaTickets)
+	s.puts = newBatcher(s, s.batchMax, s.commitPuts)
 	if s.log == nil {
 		s.log = slog.Default()
 	}

@@ -20,10 +20,16 @@ func FuzzCookie(f *testing.F) {
 	f.Fuzz(func(t *testing.T, value string) {
 		r := httptest.NewRequest(http.MethodGet, "/", nil)
 		r.AddCookie(&http.Cookie{Name: ticketCookieName("r1"), Value: value})
+		// What a browser would send: net/http drops the bytes a cookie
+		// value cannot hold (a quote, a space), so compare that.
+		sent := ""
+		if c, err := r.Cookie(ticketCookieName("r1")); err == nil {
+			sent = c.Value
+		}
 		var tc ticketCookie
 		ok := jar.get(r, ticketCookieName("r1"), &tc)
-		if ok && value != signed {
-			t.Fatalf("accepted a value it did not sign: %q", value)
+		if ok && sent != signed {
+			t.Fatalf("accepted a value it did not sign: %q (sent as %q)", value, sent)
 		}
 		var adm admissionCookie
 		if jar.get(r, admissionCookieName("r1"), &adm) {

@@ -3,7 +3,7 @@
 // solves it in a worker ("checking your browser") and takes a place, and
 // the solution cannot be used twice. WR_MEASURE_POW=1 also measures how
 // long this browser takes per difficulty (docs/bot-gate.md).
-import { Visitor, assert, checkA11y, env, joinThroughDemo, position, screenshot, waitForState } from './lib.mjs';
+import { Visitor, assert, checkA11y, env, position, screenshot, waitForState } from './lib.mjs';
 
 export const name = 'bot gate';
 
@@ -56,11 +56,26 @@ export async function run(browser, report) {
     const visitor = await Visitor.create(browser, 'gated visitor', { locale: 'en-GB' });
     const page = await visitor.page();
     const posted = page.waitForRequest((r) => r.method() === 'POST' && /\/login\/[^/]+$/.test(r.url()), { timeout: 60000 });
-    await joinThroughDemo(page);
-    const title = await page.locator('h1').first().innerText();
-    if (title === 'Checking your browser') {
-      await screenshot(page, 'room-gate');
-      report.a11y.push(...(await checkA11y(page, 'gate page')));
+    // The solved answer is held back until the gate page has been looked
+    // at: a quick solve would otherwise navigate away under the checks.
+    let release;
+    const looked = new Promise((resolve) => { release = resolve; });
+    await page.route(/\/login\/[^/?]+$/, async (route) => {
+      if (route.request().method() === 'POST') await looked;
+      await route.continue();
+    });
+    // As joinThroughDemo, but without waiting for the page's load event,
+    // which a held answer could keep from coming.
+    await page.goto(`${env.publicURL}/demo/`);
+    await Promise.all([page.waitForURL(/\/login\/[^/]+$/, { waitUntil: 'commit' }), page.click('a[href$="/demo/login"]')]);
+    try {
+      const title = await page.locator('h1').first().innerText();
+      if (title === 'Checking your browser') {
+        await screenshot(page, 'room-gate');
+        report.a11y.push(...(await checkA11y(page, 'gate page')));
+      }
+    } finally {
+      release();
     }
     const request = await posted;
     const form = new URLSearchParams(request.postData());

@@ -179,4 +179,3 @@ func TestOAuthEndpointsRefuseRepeatedParameters(t *testing.T) {
 		t.Fatalf("end_session with a repeated parameter: %d %v", p.status, p.location)
 	}
 }
-

@@ -82,9 +82,9 @@ type Store struct {
 	ticketReads *batcher[*ticketRead]
 	lookupReads *batcher[*ticketRead]
 	// puts pipelines the PutIfAbsent calls (one lane for the process).
-	puts *batcher[*putRequest]
-	read        *sqlx.DB // nil without a read replica
-	flushing    sync.WaitGroup
+	puts     *batcher[*putRequest]
+	read     *sqlx.DB // nil without a read replica
+	flushing sync.WaitGroup
 	// observeBatch, when set, hears the size of every group commit.
 	observeBatch atomic.Pointer[func(size int)]
 

@@ -2,6 +2,8 @@ package redispg_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"net/url"
 	"strings"
@@ -680,4 +682,93 @@ func TestCopyMovedBackIsRepaired(t *testing.T) {
 			t.Fatalf("counters after the repair = %+v, %v; want queue 3 serving 2, fresh", c, err)
 		}
 	})
+}
+
+// The stored form of an idempotency key is fixed (0001_core.sql): the
+// first 16 bytes of SHA-256 over room, a zero byte, the generation as 8
+// big-endian bytes and the key. Tickets stored by earlier versions, which
+// derived it in Go, must keep answering their keys.
+func TestIdempotencyKeyStoredForm(t *testing.T) {
+	t.Parallel()
+	b := newBackend(t)
+	s := b.open(t)
+	room := mustRoom(t, s)
+	now := time.Now()
+	for _, key := range []string{"browser-1", "é ü 😀", "\xff\xfe not UTF-8", strings.Repeat("k", 512)} {
+		tk, created, err := s.Enqueue(ctx, room, newTicket(now, key))
+		if err != nil || !created {
+			t.Fatalf("key %q: created=%v, %v", key, created, err)
+		}
+		h := sha256.New()
+		h.Write([]byte(room))
+		h.Write([]byte{0})
+		h.Write(binary.BigEndian.AppendUint64(nil, uint64(tk.Generation)))
+		h.Write([]byte(key))
+		want := uuid.UUID(h.Sum(nil)[:16]).String()
+		var got string
+		if err := s.DB().GetContext(ctx, &got, `SELECT idem_key::text FROM tickets WHERE id = $1`, tk.ID); err != nil {
+			t.Fatal(err)
+		}
+		if got != want {
+			t.Fatalf("key %q stored as %s, want %s", key, got, want)
+		}
+	}
+	// A ticket stored in that form, as an earlier version wrote it, answers
+	// its key.
+	var gen int64
+	if err := s.DB().GetContext(ctx, &gen, `SELECT generation FROM room_state WHERE room = $1`, room); err != nil {
+		t.Fatal(err)
+	}
+	h := sha256.Sum256([]byte(room + "\x00" + string(binary.BigEndian.AppendUint64(nil, uint64(gen))) + "earlier"))
+	old := uuid.NewString()
+	if _, err := s.DB().ExecContext(ctx, `INSERT INTO tickets (room, generation, position, id, entry_time, idem_key) VALUES ($1, $2, 1000, $3, now(), $4)`,
+		room, gen, old, uuid.UUID(h[:16]).String()); err != nil {
+		t.Fatal(err)
+	}
+	tk, created, err := s.Enqueue(ctx, room, newTicket(now, "earlier"))
+	if err != nil || created || tk.ID != old || tk.Position != 1000 {
+		t.Fatalf("the earlier ticket's key gave %+v, created=%v, %v", tk, created, err)
+	}
+}
+
+// A token insert takes the room's fence, the one a rebuild holds
+// exclusively (fence.go; waitroom_insert_tokens computes its key in SQL):
+// while it is held, CreateToken waits, and it stores the record once the
+// fence is released.
+func TestTokenInsertWaitsForTheFence(t *testing.T) {
+	t.Parallel()
+	b := newBackend(t)
+	s := b.open(t)
+	room := mustRoom(t, s)
+	now := time.Now().UTC().Truncate(time.Second)
+	tk, _, err := s.Enqueue(ctx, room, newTicket(now, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	release, err := s.HoldTokenFenceExclusive(ctx, room)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type result struct {
+		created bool
+		err     error
+	}
+	done := make(chan result, 1)
+	go func() {
+		_, created, err := s.CreateToken(ctx, waitroom.TokenRecord{Room: room, RequestID: tk.ID, Position: tk.Position,
+			Issuer: "https://issuer.test", IssuedAt: now, NotBefore: now, ExpiresAt: now.Add(time.Hour), KeyID: "k", Generation: tk.Generation})
+		done <- result{created, err}
+	}()
+	select {
+	case r := <-done:
+		release()
+		t.Fatalf("CreateToken returned (%+v) while the fence was held exclusively", r)
+	case <-time.After(300 * time.Millisecond):
+	}
+	if err := release(); err != nil {
+		t.Fatal(err)
+	}
+	if r := <-done; r.err != nil || !r.created {
+		t.Fatalf("CreateToken after the fence was released = %+v", r)
+	}
 }

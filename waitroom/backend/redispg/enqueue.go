@@ -2,12 +2,11 @@ package redispg
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/binary"
+	"database/sql"
+	"fmt"
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
 	"github.com/waitroom-idp/waitroom/waitroom"
@@ -17,10 +16,9 @@ import (
 // waiting Enqueue calls of a room.
 
 type enqueueRequest struct {
-	ctx     context.Context
-	ticket  waitroom.NewTicket
-	keyHash string             // set by the committer once the generation is known
-	done    chan enqueueResult // buffered: the committer never blocks on it
+	ctx    context.Context
+	ticket waitroom.NewTicket
+	done   chan enqueueResult // buffered: the committer never blocks on it
 }
 
 type enqueueResult struct {
@@ -142,113 +140,57 @@ func (s *Store) commitPlain(ctx context.Context, room string, batch []*enqueueRe
 	return results, gen, queue, nil
 }
 
-type keyedTicket struct {
-	KeyHash   string    `db:"idem_key"`
-	ID        string    `db:"id"`
-	Position  int64     `db:"position"`
-	EntryTime time.Time `db:"entry_time"`
+// keyedRow is waitroom_enqueue_keyed's answer for one request of a batch
+// (migrations/0007_enqueue_keyed.sql).
+type keyedRow struct {
+	Generation int64          `db:"generation"`
+	Queue      int64          `db:"queue"`
+	Ord        int            `db:"ord"`
+	Position   int64          `db:"position"`
+	Created    bool           `db:"created"`
+	ID         sql.NullString `db:"id"`
+	EntryTime  sql.NullTime   `db:"entry_time"`
 }
 
-// commitKeyed resolves idempotency keys against the stored tickets of the
-// generation and within the batch, under the room_state row lock.
+// commitKeyed places a batch whose requests carry idempotency keys in one
+// statement: under the room_state row lock, a key already used in the
+// generation, or earlier in the batch, is answered with its ticket, and
+// every other request takes the next position.
 func (s *Store) commitKeyed(ctx context.Context, room string, batch []*enqueueRequest) (results []enqueueResult, gen, queue int64, err error) {
-	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
-		if err := tx.QueryRowxContext(ctx, `SELECT generation, queue FROM room_state WHERE room = $1 FOR UPDATE`, room).Scan(&gen, &queue); err != nil {
-			return err
-		}
-		for _, r := range batch {
-			r.keyHash = hashKey(room, gen, r.ticket.Key)
-		}
-		known, err := knownKeys(ctx, tx, room, gen, batch)
-		if err != nil {
-			return err
-		}
-		var fresh []waitroom.Ticket
-		var keys []string
-		results, fresh, keys = assignKeyed(room, gen, queue, batch, known)
-		if len(fresh) == 0 {
-			queue = 0
-			return nil
-		}
-		queue += int64(len(fresh))
-		return insertTickets(ctx, tx, room, gen, queue, fresh, keys)
-	})
-	return results, gen, queue, err
-}
-
-func knownKeys(ctx context.Context, tx *sqlx.Tx, room string, gen int64, batch []*enqueueRequest) (map[string]waitroom.Ticket, error) {
-	var hashes []string
-	for _, r := range batch {
-		if r.keyHash != "" {
-			hashes = append(hashes, r.keyHash)
-		}
-	}
-	var rows []keyedTicket
-	// By idem_key alone, on purpose: see tickets_idem_key in 0001_core.sql.
-	err := tx.SelectContext(ctx, &rows, `
-		SELECT idem_key, id, position, entry_time FROM tickets
-		WHERE idem_key = ANY($1::uuid[])`, pq.Array(hashes))
-	known := make(map[string]waitroom.Ticket, len(rows))
-	for _, k := range rows {
-		known[k.KeyHash] = waitroom.Ticket{ID: k.ID, Room: room, Position: k.Position, EntryTime: k.EntryTime.UTC(),
-			Status: waitroom.TicketAssigned, Generation: gen}
-	}
-	return known, err
-}
-
-// assignKeyed gives each request its answer: the stored ticket of its key,
-// the ticket an earlier request of the batch got for the same key, or the
-// next position.
-func assignKeyed(room string, gen, queue int64, batch []*enqueueRequest, known map[string]waitroom.Ticket) ([]enqueueResult, []waitroom.Ticket, []string) {
-	results := make([]enqueueResult, len(batch))
-	var fresh []waitroom.Ticket
-	var keys []string
+	ids, times, keys := make([]string, len(batch)), make([]int64, len(batch)), make([][]byte, len(batch))
 	for i, r := range batch {
-		if t, ok := known[r.keyHash]; ok && r.keyHash != "" {
-			results[i] = enqueueResult{ticket: t}
+		ids[i], times[i], keys[i] = r.ticket.ID, micros(r.ticket.EntryTime), []byte(r.ticket.Key)
+	}
+	var rows []keyedRow
+	err = s.sel(ctx, &rows, `SELECT generation, queue, ord, position, created, id, entry_time
+		FROM waitroom_enqueue_keyed($1, $2::uuid[], $3::bigint[], $4::bytea[])`,
+		room, pq.Array(ids), pq.Array(times), pq.ByteaArray(keys))
+	if err == nil && len(rows) != len(batch) {
+		err = sql.ErrNoRows // no row: the room does not exist
+	}
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	results = make([]enqueueResult, len(batch))
+	fresh := false
+	for _, row := range rows {
+		i := row.Ord - 1
+		if i < 0 || i >= len(batch) {
+			return nil, 0, 0, fmt.Errorf("waitroom_enqueue_keyed answered for request %d of %d", row.Ord, len(batch))
+		}
+		if row.Created {
+			results[i] = enqueueResult{ticket: newTicket(room, row.Generation, row.Position, batch[i].ticket), created: true}
+			fresh = true
 			continue
 		}
-		t := newTicket(room, gen, queue+int64(len(fresh))+1, r.ticket)
-		fresh, keys = append(fresh, t), append(keys, r.keyHash)
-		results[i] = enqueueResult{ticket: t, created: true}
-		if r.keyHash != "" {
-			known[r.keyHash] = t
-		}
+		results[i] = enqueueResult{ticket: waitroom.Ticket{ID: row.ID.String, Room: room, Position: row.Position,
+			EntryTime: row.EntryTime.Time.UTC(), Status: waitroom.TicketAssigned, Generation: row.Generation}}
 	}
-	return results, fresh, keys
-}
-
-func insertTickets(ctx context.Context, tx *sqlx.Tx, room string, gen, queue int64, fresh []waitroom.Ticket, keys []string) error {
-	ids, times, pos := make([]string, len(fresh)), make([]int64, len(fresh)), make([]int64, len(fresh))
-	for i, t := range fresh {
-		ids[i], times[i], pos[i] = t.ID, micros(t.EntryTime), t.Position
+	gen, queue = rows[0].Generation, rows[0].Queue
+	if !fresh {
+		queue = 0 // no position used: nothing to copy to Redis
 	}
-	if _, err := tx.ExecContext(ctx, `
-		INSERT INTO tickets (room, generation, position, id, entry_time, idem_key)
-		SELECT $1, $2, u.pos, u.id::uuid, timestamptz 'epoch' + u.us * interval '1 microsecond', nullif(u.k, '')::uuid
-		FROM unnest($3::bigint[], $4::text[], $5::bigint[], $6::text[]) AS u(pos, id, us, k)`,
-		room, gen, pq.Array(pos), pq.Array(ids), pq.Array(times), pq.Array(keys)); err != nil {
-		return err
-	}
-	_, err := tx.ExecContext(ctx, `UPDATE room_state SET queue = $2 WHERE room = $1`, room, queue)
-	return err
-}
-
-// hashKey maps an idempotency key of any length, in its room and
-// generation, to the 16 bytes stored in tickets.idem_key (SHA-256,
-// truncated: collisions are out of reach).
-func hashKey(room string, gen int64, key string) string {
-	if key == "" {
-		return ""
-	}
-	h := sha256.New()
-	var g [8]byte
-	binary.BigEndian.PutUint64(g[:], uint64(gen))
-	h.Write([]byte(room)) // room ids cannot contain 0
-	h.Write([]byte{0})
-	h.Write(g[:])
-	h.Write([]byte(key))
-	return uuid.UUID(h.Sum(nil)[:16]).String()
+	return results, gen, queue, nil
 }
 
 func newTicket(room string, gen, pos int64, t waitroom.NewTicket) waitroom.Ticket {

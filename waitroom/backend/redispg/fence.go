@@ -18,6 +18,8 @@ import (
 //
 // The fence is a transaction-level advisory lock keyed by schema and room
 // (a hash collision between two rooms only makes them wait for each other).
+// waitroom_insert_tokens (migrations/0007_login_round_trips.sql) computes
+// the same key in SQL for the token inserts.
 const fenceKey = `$1, hashtext(current_schema() || '/' || $2)`
 
 // fenceClass separates these advisory locks from any other user's.

@@ -113,7 +113,8 @@ func (s *Store) storeTokens(ctx context.Context, room string, batch []*tokenRequ
 	answers := make([]tokenResult, len(batch))
 	var rows []tokenRow
 	var event fastResult
-	err := s.inTokenFence(ctx, room, func(tx *sqlx.Tx) (err error) {
+	// insertTokens takes the room's fence (shared) in the same statement.
+	err := s.inTx(ctx, func(tx *sqlx.Tx) (err error) {
 		if rows, err = s.insertTokens(ctx, tx, room, batch); err == nil && len(rows) > 0 {
 			event = s.tokensCreatedFast(ctx, room, rows)
 		}
@@ -157,10 +158,11 @@ func (s *Store) storeTokens(ctx context.Context, room string, batch []*tokenRequ
 	return answers
 }
 
-// insertTokens stores the batch's records, in request-id order (so that
-// two batches racing on the same ids, from two replicas, lock them in the
-// same order and cannot deadlock), and returns the rows it created: none
-// for a record that exists or whose generation is no longer current.
+// insertTokens takes the room's token fence in shared mode for the rest of
+// tx, stores the batch's records (in request-id order: two batches racing
+// on the same ids cannot deadlock) and returns the rows it created: none
+// for a record that exists or whose generation is no longer current. One
+// round trip: waitroom_insert_tokens, migrations/0007_login_round_trips.sql.
 func (s *Store) insertTokens(ctx context.Context, tx *sqlx.Tx, room string, batch []*tokenRequest) ([]tokenRow, error) {
 	n := len(batch)
 	gens, pos, status := make([]int64, n), make([]int64, n), make([]int64, n)
@@ -172,20 +174,9 @@ func (s *Store) insertTokens(ctx context.Context, tx *sqlx.Tx, room string, batc
 		iat[i], nbf[i], exp[i] = micros(rec.IssuedAt), micros(rec.NotBefore), micros(rec.ExpiresAt)
 	}
 	var rows []tokenRow
-	err := s.txSel(ctx, tx, &rows, `
-		INSERT INTO tokens (room, generation, request_id, position, issuer, issued_at, not_before, expires, kid, session_status)
-		SELECT $1, s.generation, u.id::uuid, u.pos, u.iss,
-		       timestamptz 'epoch' + u.iat * interval '1 microsecond',
-		       timestamptz 'epoch' + u.nbf * interval '1 microsecond',
-		       timestamptz 'epoch' + u.exp * interval '1 microsecond',
-		       u.kid, u.st::smallint
-		FROM unnest($2::bigint[], $3::text[], $4::bigint[], $5::text[], $6::bigint[], $7::bigint[], $8::bigint[], $9::text[], $10::bigint[])
-		     AS u(gen, id, pos, iss, iat, nbf, exp, kid, st)
-		JOIN room_state s ON s.room = $1 AND s.generation = u.gen
-		ORDER BY u.id::uuid
-		ON CONFLICT DO NOTHING
-		RETURNING `+tokenColumns,
-		room, pq.Array(gens), pq.Array(ids), pq.Array(pos), pq.Array(issuers), pq.Array(iat), pq.Array(nbf),
+	err := s.txSel(ctx, tx, &rows, `SELECT `+tokenColumns+`
+		FROM waitroom_insert_tokens($1, $2, $3::bigint[], $4::uuid[], $5::bigint[], $6::text[], $7::bigint[], $8::bigint[], $9::bigint[], $10::text[], $11::bigint[])`,
+		fenceClass, room, pq.Array(gens), pq.Array(ids), pq.Array(pos), pq.Array(issuers), pq.Array(iat), pq.Array(nbf),
 		pq.Array(exp), pq.Array(kids), pq.Array(status))
 	return rows, err
 }

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"fmt"
 	"sync"
 	"testing"
 
@@ -12,6 +13,7 @@ import (
 func concurrencyTests() []testCase {
 	return []testCase{
 		{"ConcurrentEnqueueAcrossReplicas", true, testConcurrentEnqueue},
+		{"ConcurrentKeyedEnqueueAcrossReplicas", true, testConcurrentKeyedEnqueue},
 		{"LoseFastState", true, testLoseFastState},
 		{"ResetDuringEnqueues", true, testResetDuringEnqueues},
 	}
@@ -53,6 +55,105 @@ func testConcurrentEnqueue(t *testing.T, b Backend) {
 	}
 	if c := e.counters(r.ID); c.Queue != total {
 		t.Fatalf("queue counter = %d, want %d", c.Queue, total)
+	}
+}
+
+// testConcurrentKeyedEnqueue: enqueues over 4 replicas where 40 keys are
+// each sent 6 times at once, mixed with 60 calls without a key, give one
+// ticket per key (every repeat answered with it, created once), one per
+// keyless call, and contiguous positions: a repeated key never takes or
+// skips a place. After a reset the same keys take new places.
+func testConcurrentKeyedEnqueue(t *testing.T, b Backend) {
+	e := newEnv(t, b)
+	r := e.newRoom()
+	stores := []waitroom.Store{e.store, e.anotherStore(t), e.anotherStore(t), e.anotherStore(t)}
+	const keys, repeats, keyless = 40, 6, 60
+	type call struct {
+		key     string
+		ticket  waitroom.Ticket
+		created bool
+		err     error
+	}
+	run := func() []call {
+		calls := make([]call, 0, keys*repeats+keyless)
+		for k := range keys {
+			for range repeats {
+				calls = append(calls, call{key: fmt.Sprintf("browser-%d", k)})
+			}
+		}
+		for range keyless {
+			calls = append(calls, call{})
+		}
+		var wg sync.WaitGroup
+		for i := range calls {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				c := &calls[i]
+				c.ticket, c.created, c.err = stores[i%len(stores)].Enqueue(e.ctx, r.ID,
+					waitroom.NewTicket{ID: uuid.NewString(), EntryTime: e.clock.Now(), Key: c.key})
+			}()
+		}
+		wg.Wait()
+		return calls
+	}
+	check := func(calls []call, gen int64) map[string]waitroom.Ticket {
+		byKey := map[string]waitroom.Ticket{}
+		made := map[string]int{}
+		positions := map[int64]string{}
+		for _, c := range calls {
+			noErr(t, c.err)
+			if c.ticket.Generation != gen {
+				t.Fatalf("ticket of generation %d, want %d", c.ticket.Generation, gen)
+			}
+			if c.created {
+				made[c.key]++
+				if other, ok := positions[c.ticket.Position]; ok {
+					t.Fatalf("position %d given twice (%q and %q)", c.ticket.Position, other, c.key)
+				}
+				positions[c.ticket.Position] = c.key
+			}
+			if c.key == "" {
+				if !c.created {
+					t.Fatal("an enqueue without a key was answered with an existing ticket")
+				}
+				continue
+			}
+			if first, ok := byKey[c.key]; ok && (first.ID != c.ticket.ID || first.Position != c.ticket.Position || !first.EntryTime.Equal(c.ticket.EntryTime)) {
+				t.Fatalf("key %s answered with %+v and with %+v", c.key, first, c.ticket)
+			}
+			byKey[c.key] = c.ticket
+		}
+		for k := range byKey {
+			if made[k] != 1 {
+				t.Fatalf("key %s reported created %d times, want once", k, made[k])
+			}
+		}
+		for p := int64(1); p <= keys+keyless; p++ {
+			if _, ok := positions[p]; !ok {
+				t.Fatalf("position %d skipped: %d places for %d keys and %d keyless calls", p, len(positions), keys, keyless)
+			}
+		}
+		if c := e.counters(r.ID); c.Queue != keys+keyless || c.Generation != gen {
+			t.Fatalf("counters = %+v, want queue %d in generation %d", c, keys+keyless, gen)
+		}
+		for k, tk := range byKey {
+			got, err := stores[len(k)%len(stores)].Ticket(e.ctx, r.ID, tk.ID)
+			noErr(t, err)
+			if got.Position != tk.Position {
+				t.Fatalf("ticket of %s read back at %d, was given %d", k, got.Position, tk.Position)
+			}
+		}
+		return byKey
+	}
+	gen := e.counters(r.ID).Generation
+	before := check(run(), gen)
+	noErr(t, e.svc.Reset(e.ctx, r.ID))
+	after := check(run(), gen+1)
+	for k, tk := range after {
+		if before[k].ID == tk.ID {
+			t.Fatalf("key %s kept its ticket through a reset", k)
+		}
 	}
 }
 

@@ -29,6 +29,8 @@
 #   RUNS=3            repeated runs per figure (the report gives the median and spread)
 #   DURATION=20s      measured time per run;  WARMUP=5s before it
 #   SERVER_CORES=0,1  GEN_CORES=1   (the server may use both cores, the generator one)
+#   ALGS="RS256 ES256"  signing algorithms, one pass each (B3 and B4 run in every pass,
+#                     the other groups in the first)
 #   B4_USERS="32 128" concurrent browsers of the B4 logins (each load measured
 #                     on waitroom and dex alike)
 #   DEPTHS="0 1000000 10000000"   queue depths for B6, filled through the
@@ -55,6 +57,7 @@ DURATION=${DURATION:-20s}
 WARMUP=${WARMUP:-5s}
 SERVER_CORES=${SERVER_CORES:-0,1}
 B4_USERS=${B4_USERS:-"32 128"}
+ALGS=${ALGS:-RS256 ES256}
 GEN_CORES=${GEN_CORES:-1}
 DEPTHS=${DEPTHS:-"0 1000000 10000000"}
 BURST_RATE=${BURST_RATE:-0}
@@ -418,7 +421,8 @@ fi
 : >"$OUT/wrk.md"
 : >"$OUT/gobench.md"
 
-for alg in RS256 ES256; do
+FIRST_ALG=${ALGS%% *}
+for alg in $ALGS; do
 	# dex first, alone on the machine, then waitroom with the same algorithm.
 	if want b4; then compare_dex "$alg"; fi
 	start_server "$alg"
@@ -434,7 +438,7 @@ for alg in RS256 ES256; do
 			fi
 		done
 	fi
-	if [ "$alg" = ES256 ]; then continue; fi
+	if [ "$alg" != "$FIRST_ALG" ]; then continue; fi
 
 	if want b1; then
 		bench enqueue "B1 enqueue" "target B1: ≥ 10,000/s, p99 ≤ 50 ms" -scenario enqueue -c 64

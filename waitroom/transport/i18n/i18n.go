@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"math"
 	"net/http"
 	"path"
 	"sort"
@@ -177,13 +178,46 @@ func (b *Bundle) newPrinter(lang string) *Printer {
 		lang, cat = DefaultLanguage, b.catalogues[DefaultLanguage]
 	}
 	tag := language.Make(lang)
-	return &Printer{
+	p := &Printer{
 		Lang:     lang,
 		tag:      tag,
 		cat:      cat,
 		fallback: b.catalogues[DefaultLanguage],
 		numbers:  message.NewPrinter(tag),
 	}
+	p.grouping = learnGrouping(p.numbers)
+	return p
+}
+
+// grouping is how a language writes the thousands of an integer, learnt
+// once from x/text's printer so that Number need not call it on every
+// status poll: the separator, and whether a four-digit number is left
+// ungrouped (CLDR's minimum grouping digits of 2, as in Spanish). ok is
+// false when the printer's output does not have this simple shape (other
+// digits, other group sizes): Number then asks the printer every time.
+type grouping struct {
+	sep     string
+	minFive bool
+	ok      bool
+}
+
+func learnGrouping(numbers *message.Printer) grouping {
+	seven := numbers.Sprintf("%d", 1234567)
+	// "1" sep "234" sep "567": seven digits and two separators.
+	if len(seven) < 9 || (len(seven)-7)%2 != 0 {
+		return grouping{}
+	}
+	sep := seven[1 : 1+(len(seven)-7)/2]
+	if sep == "" || seven != "1"+sep+"234"+sep+"567" || strings.ContainsAny(sep, "0123456789") {
+		return grouping{}
+	}
+	switch numbers.Sprintf("%d", 1234) {
+	case "1" + sep + "234":
+		return grouping{sep: sep, ok: true}
+	case "1234":
+		return grouping{sep: sep, minFive: true, ok: true}
+	}
+	return grouping{}
 }
 
 // Printer renders messages in one language.
@@ -194,6 +228,7 @@ type Printer struct {
 	cat      catalogue
 	fallback catalogue
 	numbers  *message.Printer
+	grouping grouping
 }
 
 func (p *Printer) lookup(key string) (entry, bool) {
@@ -270,15 +305,79 @@ func formName(f plural.Form) string {
 }
 
 // Number formats n with the language's digit grouping.
-func (p *Printer) Number(n int64) string { return p.numbers.Sprintf("%d", n) }
+func (p *Printer) Number(n int64) string {
+	g := p.grouping
+	if !g.ok || n == math.MinInt64 {
+		return p.numbers.Sprintf("%d", n)
+	}
+	digits := strconv.FormatInt(n, 10)
+	sign := ""
+	if n < 0 {
+		sign, digits = "-", digits[1:]
+	}
+	if len(digits) <= 3 || g.minFive && len(digits) == 4 {
+		return sign + digits
+	}
+	var b strings.Builder
+	b.Grow(len(sign) + len(digits) + len(g.sep)*(len(digits)/3))
+	b.WriteString(sign)
+	head := len(digits) % 3
+	if head == 0 {
+		head = 3
+	}
+	b.WriteString(digits[:head])
+	for i := head; i < len(digits); i += 3 {
+		b.WriteString(g.sep)
+		b.WriteString(digits[i : i+3])
+	}
+	return b.String()
+}
 
+// fill replaces each {name} of text with the value given for name in args
+// (name, value pairs); a placeholder without a value stays as written.
 func (p *Printer) fill(text string, args []any) string {
 	if len(args) == 0 || !strings.Contains(text, "{") {
 		return text
 	}
-	pairs := make([]string, 0, len(args))
-	for i := 0; i+1 < len(args); i += 2 {
-		pairs = append(pairs, "{"+fmt.Sprint(args[i])+"}", fmt.Sprint(args[i+1]))
+	var b strings.Builder
+	b.Grow(len(text) + 16)
+	for {
+		i := strings.IndexByte(text, '{')
+		if i < 0 {
+			break
+		}
+		j := strings.IndexByte(text[i+1:], '}')
+		if j < 0 {
+			break
+		}
+		name := text[i+1 : i+1+j]
+		if strings.IndexByte(name, '{') >= 0 {
+			// "{{n}": the placeholder starts at a later brace.
+			b.WriteString(text[:i+1])
+			text = text[i+1:]
+			continue
+		}
+		if v, ok := argValue(args, name); ok {
+			b.WriteString(text[:i])
+			b.WriteString(v)
+		} else {
+			b.WriteString(text[:i+j+2])
+		}
+		text = text[i+j+2:]
 	}
-	return strings.NewReplacer(pairs...).Replace(text)
+	b.WriteString(text)
+	return b.String()
+}
+
+// argValue is the value of name in args (name, value pairs), in words.
+func argValue(args []any, name string) (string, bool) {
+	for i := 0; i+1 < len(args); i += 2 {
+		if k, _ := args[i].(string); k == name {
+			if v, ok := args[i+1].(string); ok {
+				return v, true
+			}
+			return fmt.Sprint(args[i+1]), true
+		}
+	}
+	return "", false
 }

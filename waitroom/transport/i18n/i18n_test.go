@@ -1,6 +1,8 @@
 package i18n
 
 import (
+	"fmt"
+	"math"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -104,4 +106,64 @@ func placeholders(e entry) string {
 		}
 	}
 	return strings.Join(names, ",")
+}
+
+// Number writes what x/text's printer writes for the language, without
+// calling it: the grouping is learnt once per language.
+func TestNumberMatchesThePrinter(t *testing.T) {
+	b, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns := []int64{0, 1, -1, 7, 42, 999, -999, 1000, 1234, -1234, 9999, 10000, 12345, 99999, 100000, 123456,
+		999999, 1000000, 1234567, 12345678, 123456789, 1000000000, 9007199254740991, math.MaxInt64, math.MinInt64 + 1, math.MinInt64}
+	for _, lang := range b.Languages() {
+		p := b.Printer(lang)
+		if !p.grouping.ok {
+			t.Errorf("%s: grouping not learnt from %q: every Number goes through the printer", lang, p.numbers.Sprintf("%d", 1234567))
+		}
+		for _, n := range ns {
+			if got, want := p.Number(n), p.numbers.Sprintf("%d", n); got != want {
+				t.Errorf("%s: Number(%d) = %q, printer %q", lang, n, got, want)
+			}
+		}
+	}
+}
+
+// fill gives what replacing every "{name}" of the arguments at once gives,
+// for every message of every catalogue and for placeholders that are
+// doubled, unknown, unclosed or nested.
+func TestFillReplacesPlaceholders(t *testing.T) {
+	b, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := []any{"n", "12", "min", "3", "max", "9", "time", "14:05", "ahead", "40 people", "wait", "5 to 9 minutes", "room", "Sale", "site", "shop.example"}
+	reference := func(text string, args []any) string {
+		var pairs []string
+		for i := 0; i+1 < len(args); i += 2 {
+			pairs = append(pairs, "{"+fmt.Sprint(args[i])+"}", fmt.Sprint(args[i+1]))
+		}
+		return strings.NewReplacer(pairs...).Replace(text)
+	}
+	p := b.Printer(DefaultLanguage)
+	for lang, cat := range b.catalogues {
+		for key, e := range cat {
+			texts := []string{e.text}
+			for _, f := range e.forms {
+				texts = append(texts, f)
+			}
+			for _, text := range texts {
+				if got, want := p.fill(text, args), reference(text, args); got != want {
+					t.Errorf("%s %s: fill %q, want %q", lang, key, got, want)
+				}
+			}
+		}
+	}
+	odd := []string{"{n}{n}", "{{n}}", "{n", "n}", "{}", "{unknown} {n}", "{ n }", "a{b{n}c}d", "", "no braces", "{n}{"}
+	for _, text := range odd {
+		if got, want := p.fill(text, []any{"n", 5, "b", "B"}), reference(text, []any{"n", 5, "b", "B"}); got != want {
+			t.Errorf("fill(%q) = %q, want %q", text, got, want)
+		}
+	}
 }

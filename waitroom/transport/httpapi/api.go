@@ -252,10 +252,7 @@ func (a *API) compose(t *routeTable, mounts []Mount) http.Handler {
 		return t.router
 	}
 	r := mux.NewRouter()
-	r.MatcherFunc(func(req *http.Request, _ *mux.RouteMatch) bool {
-		var m mux.RouteMatch
-		return t.router.Match(req, &m) && m.MatchErr == nil
-	}).Handler(t.router)
+	r.MatcherFunc(t.owns).Handler(t.router)
 	for _, m := range mounts {
 		h := m.Handler
 		if m.AdminOnly {

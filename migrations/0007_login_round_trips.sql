@@ -16,10 +16,10 @@
 -- (tickets.idem_key, 0001_core.sql).
 --
 -- Returns one row per request: the generation, the queue counter after the
--- batch, the request's place in the batch (ord, from 1), the position,
--- whether this request made the ticket, and, for a request answered by a
--- ticket that exists (its key was used before, or earlier in the batch),
--- that ticket's id and entry time. No row: the room does not exist.
+-- batch, the request's place in the batch (ord, from 1), and the ticket
+-- that answers it (position, id, entry time): the one it made (created),
+-- or the one its key already had, in the table or earlier in the batch.
+-- No row: the room does not exist.
 CREATE FUNCTION waitroom_enqueue_keyed(p_room text, p_ids uuid[], p_us bigint[], p_keys bytea[])
 RETURNS TABLE (generation bigint, queue bigint, ord bigint, "position" bigint, created boolean, id uuid, entry_time timestamptz)
 LANGUAGE plpgsql AS $$
@@ -66,8 +66,8 @@ BEGIN
     SELECT g, total.queue, r.ord,
            coalesce(f.pos, k.position, d.pos),
            f.ord IS NOT NULL,
-           CASE WHEN f.ord IS NULL THEN coalesce(k.id, d.id) END,
-           CASE WHEN f.ord IS NULL THEN coalesce(k.entry_time, d.et) END
+           coalesce(f.id, k.id, d.id),
+           coalesce(f.et, k.entry_time, d.et)
     FROM r
     CROSS JOIN total
     LEFT JOIN fresh f ON f.ord = r.ord

@@ -755,8 +755,7 @@ func TestTokenInsertWaitsForTheFence(t *testing.T) {
 	}
 	done := make(chan result, 1)
 	go func() {
-		_, created, err := s.CreateToken(ctx, waitroom.TokenRecord{Room: room, RequestID: tk.ID, Position: tk.Position,
-			Issuer: "https://issuer.test", IssuedAt: now, NotBefore: now, ExpiresAt: now.Add(time.Hour), KeyID: "k", Generation: tk.Generation})
+		_, created, err := s.CreateToken(ctx, tokenRecord(tk, now))
 		done <- result{created, err}
 	}()
 	select {

@@ -46,6 +46,12 @@ func TestObserveEnqueueBatches(t *testing.T) {
 	}
 }
 
+// tokenRecord is an hour's admission of tk, issued at now.
+func tokenRecord(tk waitroom.Ticket, now time.Time) waitroom.TokenRecord {
+	return waitroom.TokenRecord{Room: tk.Room, RequestID: tk.ID, Position: tk.Position, Issuer: "https://issuer.test",
+		IssuedAt: now, NotBefore: now, ExpiresAt: now.Add(time.Hour), KeyID: "k", Generation: tk.Generation}
+}
+
 // TestTokenBatchMixed: one group commit holding new records, records that
 // exist already, repeats of one request and a record of a generation that
 // is not current answers each caller as a lone CreateToken would, and
@@ -56,10 +62,7 @@ func TestTokenBatchMixed(t *testing.T) {
 	s := b.open(t)
 	room := mustRoom(t, s)
 	now := time.Now().UTC().Truncate(time.Second)
-	record := func(tk waitroom.Ticket) waitroom.TokenRecord {
-		return waitroom.TokenRecord{Room: room, RequestID: tk.ID, Position: tk.Position, Issuer: "https://issuer.test",
-			IssuedAt: now, NotBefore: now, ExpiresAt: now.Add(time.Hour), KeyID: "k", Generation: tk.Generation}
-	}
+	record := func(tk waitroom.Ticket) waitroom.TokenRecord { return tokenRecord(tk, now) }
 	var tks []waitroom.Ticket
 	for range 31 {
 		tk, _, err := s.Enqueue(ctx, room, newTicket(now, ""))

@@ -141,15 +141,14 @@ func (s *Store) commitPlain(ctx context.Context, room string, batch []*enqueueRe
 }
 
 // keyedRow is waitroom_enqueue_keyed's answer for one request of a batch
-// (migrations/0007_enqueue_keyed.sql).
+// (migrations/0007_login_round_trips.sql).
 type keyedRow struct {
-	Generation int64          `db:"generation"`
-	Queue      int64          `db:"queue"`
-	Ord        int            `db:"ord"`
-	Position   int64          `db:"position"`
-	Created    bool           `db:"created"`
-	ID         sql.NullString `db:"id"`
-	EntryTime  sql.NullTime   `db:"entry_time"`
+	Generation int64     `db:"generation"`
+	Queue      int64     `db:"queue"`
+	Position   int64     `db:"position"`
+	Created    bool      `db:"created"`
+	ID         string    `db:"id"`
+	EntryTime  time.Time `db:"entry_time"`
 }
 
 // commitKeyed places a batch whose requests carry idempotency keys in one
@@ -162,29 +161,23 @@ func (s *Store) commitKeyed(ctx context.Context, room string, batch []*enqueueRe
 		ids[i], times[i], keys[i] = r.ticket.ID, micros(r.ticket.EntryTime), []byte(r.ticket.Key)
 	}
 	var rows []keyedRow
-	err = s.sel(ctx, &rows, `SELECT generation, queue, ord, position, created, id, entry_time
+	err = s.sel(ctx, &rows, `SELECT generation, queue, position, created, id, entry_time
 		FROM waitroom_enqueue_keyed($1, $2::uuid[], $3::bigint[], $4::bytea[])`,
 		room, pq.Array(ids), pq.Array(times), pq.ByteaArray(keys))
-	if err == nil && len(rows) != len(batch) {
-		err = sql.ErrNoRows // no row: the room does not exist
-	}
-	if err != nil {
+	switch {
+	case err != nil:
 		return nil, 0, 0, err
+	case len(rows) == 0:
+		return nil, 0, 0, sql.ErrNoRows // the room does not exist
+	case len(rows) != len(batch):
+		return nil, 0, 0, fmt.Errorf("waitroom_enqueue_keyed answered %d rows for %d requests", len(rows), len(batch))
 	}
 	results = make([]enqueueResult, len(batch))
 	fresh := false
-	for _, row := range rows {
-		i := row.Ord - 1
-		if i < 0 || i >= len(batch) {
-			return nil, 0, 0, fmt.Errorf("waitroom_enqueue_keyed answered for request %d of %d", row.Ord, len(batch))
-		}
-		if row.Created {
-			results[i] = enqueueResult{ticket: newTicket(room, row.Generation, row.Position, batch[i].ticket), created: true}
-			fresh = true
-			continue
-		}
-		results[i] = enqueueResult{ticket: waitroom.Ticket{ID: row.ID.String, Room: room, Position: row.Position,
-			EntryTime: row.EntryTime.Time.UTC(), Status: waitroom.TicketAssigned, Generation: row.Generation}}
+	for i, row := range rows { // in request order: the function sorts by ord
+		t := waitroom.NewTicket{ID: row.ID, EntryTime: row.EntryTime}
+		results[i] = enqueueResult{ticket: newTicket(room, row.Generation, row.Position, t), created: row.Created}
+		fresh = fresh || row.Created
 	}
 	gen, queue = rows[0].Generation, rows[0].Queue
 	if !fresh {

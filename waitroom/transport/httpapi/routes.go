@@ -55,9 +55,9 @@ func labelRoute(next http.Handler) http.Handler {
 
 // owns reports whether the request's path is one of the table's. Every
 // request of a mounted handler (the OpenID provider, the room page's
-// status poll) asks first, so a table of fixed paths answers from its map:
-// the router's regular expressions for "^/serving_num$" and the like cost
-// more than the poll's own work. The path is already clean (mux redirects
+// status poll) asks first, so a table of fixed paths answers from its map
+// instead of trying one regular expression per path ("^/serving_num$" and
+// the like). The path is already clean (mux redirects
 // unclean paths before matching) and a fixed template matches exactly its
 // own path, so both give the same answer.
 func (t *routeTable) owns(req *http.Request, _ *mux.RouteMatch) bool {

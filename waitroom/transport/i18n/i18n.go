@@ -191,14 +191,13 @@ func (b *Bundle) newPrinter(lang string) *Printer {
 
 // grouping is how a language writes the thousands of an integer, learnt
 // once from x/text's printer so that Number need not call it on every
-// status poll: the separator, and whether a four-digit number is left
-// ungrouped (CLDR's minimum grouping digits of 2, as in Spanish). ok is
-// false when the printer's output does not have this simple shape (other
-// digits, other group sizes): Number then asks the printer every time.
+// status poll. ok is false when the printer's output does not have the
+// simple shape of ASCII digits in groups of three from four digits on
+// (other digits, other group sizes, a minimum of five digits to group):
+// Number then asks the printer every time.
 type grouping struct {
-	sep     string
-	minFive bool
-	ok      bool
+	sep string
+	ok  bool
 }
 
 func learnGrouping(numbers *message.Printer) grouping {
@@ -211,13 +210,10 @@ func learnGrouping(numbers *message.Printer) grouping {
 	if sep == "" || seven != "1"+sep+"234"+sep+"567" || strings.ContainsAny(sep, "0123456789") {
 		return grouping{}
 	}
-	switch numbers.Sprintf("%d", 1234) {
-	case "1" + sep + "234":
-		return grouping{sep: sep, ok: true}
-	case "1234":
-		return grouping{sep: sep, minFive: true, ok: true}
+	if numbers.Sprintf("%d", 1234) != "1"+sep+"234" {
+		return grouping{}
 	}
-	return grouping{}
+	return grouping{sep: sep, ok: true}
 }
 
 // Printer renders messages in one language.
@@ -315,7 +311,7 @@ func (p *Printer) Number(n int64) string {
 	if n < 0 {
 		sign, digits = "-", digits[1:]
 	}
-	if len(digits) <= 3 || g.minFive && len(digits) == 4 {
+	if len(digits) <= 3 {
 		return sign + digits
 	}
 	var b strings.Builder

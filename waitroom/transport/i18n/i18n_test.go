@@ -119,7 +119,9 @@ func TestNumberMatchesThePrinter(t *testing.T) {
 		999999, 1000000, 1234567, 12345678, 123456789, 1000000000, 9007199254740991, math.MaxInt64, math.MinInt64 + 1, math.MinInt64}
 	for _, lang := range b.Languages() {
 		p := b.Printer(lang)
-		if !p.grouping.ok {
+		// A language of another shape may go through the printer; the
+		// default one must not, or the fast path would go untested.
+		if lang == DefaultLanguage && !p.grouping.ok {
 			t.Errorf("%s: grouping not learnt from %q: every Number goes through the printer", lang, p.numbers.Sprintf("%d", 1234567))
 		}
 		for _, n := range ns {
